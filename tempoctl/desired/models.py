@@ -1,0 +1,346 @@
+"""Pydantic models of the whole desired-state format (`../shared/examples/`), one class per YAML block.
+
+Every model forbids unknown keys. Field names are the YAML keys; apply and the profiles rely on the
+normalised values (checksummed EVM addresses, validated strkeys, lower-case bytes32, durations in seconds).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tempoctl.desired.types import (
+    Bytes32,
+    Duration,
+    EvmAddress,
+    StellarAccount,
+    StellarContract,
+)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- networks -------------------------------------------------------------------------------------------
+
+
+class EvmNetwork(Model):
+    """An EVM JSON-RPC endpoint. Apply refuses when the node reports another `chain_id`."""
+
+    type: Literal["evm"]
+    chain_id: int = Field(gt=0)
+    rpc_url: str
+    fee_token: EvmAddress | None = None
+    """TIP-20 token paying fees on chains with no native gas token (Tempo: pathUSD)."""
+    multicall: EvmAddress | Literal[False] | None = None
+    """Multicall3 address to batch reads through (used only when its code hash matches); False disables."""
+    gas_margin_percent: int = Field(default=25, ge=0, le=500)
+
+
+class StellarNetwork(Model):
+    """A Stellar RPC endpoint. Apply refuses when `getNetwork` reports another passphrase."""
+
+    type: Literal["stellar"]
+    passphrase: str
+    rpc_url: str
+
+
+Network = Annotated[Union[EvmNetwork, StellarNetwork], Field(discriminator="type")]
+
+
+# --- signers --------------------------------------------------------------------------------------------
+
+
+class Signer(Model):
+    """Who sends a step. `key` says where the secret lives (`env:VAR` or `keystore:PATH`), never the secret.
+
+    With `via: safe` the EVM steps are written as a Safe Transaction Builder batch instead of being sent;
+    a Stellar signer without `key` gets an unsigned transaction XDR.
+    """
+
+    network: str
+    address: str
+    key: str | None = None
+    via: Literal["key", "safe"] | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _key_reference(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not (v.startswith("env:") or v.startswith("keystore:")):
+            raise ValueError("expected a key reference: env:VARIABLE or keystore:PATH (never the key itself)")
+        if not v.split(":", 1)[1].strip():
+            raise ValueError("key reference has an empty name after the colon")
+        return v
+
+
+# --- EVM contract profiles ------------------------------------------------------------------------------
+
+
+class RoleSpec(Model):
+    """A role declared with an explicit id (for contracts without a `<NAME>_ROLE()` getter)."""
+
+    id: Bytes32
+    members: list[EvmAddress] = Field(default_factory=list)
+    admin: str | None = None
+
+
+class EvmContract(Model):
+    network: str
+    address: EvmAddress
+    signer: str | None = None
+    """Default signer; where absent, each step is sent by a declared signer holding the required role."""
+
+
+class AccessControlContract(EvmContract):
+    """OpenZeppelin AccessControl(Enumerable): exact member sets per role."""
+
+    profile: Literal["access-control"]
+    roles: dict[str, list[EvmAddress] | RoleSpec] = Field(default_factory=dict)
+    role_admins: dict[str, str] = Field(default_factory=dict)
+    """role name -> name of the role that administers it (setRoleAdmin)."""
+    unlisted_members: Literal["revoke", "warn", "ignore"] = "revoke"
+    from_block: int | None = Field(default=None, ge=0)
+    """First block to replay RoleGranted/RoleRevoked logs from, for contracts that are not enumerable."""
+
+
+class BreakerSpec(Model):
+    """A circuit breaker by name: its pair id given raw (`id`) or as the two tokens of the pair."""
+
+    id: Bytes32 | None = None
+    tokens: tuple[EvmAddress, EvmAddress] | None = None
+    broken: bool
+
+
+class RiskParams(Model):
+    """All eight fields of `RiskParams`, in raw base units; updateRiskParams sets them together."""
+
+    maxExposurePerPairBps: int = Field(ge=1, le=10000)
+    maxTickDeviation: int = Field(ge=1, le=2000)
+    maxImbalanceBps: int = Field(ge=1, le=10000)
+    maxOrderSize: int = Field(gt=0, lt=2**256)
+    minReserveBps: int = Field(ge=0, le=10000)
+    oracleStalenessThreshold: int = Field(gt=0, lt=2**32)
+    maxSpreadSanityTicks: int = Field(ge=1, le=2000)
+    minDepthThreshold: int = Field(ge=0, lt=2**256)
+
+
+class RiskControllerContract(EvmContract):
+    profile: Literal["tempovault/risk-controller"]
+    paused: bool | None = None
+    circuit_breakers: dict[str, BreakerSpec] = Field(default_factory=dict)
+    risk_params: RiskParams | None = None
+
+
+class FeeConfig(Model):
+    treasury: EvmAddress
+    performance_bps: int = Field(ge=0, le=5000)
+    management_bps: int = Field(ge=0, le=500)
+
+
+class TreasuryVaultContract(EvmContract):
+    profile: Literal["tempovault/treasury-vault"]
+    approved_tokens: list[EvmAddress] | None = None
+    approved_strategies: list[EvmAddress] | None = None
+    fee_config: FeeConfig | None = None
+
+
+class CustomSetting(Model):
+    """A getter/setter pair: `read` is `name(inputs)(outputs)`, `write` is `name(inputs)`."""
+
+    read: str
+    write: str
+    key: str | int | bool | None = None
+    value: str | int | bool
+
+
+class CustomContract(EvmContract):
+    profile: Literal["custom"]
+    settings: dict[str, CustomSetting] = Field(default_factory=dict)
+
+
+# --- Soroban -------------------------------------------------------------------------------------------
+
+AdminTier = Literal["OperatorAdmin", "ContractAdmin", "SuperAdmin"]
+
+
+class Whitelist(Model):
+    enabled: bool | None = None
+    members: list[StellarAccount] | None = None
+
+
+class PauseFlags(Model):
+    global_: bool | None = Field(default=None, alias="global")
+    functions: dict[str, bool] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class RateLimit(Model):
+    max_requests: int = Field(gt=0, lt=2**32)
+    window_seconds: int = Field(gt=0, lt=2**63)
+
+
+class Consumer(Model):
+    host: str
+    env_file: str
+    variable: str
+    restart: list[str] = Field(default_factory=list)
+
+
+class VisionRecordsContract(Model):
+    network: str
+    contract_id: StellarContract
+    profile: Literal["teye/vision-records"]
+    signer: str | None = None
+    wasm_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    release: str | None = None
+    """Path of a `SHA256SUMS.txt` release file to take the wasm pin from."""
+    admin: StellarAccount | None = None
+    admin_tiers: dict[StellarAccount, AdminTier] = Field(default_factory=dict)
+    whitelist: Whitelist | None = None
+    paused: PauseFlags | None = None
+    rate_limit: RateLimit | None = None
+    min_instance_ttl_ledgers: int | None = Field(default=None, gt=0)
+    consumers: list[Consumer] = Field(default_factory=list)
+    descriptor: str | None = None
+
+
+Contract = Annotated[
+    Union[
+        AccessControlContract,
+        RiskControllerContract,
+        TreasuryVaultContract,
+        CustomContract,
+        VisionRecordsContract,
+    ],
+    Field(discriminator="profile"),
+]
+
+
+# --- oracle --------------------------------------------------------------------------------------------
+
+
+class Relay(Model):
+    host: str
+    service: str
+    env_file: str
+    key_variable: str = "ORACLE_PRIVATE_KEY"
+    new_key: str | None = None
+
+    @field_validator("new_key")
+    @classmethod
+    def _env_only(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("env:"):
+            raise ValueError("expected env:VARIABLE (the key itself never goes in YAML)")
+        return v
+
+
+class Oracle(Model):
+    """The oracle is the sole holder of ORACLE on `contract` (an access-control contract)."""
+
+    contract: str
+    address: EvmAddress
+    role: str = "ORACLE"
+    min_fee_balance: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?$")
+    top_up_from: str | None = None
+    relay: Relay | None = None
+    fresh_signal_within: Duration | None = None
+
+
+# --- hosts ---------------------------------------------------------------------------------------------
+
+
+class Service(Model):
+    state: Literal["running", "stopped"] = "running"
+    enabled: bool | None = None
+    single_instance: bool = False
+
+
+class SecretValue(Model):
+    secret: str
+
+    @field_validator("secret")
+    @classmethod
+    def _env_only(cls, v: str) -> str:
+        if not v.startswith("env:"):
+            raise ValueError("expected env:VARIABLE (the secret itself never goes in YAML)")
+        return v
+
+
+class EnvFile(Model):
+    values: dict[str, str | SecretValue] = Field(default_factory=dict)
+    restart: list[str] = Field(default_factory=list)
+    owner: str | None = None
+    mode: str | None = Field(default=None, pattern=r"^0?[0-7]{3,4}$")
+
+
+class IndexerLagCheck(Model):
+    database: str
+    network: str
+    max_blocks: int = Field(gt=0)
+
+
+class HttpCheck(Model):
+    url: str
+    expect_status: int = Field(default=200, ge=100, le=599)
+    timeout: Duration = 5.0
+
+
+class HostChecks(Model):
+    indexer_lag: IndexerLagCheck | None = None
+    http: list[HttpCheck] = Field(default_factory=list)
+
+
+class Host(Model):
+    connection: str
+
+    services: dict[str, Service] = Field(default_factory=dict)
+    env_files: dict[str, EnvFile] = Field(default_factory=dict)
+    checks: HostChecks | None = None
+
+    @field_validator("connection")
+    @classmethod
+    def _connection(cls, v: str) -> str:
+        if v != "local" and not v.startswith("ssh://"):
+            raise ValueError("expected `local` or ssh://user@host[:port]")
+        if v.startswith("ssh://") and ":" in v[6:].split("@")[0]:
+            raise ValueError("passwords never go in YAML: use the ssh agent or ~/.ssh/config")
+        return v
+
+
+# --- backups -------------------------------------------------------------------------------------------
+
+
+class Backup(Model):
+    host: str
+    kind: Literal["postgres", "files"]
+    database: str | None = None
+    paths: list[str] = Field(default_factory=list)
+    schedule: str
+    destination: str
+    filename: str
+    retention_days: int = Field(gt=0)
+    verify: bool = True
+    max_age: Duration
+    via: Literal["cron", "systemd-timer"] = "cron"
+    user: str | None = None
+
+
+# --- the environment -----------------------------------------------------------------------------------
+
+
+class DesiredState(Model):
+    """The merged content of every `*.yaml` in `state/<env>/`."""
+
+    environment: str
+    networks: dict[str, Network] = Field(default_factory=dict)
+    signers: dict[str, Signer] = Field(default_factory=dict)
+    backend: str = "sqlite:///.tempoctl/state.db"
+    contracts: dict[str, Contract] = Field(default_factory=dict)
+    oracle: Oracle | None = None
+    hosts: dict[str, Host] = Field(default_factory=dict)
+    backups: dict[str, Backup] = Field(default_factory=dict)

@@ -1,0 +1,119 @@
+"""Value types shared by the desired-state models: EVM addresses, Stellar strkeys, bytes32, durations.
+
+Kept free of web3 and stellar-sdk so that `tempoctl validate` stays fast (DESIGN §10); EIP-55 uses the
+keccak of pycryptodome through eth_hash, and strkeys are checked with the CRC16 of SEP-23.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator
+
+_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)?\s*$")
+_DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d)")
+
+
+def keccak256(data: bytes) -> bytes:
+    from eth_hash.auto import keccak
+
+    return bytes(keccak(data))
+
+
+def to_checksum_address(address: str) -> str:
+    """EIP-55 checksum of a 20-byte hex address (input case ignored)."""
+    lower = address.lower().removeprefix("0x")
+    digest = keccak256(lower.encode()).hex()
+    return "0x" + "".join(c.upper() if int(digest[i], 16) >= 8 else c for i, c in enumerate(lower))
+
+
+def normalise_evm_address(value: Any) -> str:
+    """Accept all-lower/all-upper hex, or a correct EIP-55 mixed-case address; return the checksummed form."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected an EVM address (0x followed by 40 hex digits), got {type(value).__name__}")
+    if not _HEX_ADDRESS.match(value):
+        raise ValueError("not a valid address (expected 0x followed by 40 hex digits)")
+    body = value[2:]
+    checksummed = to_checksum_address(value)
+    if body != body.lower() and body != body.upper() and value != checksummed:
+        raise ValueError(f"not a valid address (checksum mismatch; did you mean {checksummed}?)")
+    return checksummed
+
+
+def normalise_bytes32(value: Any) -> str:
+    if not isinstance(value, str) or not _HEX32.match(value):
+        raise ValueError("expected a bytes32 value (0x followed by 64 hex digits)")
+    return value.lower()
+
+
+_STRKEY_VERSIONS = {"G": 6 << 3, "C": 2 << 3, "S": 18 << 3, "M": 12 << 3}
+
+
+def _crc16_xmodem(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
+            crc &= 0xFFFF
+    return crc
+
+
+def strkey_valid(value: str, kind: str) -> bool:
+    """True when `value` is a well-formed strkey of kind G (account) or C (contract) (SEP-23)."""
+    if len(value) != 56 or not value.startswith(kind):
+        return False
+    try:
+        raw = base64.b32decode(value)
+    except (ValueError, TypeError):
+        return False
+    if len(raw) != 35 or raw[0] != _STRKEY_VERSIONS[kind]:
+        return False
+    payload, checksum = raw[:-2], raw[-2:]
+    return _crc16_xmodem(payload) == int.from_bytes(checksum, "little")
+
+
+def _strkey_validator(kind: str, what: str):  # type: ignore[no-untyped-def]
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not strkey_valid(value.strip(), kind):
+            raise ValueError(f"not a valid Stellar {what} (expected a {kind}… strkey of 56 characters)")
+        return value.strip()
+
+    return check
+
+
+def parse_duration(value: Any) -> float:
+    """Terraform-style durations: `30s`, `5m`, `26h`, `2d`, `1h30m`, or a bare number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 5m or 26h")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError("expected a duration such as 30s, 5m or 26h")
+    m = _DURATION.match(value)
+    if m:
+        n, unit = int(m.group(1)), m.group(2) or "s"
+        return n * _UNIT[unit]
+    parts = _DURATION_PART.findall(value.replace(" ", ""))
+    if parts and "".join(a + b for a, b in parts) == value.replace(" ", ""):
+        return sum(int(n) * _UNIT[u] for n, u in parts)
+    raise ValueError(f"not a duration: {value!r} (expected e.g. 30s, 5m, 26h, 1h30m)")
+
+
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+EvmAddress = Annotated[str, BeforeValidator(normalise_evm_address)]
+Bytes32 = Annotated[str, BeforeValidator(normalise_bytes32)]
+StellarAccount = Annotated[str, BeforeValidator(_strkey_validator("G", "account address"))]
+StellarContract = Annotated[str, BeforeValidator(_strkey_validator("C", "contract ID"))]
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+NonEmptyStr = Annotated[str, AfterValidator(lambda s: s if s.strip() else _raise("must not be empty"))]
+
+
+def _raise(msg: str) -> str:
+    raise ValueError(msg)
