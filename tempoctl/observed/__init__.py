@@ -1,0 +1,1 @@
+"""Observed state: what the chains and hosts report now. Importing this package never imports web3."""
