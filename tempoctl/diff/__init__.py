@@ -1,0 +1,83 @@
+"""Diff: pure `compute(desired, observed) -> changes + drift`, delegating each contract to its profile.
+
+Nothing here reads the chain; everything it needs was recorded by `tempoctl.observed`. It also decides
+which declared signer sends each step (the holder of the role the contract function requires).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tempoctl.desired import DesiredEnvironment
+from tempoctl.desired.models import EvmNetwork
+from tempoctl.diff.steps import evm_step
+from tempoctl.plan.model import Change, DriftItem
+from tempoctl.profiles import ORACLE, REGISTRY
+from tempoctl.profiles.base import ObservedValues, PlanContext
+
+
+@dataclass
+class DiffResult:
+    changes: list[Change] = field(default_factory=list)
+    drift: list[DriftItem] = field(default_factory=list)
+
+
+def _desired_holders(env: DesiredEnvironment, governance: str, role: str) -> list[str]:
+    """Signers that the YAML makes holders of `role` on `governance` (to be granted by this plan)."""
+    out = []
+    for cname, c in env.state.contracts.items():
+        if c.profile != "access-control" or c.address != governance:
+            continue
+        from tempoctl.profiles.access_control import declared_roles
+
+        members = declared_roles(env, cname, c).get(role, ([], (), ""))[0]
+        for sname, s in env.state.signers.items():
+            if s.address in members:
+                out.append((sname, f"{cname}.role.{role}[{s.address}]"))
+    return out  # type: ignore[return-value]
+
+
+def signer_chooser(env: DesiredEnvironment, observed: ObservedValues) -> Any:
+    """Return `signer_for(governance, role, declared) -> (signer name | None, depends_on address | None)`."""
+    holders: dict[tuple[str, str], list[str]] = observed.facts.get("signer_roles", {})
+
+    def signer_for(governance: str, role: str, declared: str | None) -> tuple[str | None, str | None]:
+        if declared:
+            return declared, None
+        live = holders.get((governance, role), [])
+        if live:
+            # Prefer a key the tool can send with over a multisig, to keep routine changes routine.
+            keyed = [n for n in live if env.state.signers[n].via != "safe"]
+            return (keyed or live)[0], None
+        for name, dep in _desired_holders(env, governance, role):  # type: ignore[misc]
+            return name, dep
+        return None, None
+
+    return signer_for
+
+
+def compute(env: DesiredEnvironment, observed: ObservedValues) -> DiffResult:
+    """Every change and uncorrected drift item for the EVM part of `env`, unordered."""
+    role_names: dict[str, str] = dict(observed.facts.get("role_names", {}))
+    out = DiffResult()
+
+    def step(contract: str, to: str, function: str, args: tuple[Any, ...], signer: str | None, display: str) -> Any:
+        net_name = env.state.contracts[env.state.oracle.contract if contract == "oracle" and env.state.oracle else contract].network
+        net = env.state.networks[net_name]
+        assert isinstance(net, EvmNetwork)
+        via = env.state.signers[signer].via if signer in env.state.signers else None
+        return evm_step(net_name, net.chain_id, to, function, args, signer, display, via=via,
+                        sender=env.state.signers[signer].address if signer in env.state.signers else None)
+
+    ctx = PlanContext(env=env, observed=observed, step=step, signer_for=signer_chooser(env, observed), role_names=role_names)
+    for cname, contract in env.state.contracts.items():
+        profile = REGISTRY.get(contract.profile)
+        if profile is None:
+            continue
+        for item in profile.plan(ctx, cname, contract):
+            (out.changes if isinstance(item, Change) else out.drift).append(item)
+    if env.state.oracle is not None:
+        for item in ORACLE.plan(ctx, "oracle", env.state.oracle):
+            (out.changes if isinstance(item, Change) else out.drift).append(item)
+    return out

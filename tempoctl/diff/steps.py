@@ -1,0 +1,31 @@
+"""Build the steps a change is applied with: EVM transactions with decoded args and raw calldata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tempoctl.plan.model import Step
+
+
+def plain(value: Any) -> Any:
+    """ABI values as JSON: bytes as 0x-hex, tuples as lists."""
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def evm_step(network: str, chain_id: int, to: str, function: str, args: tuple[Any, ...], signer: str | None,
+             display: str, *, via: str | None = None, sender: str | None = None) -> Step:
+    """An `evm_transaction` step: `function` is the canonical signature (`grantRole(bytes32,address)`)."""
+    from tempoctl.observed.evm.abi import parse_signature
+
+    data = parse_signature(function).encode_call(*args)
+    fields: dict[str, Any] = {
+        "network": network, "chain_id": chain_id, "to": to, "function": function,
+        "args": plain(args), "data": "0x" + data.hex(), "value": "0", "from": sender,
+    }
+    if via == "safe":
+        fields["via"] = "safe"
+    return Step(kind="evm_transaction", display=display, signer=signer, fields=fields)

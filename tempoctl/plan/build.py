@@ -1,0 +1,86 @@
+"""Build a plan: observe → diff → order → safety → simulate, returning plain data (`Plan`).
+
+This is the one function `plan`, `apply` and `drift` share, so what a reviewer saw in a PR is exactly what
+apply recomputes and compares (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from tempoctl import __version__
+from tempoctl.desired import DesiredEnvironment
+from tempoctl.diff import compute
+from tempoctl.observed.engine import Observation, observe
+from tempoctl.plan.model import Change, Plan
+from tempoctl.plan.order import add_ordering_edges, order
+from tempoctl.plan.safety import check_lockout
+from tempoctl.plan.simulate import simulate
+
+
+@dataclass
+class PlanOptions:
+    targets: tuple[str, ...] = ()
+    batching: bool = True
+    simulate: bool = True
+    allow_lockout: bool = False
+
+
+def matches_target(address: str, target: str) -> bool:
+    """`governance` matches all of it, `governance.role.ORACLE` every member, an exact address itself."""
+    return address == target or address.startswith(target + ".") or address.startswith(target + "[")
+
+
+def select_targets(changes: list[Change], targets: tuple[str, ...]) -> list[Change]:
+    """Keep targeted changes and, like Terraform, what they depend on."""
+    if not targets:
+        return changes
+    by_addr = {c.address: c for c in changes}
+    keep = {c.address for c in changes if any(matches_target(c.address, t) for t in targets)}
+    todo = list(keep)
+    while todo:
+        for d in by_addr[todo.pop()].depends_on:
+            if d in by_addr and d not in keep:
+                keep.add(d)
+                todo.append(d)
+    return [c for c in changes if c.address in keep]
+
+
+def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
+               clients: dict[str, Any] | None = None) -> tuple[Plan, Observation]:
+    opts = options or PlanOptions()
+    obs = observe(env, batching=opts.batching, clients=clients)
+    diff = compute(env, obs.observed)
+    signer_addresses = {n: s.address for n, s in env.state.signers.items()}
+    add_ordering_edges(diff.changes, signer_addresses)
+    changes = order(diff.changes)
+    if not opts.allow_lockout:
+        check_lockout(changes, obs.observed)
+    changes = select_targets(changes, opts.targets)
+    if opts.simulate:
+        pins = {n: int(p["block"]) for n, p in obs.pins.items()}
+        simulate(changes, obs.clients, pins, dict(obs.observed.facts.get("role_names", {})))
+    plan = Plan(
+        environment=env.name,
+        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        tool_version=__version__,
+        observed=obs.pins,
+        changes=changes,
+        drift=[d for d in diff.drift if not opts.targets or any(matches_target(d.address, t) for t in opts.targets)],
+        inputs=obs.observed.values,
+        state_digest=env.digest,
+        targets=list(opts.targets),
+        notes=obs.skipped + _unmanaged_notes(env),
+    )
+    return plan, obs
+
+
+def _unmanaged_notes(env: DesiredEnvironment) -> list[str]:
+    notes = []
+    if env.state.hosts:
+        notes.append(f"hosts ({', '.join(env.state.hosts)}): validated; host reconciliation is not implemented yet")
+    if env.state.backups:
+        notes.append(f"backups ({', '.join(env.state.backups)}): validated; backup policy is not implemented yet")
+    return notes

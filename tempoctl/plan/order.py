@@ -1,0 +1,85 @@
+"""Ordering rules of DESIGN §5, made explicit as `depends_on` edges and then a stable topological sort.
+
+Rules: fund before grant (a new oracle is paid before it gets ORACLE); grants before revokes of the same
+role (never a moment with fewer holders than needed); the revocation of a signer's own role after every
+other step that signer sends. Among independent changes the order is phase (fund, grant, update, revoke)
+then the order the profiles produced them, so plans are stable across runs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Mapping
+
+from tempoctl.errors import SafetyError
+from tempoctl.plan.model import Action, Change
+
+_ROLE = re.compile(r"^(?P<contract>[^.]+)\.role\.(?P<role>[^\[]+)\[(?P<member>[^\]]+)\]$")
+
+
+def _phase(change: Change) -> int:
+    if ".fee_balance[" in change.address:
+        return 0
+    if change.action == Action.CREATE:
+        return 1
+    if change.action in (Action.UPDATE, Action.REPLACE):
+        return 2
+    return 3
+
+
+def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str]) -> None:
+    """Add the implicit dependencies to each change's `depends_on` (in place)."""
+    by_addr = {c.address: c for c in changes}
+    grants: dict[tuple[str, str], list[str]] = {}
+    for c in changes:
+        m = _ROLE.match(c.address)
+        if m and c.action == Action.CREATE:
+            grants.setdefault((m["contract"], m["role"]), []).append(c.address)
+            fund = next((a for a in by_addr if a.endswith(f".fee_balance[{m['member']}]")), None)
+            if fund:
+                _dep(c, fund)
+    address_to_signer = {a: n for n, a in signer_addresses.items()}
+    for c in changes:
+        m = _ROLE.match(c.address)
+        if not m or c.action != Action.DELETE:
+            continue
+        for g in grants.get((m["contract"], m["role"]), []):
+            _dep(c, g)
+        own = address_to_signer.get(m["member"])
+        if own:
+            for other in changes:
+                if other is not c and any(s.signer == own for s in other.steps):
+                    _dep(c, other.address)
+    for c in changes:
+        c.depends_on = [d for d in dict.fromkeys(c.depends_on) if d in by_addr and d != c.address]
+
+
+def _dep(change: Change, on: str) -> None:
+    if on not in change.depends_on:
+        change.depends_on.append(on)
+
+
+def order(changes: list[Change]) -> list[Change]:
+    """Stable topological order by (phase, original position); a cycle is a refused plan."""
+    index = {c.address: i for i, c in enumerate(changes)}
+    waiting = {c.address: set(c.depends_on) for c in changes}
+    users: dict[str, list[str]] = {}
+    for c in changes:
+        for d in c.depends_on:
+            users.setdefault(d, []).append(c.address)
+    by_addr = {c.address: c for c in changes}
+    ready = [(_phase(c), index[c.address], c.address) for c in changes if not waiting[c.address]]
+    heapq.heapify(ready)
+    out: list[Change] = []
+    while ready:
+        _, _, addr = heapq.heappop(ready)
+        out.append(by_addr[addr])
+        for u in users.get(addr, []):
+            waiting[u].discard(addr)
+            if not waiting[u]:
+                heapq.heappush(ready, (_phase(by_addr[u]), index[u], u))
+    if len(out) != len(changes):
+        stuck = sorted(a for a, w in waiting.items() if w)
+        raise SafetyError("the plan's changes depend on each other in a cycle", detail="\n".join(stuck))
+    return out

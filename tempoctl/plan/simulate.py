@@ -1,0 +1,56 @@
+"""Simulate each EVM step as its real signer at the plan's pinned block, so a plan shows reverts up front.
+
+All steps of a network go in one `eth_call` batch (from = the signer's address; for a Safe, the Safe
+itself, which is `msg.sender` when the batch executes). Gas is estimated for the steps that pass. A step
+whose change waits on another change of the plan (its signer gets its role earlier in the plan) cannot be
+simulated in isolation; it is marked skipped and simulated again just before sending.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tempoctl.plan.model import Change, Simulation
+
+
+def simulate(changes: list[Change], clients: dict[str, Any], pins: dict[str, int], role_names: dict[str, str],
+             *, estimate_gas: bool = True) -> None:
+    from tempoctl.observed.evm.client import EthCall
+    from tempoctl.observed.evm.reverts import decode_revert
+
+    by_net: dict[str, list[tuple[Change, Any]]] = {}
+    for c in changes:
+        for s in c.steps:
+            if s.kind != "evm_transaction":
+                continue
+            if not s.fields.get("from"):
+                s.simulation = Simulation(status="error", error="no declared signer can send this step "
+                                          "(none holds the role it needs); declare one or set `signer:`")
+                continue
+            by_net.setdefault(s.fields["network"], []).append((c, s))
+    for net, items in by_net.items():
+        client = clients[net]
+        calls = [EthCall(to=s.fields["to"], data=bytes.fromhex(s.fields["data"][2:]), sender=s.fields["from"]) for _, s in items]
+        results = client.call_many(calls, pins[net])
+        gas_due = []
+        for (c, s), r in zip(items, results):
+            if r.ok:
+                s.simulation = Simulation(status="ok", sender=s.fields["from"])
+                gas_due.append(s)
+            elif c.depends_on:
+                s.simulation = Simulation(status="skipped", sender=s.fields["from"],
+                                          note="runs after " + ", ".join(c.depends_on) + "; simulated again before sending",
+                                          error=decode_revert(bytes(r.data), role_names=role_names))
+            else:
+                s.simulation = Simulation(status="revert", sender=s.fields["from"],
+                                          error=decode_revert(bytes(r.data), role_names=role_names))
+        if estimate_gas and gas_due:
+            many = getattr(client, "estimate_gas_many", None)
+            txs = [{"from": s.fields["from"], "to": s.fields["to"], "data": s.fields["data"]} for s in gas_due]
+            try:
+                gases = many(txs, pins[net]) if many else [client.estimate_gas(t) for t in txs]
+            except Exception:  # noqa: BLE001 - gas is informative at plan time; apply estimates again
+                gases = [None] * len(txs)
+            for s, g in zip(gas_due, gases):
+                if s.simulation is not None and isinstance(g, int):
+                    s.simulation.gas = g

@@ -1,0 +1,183 @@
+"""Profile `access-control`: exact member sets of OpenZeppelin AccessControl(Enumerable) roles.
+
+Reads: role ids from `<NAME>_ROLE()` getters (or a declared `{id: …}`), members with `getRoleMembers`
+(OZ ≥ 5.1), falling back to `getRoleMemberCount` + `getRoleMember(i)`, and, for contracts that do not
+advertise IAccessControlEnumerable over ERC-165, rebuilt from RoleGranted/RoleRevoked logs and confirmed
+with `hasRole`. Changes: grant (create), revoke (delete, `unlisted_members: revoke`), setRoleAdmin (update).
+The `oracle` block, when it names this contract, declares its role's membership as exactly {oracle.address}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tempoctl.desired.models import AccessControlContract, RoleSpec
+from tempoctl.plan.model import Action, Change, DriftItem
+from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
+from tempoctl.profiles.signer_roles import as_hex32, observe_role_ids, observe_signer_roles
+
+IACCESS_CONTROL_ENUMERABLE = bytes.fromhex("5a05180f")
+
+
+def declared_roles(ctx_env: Any, name: str, contract: AccessControlContract) -> dict[str, tuple[list[str], tuple[Any, ...], str]]:
+    """role name -> (members, YAML path of the declaration, unlisted policy), oracle block included."""
+    roles: dict[str, tuple[list[str], tuple[Any, ...], str]] = {}
+    for role, spec in contract.roles.items():
+        members = spec.members if isinstance(spec, RoleSpec) else spec
+        roles[role] = (list(members), ("contracts", name, "roles", role), contract.unlisted_members)
+    oracle = ctx_env.state.oracle
+    if oracle is not None and oracle.contract == name:
+        roles[oracle.role] = ([oracle.address], ("oracle", "address"), "revoke")
+    return roles
+
+
+def _role_names(contract: AccessControlContract, name: str, env: Any) -> list[str]:
+    names = list(declared_roles(env, name, contract))
+    for role, admin in contract.role_admins.items():
+        names += [role, admin]
+    return list(dict.fromkeys(["ADMIN", *names]))
+
+
+class AccessControlProfile:
+    name = "access-control"
+
+    def observe(self, ctx: ObserveContext, name: str, contract: AccessControlContract) -> ObserveGen:
+        addr = contract.address
+        ids: dict[tuple[str, str], str] = ctx.observed.facts.setdefault("role_id", {})
+        for role, spec in contract.roles.items():
+            if isinstance(spec, RoleSpec):
+                ids[(addr, role)] = spec.id
+        roles = _role_names(contract, name, ctx.env)
+        probe = yield [
+            Call(addr, "supportsInterface(bytes4)(bool)", (IACCESS_CONTROL_ENUMERABLE,)),
+        ]
+        enumerable = bool(probe[0].ok and probe[0].value)
+        yield from observe_role_ids(ctx, addr, roles)
+        missing = [r for r in roles if (addr, r) not in ids]
+        if missing:
+            ctx.observed.facts.setdefault("errors", []).append(
+                (("contracts", name, "roles", missing[0]),
+                 f"{name} ({addr}) has no {missing[0]}_ROLE() getter; declare the role as {{id: 0x…, members: […]}}")
+            )
+        known = [r for r in roles if (addr, r) in ids]
+        role_id = {r: ids[(addr, r)] for r in known}
+        ctx.observed.facts.setdefault("role_names", {}).update({v: k for k, v in role_id.items()})
+
+        calls = [Call(addr, "getRoleAdmin(bytes32)(bytes32)", (bytes.fromhex(role_id[r][2:]),)) for r in known]
+        if enumerable:
+            calls += [Call(addr, "getRoleMembers(bytes32)(address[])", (bytes.fromhex(role_id[r][2:]),)) for r in known]
+        results = yield calls
+        admins = {r: as_hex32(res.value) if res.ok else None for r, res in zip(known, results)}
+        members: dict[str, set[str]] = {}
+        if enumerable:
+            need_count = []
+            for r, res in zip(known, results[len(known):]):
+                if res.ok:
+                    members[r] = set(res.value)
+                else:
+                    need_count.append(r)
+            if need_count:
+                members.update((yield from self._count_and_index(addr, need_count, role_id)))
+        else:
+            members = yield from self._from_logs(ctx, name, contract, known, role_id)
+
+        declared = declared_roles(ctx.env, name, contract)
+        for r in known:
+            if r in declared or r == "ADMIN":
+                ctx.observed.values[f"{name}.role.{r}"] = sorted(members.get(r, set()))
+            if admins.get(r) is not None:
+                ctx.observed.values[f"{name}.role_admin.{r}"] = admins[r]
+        # The contract is its own governance: remember which declared signers hold which role here.
+        ctx.observed.facts.setdefault("signer_roles_from_members", {})[addr] = {r: sorted(m) for r, m in members.items()}
+        yield from observe_signer_roles(ctx, addr, known)
+
+    def _count_and_index(self, addr: str, roles: list[str], role_id: dict[str, str]) -> Any:
+        counts = yield [Call(addr, "getRoleMemberCount(bytes32)(uint256)", (bytes.fromhex(role_id[r][2:]),)) for r in roles]
+        index_calls = [
+            (r, Call(addr, "getRoleMember(bytes32,uint256)(address)", (bytes.fromhex(role_id[r][2:]), i)))
+            for r, c in zip(roles, counts) if c.ok for i in range(int(c.value))
+        ]
+        found: dict[str, set[str]] = {r: set() for r in roles}
+        if index_calls:
+            res = yield [c for _, c in index_calls]
+            for (r, _), x in zip(index_calls, res):
+                if x.ok:
+                    found[r].add(x.value)
+        return found
+
+    def _from_logs(self, ctx: ObserveContext, name: str, contract: AccessControlContract, known: list[str], role_id: dict[str, str]) -> Any:
+        from tempoctl.observed.evm.logs import replay_role_events
+
+        if contract.from_block is None:
+            ctx.observed.facts.setdefault("errors", []).append(
+                (("contracts", name), f"{name} ({contract.address}) is not enumerable (no IAccessControlEnumerable); "
+                 "declare `from_block:` (its deployment block) so members can be rebuilt from RoleGranted/RoleRevoked logs")
+            )
+            return {}
+        replay = replay_role_events(ctx.client, contract.address, contract.from_block, ctx.block)
+        by_id = {as_hex32(k): set(v) for k, v in replay.members.items()}
+        candidates = {r: by_id.get(role_id[r], set()) | set(declared_roles(ctx.env, name, contract).get(r, ([], (), ""))[0]) for r in known}
+        pairs = [(r, a) for r in known for a in sorted(candidates[r])]
+        confirmed: dict[str, set[str]] = {r: set() for r in known}
+        if pairs:
+            res = yield [Call(contract.address, "hasRole(bytes32,address)(bool)", (bytes.fromhex(role_id[r][2:]), a)) for r, a in pairs]
+            for (r, a), x in zip(pairs, res):
+                if x.ok and x.value:
+                    confirmed[r].add(a)
+        return confirmed
+
+    def plan(self, ctx: PlanContext, name: str, contract: AccessControlContract) -> Iterable[PlanItem]:
+        env, values = ctx.env, ctx.observed.values
+        ids: dict[tuple[str, str], str] = ctx.observed.facts.get("role_id", {})
+        addr = contract.address
+        for role, (want, path, policy) in declared_roles(env, name, contract).items():
+            if (addr, role) not in ids:
+                continue
+            rid = bytes.fromhex(ids[(addr, role)][2:])
+            have = set(values.get(f"{name}.role.{role}", []))
+            admin_role = ctx.role_names.get(values.get(f"{name}.role_admin.{role}", ""), "ADMIN")
+            for i, member in enumerate(want):
+                if member in have:
+                    continue
+                signer, dep = ctx.signer_for(addr, admin_role, contract.signer)
+                yield Change(
+                    address=f"{name}.role.{role}[{member}]", action=Action.CREATE,
+                    before=None, after={"role": role, "member": member},
+                    reason=env.where(*path, i) if path[0] == "contracts" else env.where(*path),
+                    steps=[ctx.step(name, addr, "grantRole(bytes32,address)", (rid, member), signer,
+                                    f"grantRole({role}, {member})")],
+                    depends_on=[dep] if dep else [],
+                )
+            for member in sorted(have - set(want)):
+                if policy == "ignore":
+                    continue
+                if policy == "warn":
+                    yield DriftItem(address=f"{name}.role.{role}[{member}]", kind="unlisted_member",
+                                    expected=None, actual={"role": role, "member": member},
+                                    message=f"{member} holds {role} but is not declared (unlisted_members: warn)")
+                    continue
+                signer, dep = ctx.signer_for(addr, admin_role, contract.signer)
+                yield Change(
+                    address=f"{name}.role.{role}[{member}]", action=Action.DELETE,
+                    before={"role": role, "member": member}, after=None, reason="not declared",
+                    steps=[ctx.step(name, addr, "revokeRole(bytes32,address)", (rid, member), signer,
+                                    f"revokeRole({role}, {member})")],
+                    depends_on=[dep] if dep else [],
+                )
+        for role, admin in contract.role_admins.items():
+            if (addr, role) not in ids or (addr, admin) not in ids:
+                continue
+            live = values.get(f"{name}.role_admin.{role}")
+            if live == ids[(addr, admin)]:
+                continue
+            signer, dep = ctx.signer_for(addr, "ADMIN", contract.signer)
+            yield Change(
+                address=f"{name}.role_admin.{role}", action=Action.UPDATE,
+                before=ctx.role_names.get(live or "", live), after=admin,
+                reason=env.where("contracts", name, "role_admins", role),
+                steps=[ctx.step(name, addr, "setRoleAdmin(bytes32,bytes32)",
+                                (bytes.fromhex(ids[(addr, role)][2:]), bytes.fromhex(ids[(addr, admin)][2:])),
+                                signer, f"setRoleAdmin({role}, {admin})")],
+                depends_on=[dep] if dep else [],
+            )

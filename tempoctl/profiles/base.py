@@ -1,0 +1,98 @@
+"""The plug-in interface every EVM contract profile implements (pyinfra's facts vs operations).
+
+A profile does two separate things:
+
+* `observe` is a *fact*: a generator that yields batches of read-only calls and records what it found into
+  `ObservedValues`, keyed by resource address. The engine merges the batches of every contract into one
+  JSON-RPC batch per round, so round trips grow with the number of rounds, never with the number of items.
+* `plan` is an *operation*: a pure function of the desired contract and the observed values that returns
+  the changes needed (and drift it will not correct). It never reads the chain.
+
+Adding a profile means writing one module with a class that satisfies `EvmProfile` and registering it in
+`tempoctl.profiles.REGISTRY`; the engine does not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tempoctl.desired import DesiredEnvironment
+from tempoctl.plan.model import Change, DriftItem
+
+
+@dataclass(frozen=True)
+class Call:
+    """One read-only contract call, by signature as operators write it: `hasRole(bytes32,address)(bool)`."""
+
+    to: str
+    sig: str
+    args: tuple[Any, ...] = ()
+    sender: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of a `Call`: `value` is the single decoded output (a tuple when there are several)."""
+
+    ok: bool
+    value: Any = None
+    revert: bytes = b""
+
+
+ObserveGen = Generator[list[Call], list[Result], None]
+
+
+@dataclass
+class ObservedValues:
+    """Everything read from live state, by resource address, plus facts the planners need.
+
+    `values` are what a plan is computed from and what apply re-reads to refuse a stale plan (JSON-able).
+    `facts` are helper observations (role ids, which signer holds which role) that do not themselves
+    describe managed state but that planners use to choose signers.
+    """
+
+    values: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ObserveContext:
+    """What a profile's observation may use: the environment, the network's name and pinned block, and a
+    client for the few reads that cannot go through a call batch (event logs)."""
+
+    env: DesiredEnvironment
+    network: str
+    chain_id: int
+    block: int
+    client: Any
+    observed: ObservedValues
+
+
+@dataclass
+class PlanContext:
+    """What a profile's planner may use. `step` builds an EVM transaction step (encodes calldata)."""
+
+    env: DesiredEnvironment
+    observed: ObservedValues
+    step: Callable[..., Any]
+    signer_for: Callable[[str, str, str | None], tuple[str | None, str | None]]
+    role_names: Mapping[str, str]
+
+
+PlanItem = Change | DriftItem
+
+
+class EvmProfile(Protocol):
+    """A kind of EVM contract tempoctl knows how to read and change."""
+
+    name: str
+
+    def observe(self, ctx: ObserveContext, name: str, contract: Any) -> ObserveGen:
+        """Yield batches of calls; record observed values under `ctx.observed` by resource address."""
+        ...
+
+    def plan(self, ctx: PlanContext, name: str, contract: Any) -> Iterable[PlanItem]:
+        """Return the changes (and uncorrected drift) that bring live state to `contract`."""
+        ...
