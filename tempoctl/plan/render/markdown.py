@@ -1,0 +1,189 @@
+"""Markdown rendering of a plan for pull-request comments (`--format markdown`).
+
+Summary first, a table of changes, the full text plan folded in a ```diff block, and a fingerprint in an HTML
+comment for bots. Never longer than `max_chars` (GitHub refuses comments over 65,535 characters and Atlantis
+users lost whole plans to it): the details go first, then table rows, and the comment says how to see all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tempoctl.plan.render.text import count_reverts, format_simulation, render_text
+from tempoctl.plan.render.values import (
+    fmt_int,
+    is_role_membership,
+    redact_document,
+    short_address,
+    summary_sentence,
+)
+
+_ACTION_WORDS = {"create": "create", "update": "update", "delete": "destroy", "replace": "replace"}
+_DIFF_GLYPHS = {"+": "+", "-": "-", "~": "!", "±": "!", "!": "!"}
+_GLYPH_LINE = re.compile(r"^  ([+~\-±!]) ")
+_MAX_REVERTS_LISTED = 5
+
+
+def _cell(text: str) -> str:
+    """Table-safe text: a `|` would end the cell, a newline the row, `<` could open HTML."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def _code(text: str) -> str:
+    return "`" + _cell(text).replace("`", "'") + "`"
+
+
+def _action_word(change: dict[str, Any]) -> str:
+    address, action = str(change.get("address", "")), str(change.get("action", ""))
+    word = _ACTION_WORDS.get(action, action)
+    if is_role_membership(address):
+        word = {"create": "grant", "delete": "revoke"}.get(action, word)
+    if change.get("reason") == "not declared":
+        word += " (not declared)"
+    return word
+
+
+def _signers(change: dict[str, Any]) -> str:
+    seen: list[str] = []
+    for step in change.get("steps") or []:
+        if step.get("signer"):
+            name = str(step["signer"]) + (" (Safe)" if step.get("via") == "safe" else "")
+            if name not in seen:
+                seen.append(name)
+    return ", ".join(_cell(s) for s in seen) or "—"
+
+
+def _simulation_cell(change: dict[str, Any]) -> str:
+    steps = list(change.get("steps") or [])
+    sims = [(s.get("simulation"), str(s.get("kind", ""))) for s in steps if s.get("simulation")]
+    reverts = [sim for sim, _ in sims if sim.get("status") == "revert"]
+    if reverts:
+        text = f"**❌ REVERTS** {_code(str(reverts[0].get('error') or '(no reason)'))}"
+        if len(reverts) > 1:
+            text += f" (+{len(reverts) - 1} more)"
+    elif sims and all(sim.get("status") == "ok" for sim, _ in sims):
+        gas = [int(sim["gas"]) for sim, _ in sims if sim.get("gas") is not None]
+        text = f"ok, {fmt_int(sum(gas))} gas" if gas else "ok"
+    elif sims:
+        text = _cell("; ".join(format_simulation(sim, kind) for sim, kind in sims[:3]))
+        if len(sims) > 3:
+            text += " …"
+    else:
+        text = "—"
+    if change.get("pending"):
+        text += " · ⏳ awaiting multisig execution"
+    return text
+
+
+def _row(glyph: str, change: dict[str, Any]) -> str:
+    address = _code(short_address(str(change.get("address", "?"))))
+    return f"| `{glyph}` | {address} | {_action_word(change)} | {_signers(change)} | {_simulation_cell(change)} |"
+
+
+def _diff_block(text: str) -> str:
+    """The text plan in a ```diff fence, glyphs moved to column 0 so GitHub colours + and - lines
+    (`~` becomes `!`, which GitHub shows as changed)."""
+    out = []
+    for line in text.splitlines():
+        m = _GLYPH_LINE.match(line)
+        out.append(_DIFF_GLYPHS[m.group(1)] + "  " + line[m.end() - 1:] if m else line)
+    body = "\n".join(out)
+    longest = max((len(r) for r in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}diff\n{body}\n{fence}"
+
+
+def _revert_callout(changes: list[dict[str, Any]]) -> list[str]:
+    n = count_reverts(changes)
+    if not n:
+        return []
+    lines = ["> [!WARNING]", f"> **{n} step(s) would revert; apply will refuse them.**"]
+    listed = 0
+    for c in changes:
+        for s in c.get("steps") or []:
+            sim = s.get("simulation") or {}
+            if sim.get("status") == "revert" and listed < _MAX_REVERTS_LISTED:
+                lines.append(f"> - {_code(short_address(str(c.get('address'))))}: "
+                             f"{_code(str(sim.get('error') or '(no reason)'))}")
+                listed += 1
+    if n > listed:
+        lines.append(f"> - … and {n - listed} more")
+    return lines + [""]
+
+
+def _drift_lines(drift: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"- ⚠️ {_code(short_address(str(d.get('address', '?'))))}"
+        + (f" ({_cell(str(d['kind']))})" if d.get("kind") else "")
+        + f": {_cell(str(d.get('message', '')))}"
+        for d in drift
+    ]
+
+
+def _fit(items: list[str], budget: int) -> int:
+    """How many of `items` (each followed by a newline) fit in `budget` characters."""
+    used = 0
+    for i, item in enumerate(items):
+        used += len(item) + 1
+        if used > budget:
+            return i
+    return len(items)
+
+
+def render_markdown(plan: dict[str, Any], *, max_chars: int = 60000, planfile: str | None = None) -> str:
+    """Render a plan document as a PR comment of at most `max_chars` characters.
+
+    Args:
+        plan: the `Plan.to_dict()` document (or a loaded plan file).
+        max_chars: hard ceiling; 60,000 leaves room under GitHub's 65,535 for a bot's own header.
+        planfile: the saved plan's path, quoted in the "see all" hint (``<planfile>`` if unknown).
+    """
+    doc = redact_document(plan)
+    changes: list[dict[str, Any]] = list(doc.get("changes") or [])
+    drift: list[dict[str, Any]] = list(doc.get("drift") or [])
+    show_cmd = f"`tempoctl show {planfile or '<planfile>'}`"
+    env = str(doc.get("environment", "?"))
+
+    head = [f"### tempoctl plan — {_cell(env)}", ""]
+    if changes:
+        head += [f"**{summary_sentence(changes)}**", ""]
+    else:
+        head += ["**No changes.** Live state matches the desired state.", ""]
+    head += _revert_callout(changes)
+
+    table_head = ["| | address | action | signer | simulation |", "|:-:|---|---|---|---|"] if changes else []
+    glyphs = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
+    rows = [_row(glyphs.get(str(c.get("action")), "?"), c) for c in changes]
+    drift_head = ["", f"**Drift not corrected by this plan ({len(drift)}):**", ""] if drift else []
+    drift_rows = _drift_lines(drift)
+    details = ["", "<details><summary>Show plan</summary>", "", _diff_block(render_text(plan)), "",
+               "</details>"]
+    footer = ["", f"<!-- tempoctl-fingerprint: {doc.get('fingerprint', '')} -->"]
+
+    def assemble(rows_: list[str], drift_: list[str], middle: list[str]) -> str:
+        body = head + table_head + rows_ + (drift_head + drift_ if drift else []) + middle + footer
+        return "\n".join(body) + "\n"
+
+    full = assemble(rows, drift_rows, details)
+    if len(full) <= max_chars:
+        return full
+    omitted = ["", f"_Details omitted to fit a comment; run {show_cmd} to see the full plan._"]
+    without_details = assemble(rows, drift_rows, omitted)
+    if len(without_details) <= max_chars:
+        return without_details
+
+    def more_note(n_changes: int, n_drift: int) -> list[str]:
+        what = [f"{n} more change{'s' if n != 1 else ''}" for n in [n_changes] if n]
+        what += [f"{n} more drift item{'s' if n != 1 else ''}" for n in [n_drift] if n]
+        return ["", f"_… {' and '.join(what)} not shown; run {show_cmd} to see all._"]
+
+    worst_note = more_note(len(rows), len(drift_rows))
+    budget = max_chars - len(assemble([], [], worst_note))
+    keep_rows = _fit(rows, budget)
+    budget -= sum(len(r) + 1 for r in rows[:keep_rows])
+    keep_drift = _fit(drift_rows, budget) if keep_rows == len(rows) else 0
+    note = more_note(len(rows) - keep_rows, len(drift_rows) - keep_drift)
+    result = assemble(rows[:keep_rows], drift_rows[:keep_drift], note)
+    # Only a pathologically small max_chars gets here; a cut comment beats one GitHub refuses to post.
+    return result if len(result) <= max_chars else result[: max_chars - 2] + "…\n"

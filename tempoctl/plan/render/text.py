@@ -1,0 +1,258 @@
+"""Terraform-like text rendering of a plan document (DESIGN §5), the default output of plan/show/apply.
+
+Input is the plain dict of `Plan.to_dict()` (or a saved plan file), never the objects, so a saved plan
+shows exactly as it was planned. The caller decides about colour (TTY or not); this module only obeys.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tempoctl.plan.render.values import (
+    attribute_name,
+    diff_fields,
+    fmt_int,
+    fmt_value,
+    is_role_membership,
+    redact_document,
+    scrub,
+    short_address,
+    summary_sentence,
+)
+
+_GLYPHS = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
+_COLORS = {"+": "32", "~": "33", "-": "31", "±": "35", "!": "33"}
+_SEP = "   "
+
+
+class _Style:
+    """ANSI styling that collapses to plain text when colour is off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
+
+    def glyph(self, g: str) -> str:
+        return self._wrap(_COLORS.get(g, "0"), g)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def red(self, text: str) -> str:
+        return self._wrap("31", text)
+
+    def yellow(self, text: str) -> str:
+        return self._wrap("33", text)
+
+
+def headline_verb(address: str, action: str) -> str:
+    """The verb phrase of a change's `# address …` line."""
+    if is_role_membership(address) and action == "create":
+        return "will be granted"
+    if is_role_membership(address) and action == "delete":
+        return "will be revoked"
+    return {
+        "create": "will be created",
+        "update": "will be updated in-place",
+        "delete": "will be destroyed",
+        "replace": "will be replaced",
+    }.get(action, f"will be changed ({action})")
+
+
+def format_simulation(sim: dict[str, Any] | None, kind: str = "", style: _Style | None = None) -> str:
+    """``ok, 74,120 gas`` / ``REVERTS Error(…)`` / ``skipped (reason)`` — without the ``simulated:`` label."""
+    st = style or _Style(False)
+    if not sim:
+        return ""
+    status = sim.get("status", "")
+    if status == "ok":
+        extra = []
+        if sim.get("gas") is not None:
+            extra.append(f"{fmt_int(int(sim['gas']))} gas")
+        if sim.get("fee") is not None:
+            unit = " stroops" if kind == "soroban_invocation" else ""
+            extra.append(f"fee {fmt_int(int(sim['fee']))}{unit}")
+        return ", ".join(["ok", *extra])
+    if status == "revert":
+        return st.red(f"REVERTS {sim.get('error') or '(no reason)'}")
+    detail = sim.get("note") or sim.get("error")
+    return f"{status} ({detail})" if detail else str(status)
+
+
+def _step_line(step: dict[str, Any], style: _Style, verbose: bool) -> str:
+    parts = [str(step.get("display", step.get("kind", "?")))]
+    if step.get("signer"):
+        safe = " (Safe)" if step.get("via") == "safe" else ""
+        parts.append(f"signer: {step['signer']}{safe}")
+    sim = step.get("simulation")
+    if sim:
+        text = f"simulated: {format_simulation(sim, str(step.get('kind', '')), style)}"
+        if verbose and sim.get("sender"):
+            text += f" as {sim['sender']}"
+        parts.append(text)
+    return _SEP.join(parts)
+
+
+def _step_details(step: dict[str, Any]) -> list[str]:
+    """Verbose-only: the raw fields apply will use (to, function, args, data, xdr…)."""
+    skip = {"kind", "display", "signer", "simulation"}
+    out = []
+    for k, v in step.items():
+        if k in skip or v is None:
+            continue
+        text = fmt_value(v)
+        if len(text) > 120:
+            text = text[:117] + "…"
+        out.append(f"{k}: {text}")
+    return out
+
+
+def _value_lines(change: dict[str, Any], verbose: bool) -> tuple[list[str], int]:
+    """`field: before -> after` lines for an update (only differing fields), or the value for create/delete
+    when there is no step to show it (always in verbose mode); plus the count of hidden unchanged fields."""
+    action = change.get("action")
+    before, after = change.get("before"), change.get("after")
+    label = attribute_name(str(change.get("address", "")))
+    if action in ("update", "replace"):
+        if isinstance(before, dict) and isinstance(after, dict):
+            diffs, unchanged = diff_fields(before, after)
+            return [f"{k}: {fmt_value(b)} -> {fmt_value(a)}" for k, b, a in diffs], unchanged
+        return [f"{label}: {fmt_value(before)} -> {fmt_value(after)}"], 0
+    if change.get("steps") and not verbose:
+        return [], 0
+    value = after if action == "create" else before
+    if isinstance(value, dict):
+        return [f"{k}: {fmt_value(v)}" for k, v in value.items()], 0
+    return [f"{label}: {fmt_value(value)}"], 0
+
+
+def render_change(change: dict[str, Any], style: _Style, verbose: bool = False) -> list[str]:
+    """The block of one change: headline, comment lines, value lines and step lines (each with its glyph)."""
+    address = str(change.get("address", "?"))
+    action = str(change.get("action", "?"))
+    glyph = _GLYPHS.get(action, "?")
+    shown = address if verbose else short_address(address)
+    reason = str(change.get("reason") or "")
+    head = f"# {shown} {headline_verb(address, action)}"
+    if reason == "not declared":
+        head += " (not declared)"
+    lines = ["  " + style.bold(head)]
+    if reason and reason != "not declared":
+        lines.append(f"  # (from {reason})")
+    if change.get("pending"):
+        lines.append("  # (awaiting multisig execution)")
+    for note_line in str(change.get("note") or "").splitlines():
+        lines.append(f"  # {note_line}")
+
+    g = style.glyph(glyph)
+    values, hidden = _value_lines(change, verbose)
+    steps = list(change.get("steps") or [])
+    step_lines = [_step_line(s, style, verbose) for s in steps]
+    if len(values) == 1 and step_lines:
+        # The common case reads best on one line, as in DESIGN §5: `~ broken: false -> true   trigger…(…)`.
+        step_lines[0] = values[0] + _SEP + step_lines[0]
+        values, hidden = [], 0
+    lines += [f"  {g} {v}" for v in values]
+    if hidden:
+        lines.append(f"      # ({hidden} unchanged field{'s' if hidden != 1 else ''} hidden)")
+    for step, text in zip(steps, step_lines):
+        lines.append(f"  {g} {text}")
+        if verbose:
+            lines += [f"      {d}" for d in _step_details(step)]
+    deps = change.get("depends_on") or []
+    if deps:
+        shown_deps = deps if verbose else [short_address(str(d)) for d in deps]
+        lines.append("      depends on: " + ", ".join(shown_deps))
+    return lines
+
+
+def render_drift(drift: list[dict[str, Any]], style: _Style, verbose: bool = False) -> list[str]:
+    """The 'Drift not corrected by this plan' section (warn-level items the plan leaves alone)."""
+    if not drift:
+        return []
+    lines = ["Drift not corrected by this plan:", ""]
+    for item in drift:
+        address = str(item.get("address", "?"))
+        shown = address if verbose else short_address(address)
+        kind = f" ({item['kind']})" if item.get("kind") else ""
+        lines.append(f"  {style.glyph('!')} {shown}{kind}: {item.get('message', '')}")
+        if item.get("expected") is not None or item.get("actual") is not None:
+            lines.append(f"      expected: {fmt_value(item.get('expected'))}, "
+                         f"actual: {fmt_value(item.get('actual'))}")
+    lines.append("")
+    return lines
+
+
+def format_observed(observed: dict[str, Any]) -> list[str]:
+    """``tempo: chain 42431 at block 123`` / ``stellar: "Test SDF…" at ledger 456`` per network."""
+    out = []
+    for network, pin in observed.items():
+        if not isinstance(pin, dict):
+            out.append(f"{network}: {fmt_value(pin)}")
+            continue
+        ident = ""
+        if "chain_id" in pin:
+            ident = f"chain {pin['chain_id']}"
+        elif "passphrase" in pin:
+            ident = "passphrase " + json.dumps(str(pin["passphrase"]), ensure_ascii=False)
+        at = f"block {pin['block']}" if "block" in pin else (f"ledger {pin['ledger']}" if "ledger" in pin else "")
+        out.append(f"{network}: " + " at ".join(p for p in (ident, at) if p))
+    return out
+
+
+def count_reverts(changes: list[dict[str, Any]]) -> int:
+    return sum(
+        1
+        for c in changes
+        for s in c.get("steps") or []
+        if (s.get("simulation") or {}).get("status") == "revert"
+    )
+
+
+def render_text(plan: dict[str, Any], *, color: bool = False, verbose: bool = False) -> str:
+    """Render a plan document as Terraform-like text.
+
+    Layout: changes (in plan order, which is apply order), drift left alone, the summary sentence, plan
+    notes, targeting warning, then a footer with environment, observed pins and fingerprint; a plan with
+    reverting simulations ends with a warning line. Secrets are masked before anything is formatted.
+    """
+    doc = redact_document(plan)
+    style = _Style(color)
+    changes: list[dict[str, Any]] = list(doc.get("changes") or [])
+    lines: list[str] = []
+    if changes:
+        lines += ["tempoctl will perform the following actions:", ""]
+        for change in changes:
+            lines += render_change(change, style, verbose)
+            lines.append("")
+    else:
+        lines += ["No changes. Live state matches the desired state.", ""]
+    lines += render_drift(list(doc.get("drift") or []), style, verbose)
+    if changes:
+        lines += [style.bold(summary_sentence(changes)), ""]
+    for note in doc.get("notes") or []:
+        lines.append(f"Note: {note}")
+    targets = doc.get("targets") or []
+    if targets:
+        lines.append(style.yellow("Warning: resource targeting is in effect (--target "
+                                  + ", ".join(str(t) for t in targets)
+                                  + "); other pending changes of this environment are not shown."))
+    if lines[-1] != "":
+        lines.append("")
+    lines.append(f"Environment: {doc.get('environment', '?')}")
+    observed = format_observed(dict(doc.get("observed") or {}))
+    if observed:
+        lines.append("Observed: " + "; ".join(observed))
+    if doc.get("fingerprint"):
+        lines.append(f"Fingerprint: {doc['fingerprint']}")
+    reverts = count_reverts(changes)
+    if reverts:
+        lines += ["", style.red(f"Warning: {reverts} step(s) would revert; apply will refuse them.")]
+    text = "\n".join(lines) + "\n"
+    # Last line of defence: patterns (seeds, keys) in anything a profile put into a display string.
+    result = scrub(text)
+    assert isinstance(result, str)
+    return result
