@@ -1,7 +1,7 @@
 """Plan renderers: text (default), json and markdown, all from the one `Plan.to_dict()` document.
 
 Rendering is kept apart from computing (Terraform's `views`): nothing here decides what changes, and every
-format masks secrets the same way (`values.redact_document`).
+format masks secrets the same way (`values.public_document`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from tempoctl.plan.render.text import count_reverts, format_simulation, render_t
 from tempoctl.plan.render.values import (
     fmt_int,
     is_role_membership,
-    redact_document,
+    public_document,
     short_address,
     summary_sentence,
 )
@@ -139,7 +139,7 @@ def render_markdown(plan: dict[str, Any], *, max_chars: int = 60000, planfile: s
         max_chars: hard ceiling; 60,000 leaves room under GitHub's 65,535 for a bot's own header.
         planfile: the saved plan's path, quoted in the "see all" hint (``<planfile>`` if unknown).
     """
-    doc = redact_document(plan)
+    doc = public_document(plan)
     changes: list[dict[str, Any]] = list(doc.get("changes") or [])
     drift: list[dict[str, Any]] = list(doc.get("drift") or [])
     show_cmd = f"`tempoctl show {planfile or '<planfile>'}`"
@@ -155,7 +155,7 @@ def render_markdown(plan: dict[str, Any], *, max_chars: int = 60000, planfile: s
     table_head = ["| | address | action | signer | simulation |", "|:-:|---|---|---|---|"] if changes else []
     glyphs = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
     rows = [_row(glyphs.get(str(c.get("action")), "?"), c) for c in changes]
-    drift_head = ["", f"**Drift not corrected by this plan ({len(drift)}):**", ""] if drift else []
+    drift_head = ([""] if changes else []) + [f"**Drift not corrected by this plan ({len(drift)}):**", ""]
     drift_rows = _drift_lines(drift)
     details = ["", "<details><summary>Show plan</summary>", "", _diff_block(render_text(plan)), "",
                "</details>"]

@@ -15,7 +15,7 @@ from tempoctl.plan.render.values import (
     fmt_int,
     fmt_value,
     is_role_membership,
-    redact_document,
+    public_document,
     scrub,
     short_address,
     summary_sentence,
@@ -219,7 +219,7 @@ def render_text(plan: dict[str, Any], *, color: bool = False, verbose: bool = Fa
     notes, targeting warning, then a footer with environment, observed pins and fingerprint; a plan with
     reverting simulations ends with a warning line. Secrets are masked before anything is formatted.
     """
-    doc = redact_document(plan)
+    doc = public_document(plan)
     style = _Style(color)
     changes: list[dict[str, Any]] = list(doc.get("changes") or [])
     lines: list[str] = []
