@@ -6,7 +6,7 @@ normalised values (checksummed EVM addresses, validated strkeys, lower-case byte
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -47,7 +47,7 @@ class StellarNetwork(Model):
     rpc_url: str
 
 
-Network = Annotated[Union[EvmNetwork, StellarNetwork], Field(discriminator="type")]
+Network = Annotated[EvmNetwork | StellarNetwork, Field(discriminator="type")]
 
 
 # --- signers --------------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ class Signer(Model):
     def _key_reference(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        if not (v.startswith("env:") or v.startswith("keystore:")):
+        if not v.startswith(("env:", "keystore:")):
             raise ValueError("expected a key reference: env:VARIABLE or keystore:PATH (never the key itself)")
         if not v.split(":", 1)[1].strip():
             raise ValueError("key reference has an empty name after the colon")
@@ -210,13 +210,11 @@ class VisionRecordsContract(Model):
 
 
 Contract = Annotated[
-    Union[
-        AccessControlContract,
-        RiskControllerContract,
-        TreasuryVaultContract,
-        CustomContract,
-        VisionRecordsContract,
-    ],
+    AccessControlContract
+    | RiskControllerContract
+    | TreasuryVaultContract
+    | CustomContract
+    | VisionRecordsContract,
     Field(discriminator="profile"),
 ]
 

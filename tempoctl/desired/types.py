@@ -34,7 +34,8 @@ def to_checksum_address(address: str) -> str:
 def normalise_evm_address(value: Any) -> str:
     """Accept all-lower/all-upper hex, or a correct EIP-55 mixed-case address; return the checksummed form."""
     if not isinstance(value, str):
-        raise ValueError(f"expected an EVM address (0x followed by 40 hex digits), got {type(value).__name__}")
+        # ValueError, not TypeError: pydantic turns only ValueError into a validation error.
+        raise ValueError(f"expected an EVM address (0x followed by 40 hex digits), got {_kind(value)}")  # noqa: TRY004
     if not _HEX_ADDRESS.match(value):
         raise ValueError("not a valid address (expected 0x followed by 40 hex digits)")
     body = value[2:]
@@ -64,8 +65,9 @@ def _crc16_xmodem(data: bytes) -> int:
 
 
 def strkey_valid(value: str, kind: str) -> bool:
-    """True when `value` is a well-formed strkey of kind G (account) or C (contract) (SEP-23)."""
-    if len(value) != 56 or not value.startswith(kind):
+    """True when `value` is a well-formed strkey of kind G (account), C (contract), S (secret seed) or M
+    (muxed account) (SEP-23); a wrong kind is simply False."""
+    if len(value) != 56 or not value.startswith(kind) or kind not in _STRKEY_VERSIONS:
         return False
     try:
         raw = base64.b32decode(value)
@@ -79,8 +81,13 @@ def strkey_valid(value: str, kind: str) -> bool:
 
 def _strkey_validator(kind: str, what: str):  # type: ignore[no-untyped-def]
     def check(value: Any) -> str:
-        if not isinstance(value, str) or not strkey_valid(value.strip(), kind):
-            raise ValueError(f"not a valid Stellar {what} (expected a {kind}… strkey of 56 characters)")
+        if not isinstance(value, str):
+            raise ValueError(f"expected a Stellar {what} ({kind}… strkey), got {_kind(value)}")  # noqa: TRY004
+        if not strkey_valid(value.strip(), kind):
+            raise ValueError(
+                f"not a valid Stellar {what} (expected a {kind}… strkey of 56 characters"
+                f"{', checksum mismatch' if len(value.strip()) == 56 and value.startswith(kind) else ''})"
+            )
         return value.strip()
 
     return check
@@ -88,12 +95,12 @@ def _strkey_validator(kind: str, what: str):  # type: ignore[no-untyped-def]
 
 def parse_duration(value: Any) -> float:
     """Terraform-style durations: `30s`, `5m`, `26h`, `2d`, `1h30m`, or a bare number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 5m or 26h")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"expected a duration such as 30s, 5m or 26h, got {_kind(value)}")  # noqa: TRY004
     if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
         return float(value)
-    if not isinstance(value, str):
-        raise ValueError("expected a duration such as 30s, 5m or 26h")
     m = _DURATION.match(value)
     if m:
         n, unit = int(m.group(1)), m.group(2) or "s"
@@ -113,6 +120,17 @@ StellarAccount = Annotated[str, BeforeValidator(_strkey_validator("G", "account 
 StellarContract = Annotated[str, BeforeValidator(_strkey_validator("C", "contract ID"))]
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 NonEmptyStr = Annotated[str, AfterValidator(lambda s: s if s.strip() else _raise("must not be empty"))]
+
+
+def _kind(value: Any) -> str:
+    """How a non-string input reads to an operator ("a list", "nothing (null)", "true")."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return {"dict": "a mapping", "list": "a list"}.get(type(value).__name__, type(value).__name__)
 
 
 def _raise(msg: str) -> str:

@@ -1,0 +1,267 @@
+"""The desired stage's entry point: `state/<env>/*.yaml` → one validated, normalised `DesiredState`.
+
+Pipeline: read and parse each file (source) → refuse secrets, expand `${VAR}` (secrets, expand) → merge the
+files by top-level name → pydantic (translate) → offline semantic checks (semantic). Every problem found in
+any step is collected and raised together as one ValidationError; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+
+from tempoctl.desired.expand import expand, references
+from tempoctl.desired.models import DesiredState
+from tempoctl.desired.secrets import find_secret, hex_allowed, secret_message
+from tempoctl.desired.semantic import check
+from tempoctl.desired.source import KeyPath, LoadedFile, Pos, Positions, load_file, render_path
+from tempoctl.desired.translate import describe, translate
+from tempoctl.errors import ConfigError, Diagnostic, ValidationError
+
+MAPPING_SECTIONS = ("networks", "signers", "contracts", "hosts", "backups")
+REDACTED = "<redacted>"
+
+
+@dataclass(frozen=True)
+class DesiredEnvironment:
+    """One environment's desired state, validated, with the positions needed to point back into its files.
+
+    Attributes:
+        name: the environment folder's name, e.g. "tempo-testnet".
+        root: the folder `state/<env>`.
+        state: the validated, normalised model (checksummed addresses, durations in seconds).
+        files: the `*.yaml`/`*.yml` files read, sorted.
+        digest: "sha256:<hex>" over the files' names and bytes, to detect a changed state folder.
+    """
+
+    name: str
+    root: Path
+    state: DesiredState
+    files: tuple[Path, ...]
+    digest: str
+    positions: Positions = field(default_factory=Positions, repr=False, compare=False)
+
+    def where(self, *path: str | int) -> str:
+        """'state/tempo-testnet/tempovault.yaml:14:9' for a key path into the merged document; falls back to
+        the nearest ancestor that has a position."""
+        return self.positions.value(tuple(path))
+
+
+def resolve_environment(spec: str | Path, cwd: Path | None = None) -> Path:
+    """A folder path as given, or a name looked up as `./state/<name>`; ConfigError (with "did you mean")
+    when neither exists."""
+    base = cwd or Path.cwd()
+    direct = Path(spec) if Path(spec).is_absolute() else base / spec
+    if direct.is_dir():
+        return direct
+    named = base / "state" / str(spec)
+    if named.is_dir():
+        return named
+    state_dir = base / "state"
+    known = sorted(p.name for p in state_dir.iterdir() if p.is_dir()) if state_dir.is_dir() else []
+    close = difflib.get_close_matches(str(spec), known, n=1, cutoff=0.5)
+    hint = f'Did you mean "{close[0]}"? ' if close else ""
+    hint += f"Known environments: {', '.join(known)}." if known else f"No environments under {state_dir}."
+    raise ConfigError(f'no environment "{spec}": neither a folder nor state/{spec} exists', hint=hint)
+
+
+def load_environment(
+    spec: str | Path, *, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> DesiredEnvironment:
+    """Read, merge and validate an environment. Raises ValidationError listing every problem at once."""
+    root = resolve_environment(spec, cwd)
+    env = os.environ if environ is None else environ
+    files = tuple(sorted([*root.glob("*.yaml"), *root.glob("*.yml")], key=lambda p: p.name))
+    files = tuple(p for p in files if p.is_file())
+    if not files:
+        raise ConfigError(f"no *.yaml files in {root}", hint="An environment is a folder of state files.")
+    digest = hashlib.sha256()
+    diags: list[Diagnostic] = []
+    loaded: list[LoadedFile] = []
+    for path in files:
+        blob = path.read_bytes()
+        digest.update(f"{path.name}\0{len(blob)}\0".encode() + blob)
+        loaded.append(_parse(path, blob, cwd, diags))
+    suppressed: set[str] = set()
+    for lf in loaded:
+        lf.data = _sanitise(lf.data, (), None, lf.positions, env, diags, suppressed)
+    merged, positions = _merge(loaded, cwd, diags)
+    state, more = _validate(merged, positions)
+    # A redacted or unexpandable value already has its diagnostic; what pydantic says about it is noise.
+    diags.extend(d for d in more if not any(_under(d.path, s) for s in suppressed))
+    diags = _dedupe_sorted(diags)
+    if diags or state is None:
+        raise ValidationError(diags or [Diagnostic(positions.value(()), "", "invalid desired state")])
+    return DesiredEnvironment(root.name, root, state, files, "sha256:" + digest.hexdigest(), positions)
+
+
+def _parse(path: Path, blob: bytes, cwd: Path | None, diags: list[Diagnostic]) -> LoadedFile:
+    try:
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = blob[: exc.start].count(b"\n") + 1
+        col = exc.start - (blob.rfind(b"\n", 0, exc.start) + 1) + 1
+        pos = Positions(cwd=cwd)
+        diags.append(Diagnostic(pos.render(Pos(path, line, col)), "", "not UTF-8 text"))
+        return LoadedFile(path, None, [], pos)
+    lf = load_file(path, text, cwd)
+    diags.extend(lf.diagnostics)
+    if lf.data is not None and not isinstance(lf.data, dict):
+        diags.append(
+            Diagnostic(
+                lf.positions.value(()),
+                "",
+                "the top level of a state file must be a mapping "
+                f"(environment:, networks:, contracts:, ...), got {describe(lf.data)}",
+            )
+        )
+        lf.data = None
+    return lf
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith((prefix + ".", prefix + "["))
+
+
+def _sanitise(
+    node: Any,
+    path: KeyPath,
+    parent: Any,
+    pos: Positions,
+    env: Mapping[str, str],
+    diags: list[Diagnostic],
+    suppressed: set[str],
+) -> Any:
+    """Refuse secrets (keys and values, before and after expansion) and expand `${VAR}` in strings."""
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for k, v in node.items():
+            kind = find_secret(k)
+            if kind is not None:
+                diags.append(
+                    Diagnostic(pos.key((*path, k)), render_path(path), "a key " + secret_message(kind))
+                )
+                continue
+            out[k] = _sanitise(v, (*path, k), node, pos, env, diags, suppressed)
+        return out
+    if isinstance(node, list):
+        return [_sanitise(v, (*path, i), node, pos, env, diags, suppressed) for i, v in enumerate(node)]
+    if not isinstance(node, str):
+        return node
+    where, dotted = pos.value(path), render_path(path)
+    hex_ok = hex_allowed(path, parent)
+    kind = find_secret(node, hex_ok=hex_ok)
+    if kind is not None:
+        diags.append(Diagnostic(where, dotted, secret_message(kind)))
+        suppressed.add(dotted)
+        return REDACTED
+    value, errors = expand(node, env)
+    for e in errors:
+        diags.append(Diagnostic(where, dotted, e))
+    if errors:
+        suppressed.add(dotted)
+    elif value != node:
+        kind = find_secret(value, hex_ok=hex_ok)
+        if kind is not None:
+            names = ", ".join(f"${{{n}}}" for n in references(node))
+            diags.append(Diagnostic(where, dotted, f"the value of {names} " + secret_message(kind)))
+            suppressed.add(dotted)
+            return REDACTED
+    return value
+
+
+def _merge(
+    loaded: list[LoadedFile], cwd: Path | None, diags: list[Diagnostic]
+) -> tuple[dict[str, Any], Positions]:
+    """Merge files: mapping sections by name, scalars once; a name defined twice names both places."""
+    merged: dict[str, Any] = {}
+    positions = Positions(cwd=cwd)
+    for lf in loaded:
+        if not lf.data:
+            continue
+        rejected: list[KeyPath] = []
+        for key, value in lf.data.items():
+            here = lf.positions.key((key,))
+            if (
+                key in MAPPING_SECTIONS
+                and isinstance(value, dict | None)
+                and isinstance(merged.get(key, {}), dict)
+            ):
+                section = merged.setdefault(key, {})
+                for name, item in (value or {}).items():
+                    if name in section:
+                        first = positions.key((key, name))
+                        diags.append(
+                            Diagnostic(
+                                lf.positions.key((key, name)),
+                                f"{key}.{name}",
+                                f'"{name}" is defined twice: here and at {first}',
+                            )
+                        )
+                        rejected.append((key, name))
+                    else:
+                        section[name] = item
+            elif key in merged:
+                if key == "environment" and merged[key] == value:
+                    continue
+                first = positions.key((key,))
+                what = "disagrees with" if key == "environment" else "is already defined at"
+                diags.append(
+                    Diagnostic(
+                        here,
+                        key,
+                        f'"{key}" {what} {first}'
+                        + (f" ({describe(merged[key])})" if key == "environment" else ""),
+                    )
+                )
+                rejected.append((key,))
+            else:
+                merged[key] = value
+        for table, target in ((lf.positions.values, positions.values), (lf.positions.keys, positions.keys)):
+            for p, v in table.items():
+                if not any(p[: len(r)] == r for r in rejected):
+                    target.setdefault(p, v)
+    return merged, positions
+
+
+def _validate(merged: dict[str, Any], positions: Positions) -> tuple[DesiredState | None, list[Diagnostic]]:
+    """Pydantic, then semantic checks on whatever validated (broken items are pruned, so every problem in
+    every file is still reported in one run)."""
+    try:
+        state = DesiredState.model_validate(merged)
+        return check(state, merged, positions)
+    except PydanticValidationError as exc:
+        errors: list[dict[str, Any]] = [dict(e) for e in exc.errors(include_url=False)]
+    diags = translate(errors, merged, positions, DesiredState)
+    pruned = {k: (dict(v) if isinstance(v, dict) else v) for k, v in merged.items()}
+    for e in errors:
+        loc: tuple[Any, ...] = tuple(e["loc"])
+        if len(loc) >= 2 and loc[0] in MAPPING_SECTIONS and isinstance(pruned.get(loc[0]), dict):
+            pruned[loc[0]].pop(loc[1], None)
+        elif loc:
+            pruned.pop(loc[0], None)
+    pruned.setdefault("environment", "?")
+    try:
+        state = DesiredState.model_validate(pruned)
+    except PydanticValidationError:
+        return None, diags
+    _, more = check(state, merged, positions)
+    return None, diags + more
+
+
+def _dedupe_sorted(diags: list[Diagnostic]) -> list[Diagnostic]:
+    def key(d: Diagnostic) -> tuple[str, int, int]:
+        parts = d.where.rsplit(":", 2)
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            return parts[0], int(parts[1]), int(parts[2])
+        return d.where, 0, 0
+
+    unique = list(dict.fromkeys(diags))
+    return sorted(unique, key=key)

@@ -1,0 +1,393 @@
+"""Offline semantic checks on a validated `DesiredState` (DESIGN §3): every referenced name exists and is of
+the right kind, signers sit on their contract's network, ADMIN is never emptied, cron schedules parse, names
+can be resource addresses (§4). Runs after pydantic; also normalises signer addresses per network type.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from string import Formatter
+from typing import Any
+
+from tempoctl.desired.cron import cron_error
+from tempoctl.desired.models import (
+    AccessControlContract,
+    CustomContract,
+    DesiredState,
+    EvmNetwork,
+    RiskControllerContract,
+    RoleSpec,
+    StellarNetwork,
+    VisionRecordsContract,
+)
+from tempoctl.desired.source import KeyPath, Positions, render_path
+from tempoctl.desired.translate import did_you_mean
+from tempoctl.desired.types import normalise_evm_address, strkey_valid
+from tempoctl.errors import Diagnostic
+
+NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED = {"oracle"}  # `oracle.address` etc. are addresses of the oracle block (DESIGN §4)
+_SIG = re.compile(r"^([A-Za-z_$][A-Za-z0-9_$]*)\(([^()]*)\)(?:\(([^()]*)\))?$")
+_ABI_TYPE = re.compile(r"^(address|bool|string|bytes(\d+)?|u?int(\d+)?)((\[\d*\])*)$")
+
+
+def check(state: DesiredState, raw: dict[str, Any], pos: Positions) -> tuple[DesiredState, list[Diagnostic]]:
+    """All semantic problems of `state`, and the state with signer addresses normalised.
+
+    `raw` is the merged document before validation: a name present there but absent from `state` belonged
+    to an item that failed validation, so references to it are not reported a second time."""
+    c = _Checker(state, raw, pos)
+    c.names()
+    signers = c.signers()
+    c.contracts()
+    c.oracle()
+    c.hosts()
+    c.backups()
+    c.backend()
+    return state.model_copy(update={"signers": signers}), c.diags
+
+
+class _Checker:
+    def __init__(self, state: DesiredState, raw: dict[str, Any], pos: Positions) -> None:
+        self.s, self.raw, self.pos = state, raw, pos
+        self.diags: list[Diagnostic] = []
+
+    def err(self, path: KeyPath, message: str, *, at_key: bool = False) -> None:
+        where = self.pos.key(path) if at_key else self.pos.value(path)
+        self.diags.append(Diagnostic(where, render_path(path), message))
+
+    def _raw_names(self, section: str) -> set[str]:
+        items = self.raw.get(section)
+        return set(items) if isinstance(items, dict) else set()
+
+    def ref(self, path: KeyPath, name: str, section: str, what: str) -> bool:
+        """True when `name` is a valid item of `section`; reports it (with a suggestion) when unknown."""
+        items: dict[str, Any] = getattr(self.s, section)
+        if name in items:
+            return True
+        if name not in self._raw_names(section):
+            hint = did_you_mean(name, items)
+            known = ", ".join(sorted(items)) or "none declared"
+            self.err(path, f'unknown {what} "{name}" ({hint + " " if hint else ""}known: {known})')
+        return False
+
+    def network_type(self, name: str) -> str | None:
+        net = self.s.networks.get(name)
+        return net.type if net is not None else None
+
+    # --- names --------------------------------------------------------------------------------------
+
+    def names(self) -> None:
+        owner: dict[str, str] = {}
+        for section in ("contracts", "hosts", "backups"):
+            for name in sorted(self._raw_names(section), key=lambda n: self.pos.key((section, n))):
+                path = (section, name)
+                if not NAME.match(name):
+                    self.err(
+                        path,
+                        f'name "{name}" can only use letters, digits, "_", "." and "-" '
+                        "(it is part of resource addresses)",
+                        at_key=True,
+                    )
+                elif name in RESERVED:
+                    self.err(
+                        path, f'"{name}" is reserved for the oracle block\'s resource addresses', at_key=True
+                    )
+                if name in owner:
+                    first = self.pos.key((owner[name], name))
+                    self.err(
+                        path,
+                        f'name "{name}" is also used by {owner[name]}.{name} at {first}; contracts, '
+                        "hosts and backups share one address namespace",
+                        at_key=True,
+                    )
+                else:
+                    owner[name] = section
+
+    # --- signers ------------------------------------------------------------------------------------
+
+    def signers(self) -> dict[str, Any]:
+        out = dict(self.s.signers)
+        for name, signer in self.s.signers.items():
+            path = ("signers", name)
+            if not self.ref((*path, "network"), signer.network, "networks", "network"):
+                continue
+            kind = self.network_type(signer.network)
+            if kind == "evm":
+                try:
+                    out[name] = signer.model_copy(update={"address": normalise_evm_address(signer.address)})
+                except ValueError as exc:
+                    self.err((*path, "address"), f"{exc} (signer on EVM network {signer.network})")
+            elif kind == "stellar":
+                if not strkey_valid(signer.address.strip(), "G"):
+                    self.err(
+                        (*path, "address"),
+                        "not a valid Stellar account address (expected a G… strkey "
+                        f"of 56 characters; signer on Stellar network {signer.network})",
+                    )
+                if signer.via == "safe":
+                    self.err((*path, "via"), "via: safe is for EVM networks only")
+        return out
+
+    def signer_on(self, path: KeyPath, name: str, network: str) -> None:
+        if self.ref(path, name, "signers", "signer"):
+            other = self.s.signers[name].network
+            if other != network:
+                self.err(path, f'signer "{name}" is on network "{other}", not "{network}"')
+
+    # --- contracts ----------------------------------------------------------------------------------
+
+    def contracts(self) -> None:
+        for name, contract in self.s.contracts.items():
+            path = ("contracts", name)
+            want = "stellar" if isinstance(contract, VisionRecordsContract) else "evm"
+            if self.ref((*path, "network"), contract.network, "networks", "network"):
+                kind = self.network_type(contract.network)
+                if kind != want:
+                    self.err(
+                        (*path, "network"),
+                        f"profile {contract.profile} needs a {want} network, but "
+                        f'"{contract.network}" is {kind}',
+                    )
+            if contract.signer is not None:
+                self.signer_on((*path, "signer"), contract.signer, contract.network)
+            if isinstance(contract, AccessControlContract):
+                self.access_control(path, contract)
+            elif isinstance(contract, RiskControllerContract):
+                self.breakers(path, contract)
+            elif isinstance(contract, CustomContract):
+                self.settings(path, contract)
+            elif isinstance(contract, VisionRecordsContract):
+                self.vision_records(path, contract)
+
+    def access_control(self, path: KeyPath, c: AccessControlContract) -> None:
+        known = set(c.roles) | {"ADMIN"}
+        for role, spec in c.roles.items():
+            rpath = (*path, "roles", role)
+            if not ROLE_NAME.match(role):
+                self.err(rpath, f'role name "{role}" must be an identifier (letters, digits, _)', at_key=True)
+            members = spec.members if isinstance(spec, RoleSpec) else spec
+            if role == "ADMIN" and not members:
+                self.err(rpath, "the ADMIN role must not be empty: nobody could grant or revoke roles again")
+            for i, m in enumerate(members):
+                if m in members[:i]:
+                    self.err(
+                        (*rpath, i) if not isinstance(spec, RoleSpec) else (*rpath, "members", i),
+                        f"{m} is listed twice",
+                    )
+            if isinstance(spec, RoleSpec) and spec.admin is not None and spec.admin not in known:
+                self.err((*rpath, "admin"), self._unknown_role(spec.admin, known))
+        for role, admin in c.role_admins.items():
+            if role not in known:
+                self.err((*path, "role_admins", role), self._unknown_role(role, known), at_key=True)
+            if admin not in known:
+                self.err((*path, "role_admins", role), self._unknown_role(admin, known))
+
+    def _unknown_role(self, role: str, known: set[str]) -> str:
+        hint = did_you_mean(role, known)
+        return f'unknown role "{role}" ({hint + " " if hint else ""}declared: {", ".join(sorted(known))})'
+
+    def breakers(self, path: KeyPath, c: RiskControllerContract) -> None:
+        for name, b in c.circuit_breakers.items():
+            bpath = (*path, "circuit_breakers", name)
+            if not NAME.match(name):
+                self.err(
+                    bpath,
+                    f'breaker name "{name}" can only use letters, digits, "_", "." and "-"',
+                    at_key=True,
+                )
+            if (b.id is None) == (b.tokens is None):
+                self.err(
+                    bpath,
+                    "give exactly one of `id` (the raw pair id) or `tokens` (the two tokens)",
+                    at_key=True,
+                )
+            if b.tokens is not None and b.tokens[0] == b.tokens[1]:
+                self.err((*bpath, "tokens"), "the two tokens of a pair must differ")
+
+    def settings(self, path: KeyPath, c: CustomContract) -> None:
+        for name, s in c.settings.items():
+            spath = (*path, "settings", name)
+            read, write = _signature(s.read), _signature(s.write)
+            if read is None or read[2] is None:
+                self.err(
+                    (*spath, "read"),
+                    'expected a getter signature "name(inputs)(output)", e.g. "oracle()(address)"',
+                )
+            elif len(read[2]) != 1:
+                self.err(
+                    (*spath, "read"), f"a getter must return exactly one value, this returns {len(read[2])}"
+                )
+            if write is None or write[2] is not None:
+                self.err(
+                    (*spath, "write"),
+                    'expected a setter signature "name(inputs)", e.g. "setOracleAddress(address)"',
+                )
+                continue
+            args = write[1]
+            if len(args) not in (1, 2):
+                self.err(
+                    (*spath, "write"),
+                    f"a setter takes the value, or a key then the value; this takes {len(args)} arguments",
+                )
+                continue
+            if (len(args) == 2) != (s.key is not None):
+                msg = (
+                    "`key` is required: the setter takes a key then the value"
+                    if len(args) == 2
+                    else "`key` is only for setters taking a key then the value"
+                )
+                self.err(spath if s.key is None else (*spath, "key"), msg, at_key=s.key is None)
+            if read is not None and read[1] is not None and len(read[1]) != len(args) - 1:
+                self.err(
+                    (*spath, "read"),
+                    f"the getter takes {len(read[1])} inputs, but the setter's key implies {len(args) - 1}",
+                )
+            self._typed((*spath, "value"), s.value, args[-1])
+            if s.key is not None and len(args) == 2:
+                self._typed((*spath, "key"), s.key, args[0])
+
+    def _typed(self, path: KeyPath, value: Any, abi: str) -> None:
+        ok = True
+        if abi == "address":
+            try:
+                normalise_evm_address(value)
+            except ValueError as exc:
+                self.err(path, f"{exc} (the signature says address)")
+            return
+        if abi == "bool":
+            ok = isinstance(value, bool)
+        elif abi.startswith(("uint", "int")) and "[" not in abi:
+            ok = (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and (abi.startswith("int") or value >= 0)
+            )
+        elif abi == "bytes32":
+            ok = isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{64}", value) is not None
+        if not ok:
+            self.err(path, f"expected a value of type {abi}")
+
+    def vision_records(self, path: KeyPath, c: VisionRecordsContract) -> None:
+        if c.wasm_sha256 is not None and c.release is not None:
+            self.err(
+                (*path, "release"), "give at most one of `wasm_sha256` and `release` (both pin the wasm)"
+            )
+        for i, consumer in enumerate(c.consumers):
+            self.ref((*path, "consumers", i, "host"), consumer.host, "hosts", "host")
+
+    # --- oracle, hosts, backups, backend ------------------------------------------------------------
+
+    def oracle(self) -> None:
+        o = self.s.oracle
+        if o is None:
+            return
+        network: str | None = None
+        if self.ref(("oracle", "contract"), o.contract, "contracts", "contract"):
+            target = self.s.contracts[o.contract]
+            if not isinstance(target, AccessControlContract):
+                self.err(
+                    ("oracle", "contract"),
+                    f'"{o.contract}" has profile {target.profile}; the oracle '
+                    "needs an access-control contract",
+                )
+            elif isinstance(self.s.networks.get(target.network), EvmNetwork):
+                network = target.network
+        if o.top_up_from is not None and network is not None:
+            self.signer_on(("oracle", "top_up_from"), o.top_up_from, network)
+        net = self.s.networks.get(network) if network else None
+        if o.min_fee_balance is not None and isinstance(net, EvmNetwork) and net.fee_token is None:
+            self.err(("oracle", "min_fee_balance"), f'network "{network}" has no fee_token to measure it in')
+        r = o.relay
+        if r is not None and self.ref(("oracle", "relay", "host"), r.host, "hosts", "host"):
+            host = self.s.hosts[r.host]
+            if r.service not in host.services:
+                hint = did_you_mean(r.service, host.services)
+                self.err(
+                    ("oracle", "relay", "service"),
+                    f'service "{r.service}" is not declared under hosts.'
+                    f"{r.host}.services" + (f" ({hint})" if hint else ""),
+                )
+            if r.env_file not in host.env_files:
+                hint = did_you_mean(r.env_file, host.env_files)
+                self.err(
+                    ("oracle", "relay", "env_file"),
+                    f'env file "{r.env_file}" is not declared under hosts.'
+                    f"{r.host}.env_files" + (f" ({hint})" if hint else ""),
+                )
+
+    def hosts(self) -> None:
+        for name, host in self.s.hosts.items():
+            lag = host.checks.indexer_lag if host.checks else None
+            path: KeyPath = ("hosts", name, "checks", "indexer_lag", "network")
+            if (
+                lag is not None
+                and self.ref(path, lag.network, "networks", "network")
+                and isinstance(self.s.networks[lag.network], StellarNetwork)
+            ):
+                self.err(path, f'indexer lag is measured on an EVM network; "{lag.network}" is stellar')
+
+    def backups(self) -> None:
+        for name, b in self.s.backups.items():
+            path = ("backups", name)
+            self.ref((*path, "host"), b.host, "hosts", "host")
+            if b.kind == "postgres" and not b.database:
+                self.err(
+                    path, "kind postgres needs `database` (a name, or postgresql://user@host/db)", at_key=True
+                )
+            if b.kind == "files" and not b.paths:
+                self.err(path, "kind files needs `paths` (the files and folders to archive)", at_key=True)
+            problem = cron_error(b.schedule)
+            if problem:
+                self.err((*path, "schedule"), f"not a valid cron schedule: {problem}")
+            problem = _filename_error(b.filename)
+            if problem:
+                self.err((*path, "filename"), problem)
+
+    def backend(self) -> None:
+        b = self.s.backend
+        if b.startswith("sqlite:///") and len(b) > len("sqlite:///"):
+            return
+        if b.startswith(("postgresql://", "postgres://")):
+            return
+        self.err(("backend",), "expected sqlite:///PATH or postgresql://user@host/db (no password)")
+
+
+def _signature(text: str) -> tuple[str, list[str], list[str] | None] | None:
+    m = _SIG.match(text.replace(" ", ""))
+    if not m:
+        return None
+    lists = [[t for t in g.split(",") if t] if g is not None else None for g in (m.group(2), m.group(3))]
+    for types_ in lists:
+        for t in types_ or []:
+            tm = _ABI_TYPE.match(t)
+            if not tm:
+                return None
+            size = tm.group(2) or tm.group(3)
+            if size and (
+                int(size) < 1
+                or (tm.group(3) and (int(size) % 8 or int(size) > 256))
+                or (tm.group(2) and int(size) > 32)
+            ):
+                return None
+    return m.group(1), lists[0] or [], lists[1]
+
+
+def _filename_error(name: str) -> str | None:
+    try:
+        fields = [f for _, f, _, _ in Formatter().parse(name) if f is not None]
+        if "date" not in fields or any(f != "date" for f in fields):
+            return 'filename needs a {date:FORMAT} placeholder (e.g. "db_{date:%Y%m%d}.sql.gz") and no other'
+        a = name.format(date=datetime(2024, 1, 2, 3, 4, 5))
+        b = name.format(date=datetime(2025, 6, 7, 8, 9, 10))
+    except (ValueError, IndexError, KeyError, AttributeError) as exc:
+        return f"filename does not format: {exc}"
+    if a == b:
+        return (
+            "the {date:...} format must change over time (e.g. %Y%m%d), or every backup overwrites the last"
+        )
+    if "/" in a:
+        return "filename must not contain /; put folders in `destination`"
+    return None
