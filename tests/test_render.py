@@ -218,3 +218,21 @@ def test_markdown_diff_block_glyphs_in_column_zero() -> None:
     assert "\n+   grantRole(ORACLE," in md
     assert "\n-   revokeRole(ORACLE," in md
     assert "\n!   broken: false -> true" in md
+
+
+def test_verbose_shows_full_addresses_and_step_fields() -> None:
+    text = render_text(doc("roles"), verbose=True)
+    assert f"  # governance.role.ORACLE[{rp.ORACLE_NEW}] will be granted\n" in text
+    assert f"      to: {rp.ACCESS}\n" in text
+    assert f"depends on: governance.role.ORACLE[{rp.ORACLE_NEW}]" in text
+
+
+def test_markdown_table_cells_are_escaped() -> None:
+    plan = rp.roles_plan()
+    sim = plan.changes[0].steps[0].simulation
+    assert sim is not None
+    sim.status, sim.error = "revert", "Custom(a|b)"
+    md = render_markdown(plan.to_dict())
+    row = next(ln for ln in md.splitlines() if ln.startswith("| `+` |"))
+    assert "`Custom(a\\|b)`" in row and row.count(" | ") == 4
+    assert "> **1 step(s) would revert; apply will refuse them.**" in md

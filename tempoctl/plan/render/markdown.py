@@ -27,11 +27,12 @@ _MAX_REVERTS_LISTED = 5
 
 def _cell(text: str) -> str:
     """Table-safe text: a `|` would end the cell, a newline the row, `<` could open HTML."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
 
 
 def _code(text: str) -> str:
-    return "`" + _cell(text).replace("`", "'") + "`"
+    """A code span in a table cell: HTML is inert there (no `&lt;`), but `|` still needs escaping."""
+    return "`" + text.replace("|", "\\|").replace("\n", " ").replace("`", "'") + "`"
 
 
 def _action_word(change: dict[str, Any]) -> str:
