@@ -54,7 +54,9 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     obs = observe(env, batching=opts.batching, clients=clients)
     diff = compute(env, obs.observed)
     signer_addresses = {n: s.address for n, s in env.state.signers.items()}
-    add_ordering_edges(diff.changes, signer_addresses)
+    names = obs.observed.facts.get("role_names", {})
+    admin_roles = {(k.split(".")[0], names.get(v, v)) for k, v in obs.observed.values.items() if ".role_admin." in k}
+    add_ordering_edges(diff.changes, signer_addresses, admin_roles)
     changes = order(diff.changes)
     if not opts.allow_lockout:
         check_lockout(changes, obs.observed)

@@ -28,8 +28,13 @@ def _phase(change: Change) -> int:
     return 3
 
 
-def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str]) -> None:
-    """Add the implicit dependencies to each change's `depends_on` (in place)."""
+def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str],
+                       admin_roles: set[tuple[str, str]] | None = None) -> None:
+    """Add the implicit dependencies to each change's `depends_on` (in place).
+
+    `admin_roles` holds (contract, role) pairs that administer some role (ADMIN always does): revoking one
+    of those from a signer goes after every other step that signer sends, since they may need it.
+    """
     by_addr = {c.address: c for c in changes}
     grants: dict[tuple[str, str], list[str]] = {}
     for c in changes:
@@ -47,7 +52,8 @@ def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str
         for g in grants.get((m["contract"], m["role"]), []):
             _dep(c, g)
         own = address_to_signer.get(m["member"])
-        if own:
+        is_admin_role = m["role"] == "ADMIN" or (m["contract"], m["role"]) in (admin_roles or set())
+        if own and is_admin_role:
             for other in changes:
                 if other is not c and any(s.signer == own for s in other.steps):
                     _dep(c, other.address)

@@ -45,12 +45,8 @@ def simulate(changes: list[Change], clients: dict[str, Any], pins: dict[str, int
                 s.simulation = Simulation(status="revert", sender=s.fields["from"],
                                           error=decode_revert(bytes(r.data), role_names=role_names))
         if estimate_gas and gas_due:
-            many = getattr(client, "estimate_gas_many", None)
-            txs = [{"from": s.fields["from"], "to": s.fields["to"], "data": s.fields["data"]} for s in gas_due]
-            try:
-                gases = many(txs, pins[net]) if many else [client.estimate_gas(t) for t in txs]
-            except Exception:  # noqa: BLE001 - gas is informative at plan time; apply estimates again
-                gases = [None] * len(txs)
-            for s, g in zip(gas_due, gases):
-                if s.simulation is not None and isinstance(g, int):
-                    s.simulation.gas = g
+            replies = client.batch([("eth_estimateGas", [{"from": s.fields["from"], "to": s.fields["to"],
+                                                          "data": s.fields["data"]}, hex(pins[net])]) for s in gas_due])
+            for s, reply in zip(gas_due, replies):
+                if s.simulation is not None and isinstance(reply.get("result"), str):
+                    s.simulation.gas = int(reply["result"], 16)

@@ -53,6 +53,10 @@ def to_plain(abi_type: str, value: Any) -> Any:
     return value
 
 
+def _show(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 class CustomProfile:
     name = "custom"
 
@@ -86,7 +90,7 @@ class CustomProfile:
             wname, wins, _ = split_signature(s.write)
             raw = ([s.key] if s.key is not None else []) + [s.value]
             args = tuple(to_abi_value(t, v) for t, v in zip(wins, raw))
-            shown = ", ".join(str(to_plain(t, a)) for t, a in zip(wins, args))
+            shown = ", ".join(_show(to_plain(t, a)) for t, a in zip(wins, args))
             yield Change(
                 address=key, action=Action.UPDATE, before=have, after=want,
                 reason=ctx.env.where("contracts", name, "settings", sname, "value"),

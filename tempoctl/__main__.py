@@ -1,0 +1,3 @@
+from tempoctl.cli import main
+
+main()

@@ -1,0 +1,101 @@
+"""Send EVM steps: simulate again as the signer, estimate gas with a margin, manage nonces locally, sign,
+journal, send back to back, then await the receipts of a wave together.
+
+Tempo has no native gas token (fees are charged in a TIP-20), so `value` is always 0 and the native
+balance is never checked; gas is estimated per transaction because first writes to a storage slot cost
+250k gas there (TIP-1000) and fixed limits fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from tempoctl.apply.journal import Journal
+from tempoctl.errors import ApplyError
+from tempoctl.plan.model import Change, Step
+
+GAS_CAP = 30_000_000
+
+
+@dataclass
+class SentStep:
+    change: Change
+    step: Step
+    tx_hash: str
+    nonce: int
+    receipt: dict[str, Any] | None = None
+
+
+@dataclass
+class EvmExecutor:
+    """Executes the EVM steps of one network. `accounts` maps signer name → eth_account LocalAccount."""
+
+    network: str
+    chain_id: int
+    client: Any
+    accounts: dict[str, Any]
+    journal: Journal
+    gas_margin_percent: int = 25
+    role_names: dict[str, str] = field(default_factory=dict)
+    receipt_timeout: float = 120.0
+    _nonces: dict[str, int] = field(default_factory=dict)
+
+    def _next_nonce(self, address: str) -> int:
+        if address not in self._nonces:
+            self._nonces[address] = self.client.nonce(address, "pending")
+        n = self._nonces[address]
+        self._nonces[address] = n + 1
+        return n
+
+    def preflight(self, items: list[tuple[Change, Step]]) -> None:
+        """Simulate every step of a wave at the latest block, as its signer; refuse the wave on a revert."""
+        from tempoctl.observed.evm.client import EthCall
+        from tempoctl.observed.evm.reverts import decode_revert
+
+        calls = [EthCall(to=s.fields["to"], data=bytes.fromhex(s.fields["data"][2:]), sender=s.fields["from"]) for _, s in items]
+        for (change, step), res in zip(items, self.client.call_many(calls, "latest")):
+            if not res.ok:
+                reason = decode_revert(bytes(res.data), role_names=self.role_names)
+                raise ApplyError(f"{change.address}: {step.display} would revert: {reason}",
+                                 hint="Nothing of this step was sent. Check the signer's role, then re-plan.")
+
+    def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
+        """Sign and send every step of a wave back to back (journal before send); return what was sent."""
+        self.preflight(items)
+        fees = self.client.fee_fields().tx_fields()
+        sent: list[SentStep] = []
+        for change, step in items:
+            account = self.accounts[step.signer or ""]
+            tx: dict[str, Any] = {"from": account.address, "to": step.fields["to"], "data": step.fields["data"], "value": 0}
+            gas = self.client.estimate_gas(tx)
+            gas = min(GAS_CAP, gas + gas * self.gas_margin_percent // 100)
+            nonce = self._next_nonce(account.address)
+            tx.update({"gas": gas, "nonce": nonce, "chainId": self.chain_id, **fees})
+            tx.pop("from")
+            signed = account.sign_transaction(tx)
+            self.journal.record("intent", address=change.address, display=step.display, signer=step.signer,
+                                sender=account.address, nonce=nonce, to=step.fields["to"], network=self.network,
+                                data_sha256=hashlib.sha256(step.fields["data"].encode()).hexdigest(),
+                                tx_hash="0x" + bytes(signed.hash).hex())
+            tx_hash = self.client.send_raw(bytes(signed.raw_transaction))
+            self.journal.record("sent", address=change.address, tx_hash=tx_hash, nonce=nonce, sender=account.address)
+            sent.append(SentStep(change, step, tx_hash, nonce))
+        return sent
+
+    def await_wave(self, sent: list[SentStep]) -> None:
+        """Wait for all receipts of a wave together; a failed receipt stops the apply."""
+        receipts = self.client.wait_receipts([s.tx_hash for s in sent], timeout=self.receipt_timeout)
+        failed = []
+        for s in sent:
+            s.receipt = receipts[s.tx_hash]
+            status = int(str(s.receipt.get("status", "0x0")), 16)
+            self.journal.record("receipt", address=s.change.address, tx_hash=s.tx_hash, status=status,
+                                block=int(str(s.receipt.get("blockNumber", "0x0")), 16),
+                                gas_used=int(str(s.receipt.get("gasUsed", "0x0")), 16))
+            if status != 1:
+                failed.append(s)
+        if failed:
+            raise ApplyError(f"{len(failed)} transaction(s) failed on chain: " + ", ".join(
+                f"{s.change.address} ({s.tx_hash})" for s in failed))

@@ -1,0 +1,238 @@
+"""Command line: thin click commands over the engine. Only this package imports click.
+
+web3 and stellar-sdk are imported lazily by the commands that read chains, so `tempoctl --help` and
+`tempoctl validate` stay fast (DESIGN §10).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tempoctl import __version__
+from tempoctl.cli.errors import run_guarded
+from tempoctl.errors import ExitCode
+
+
+class Ctx:
+    def __init__(self, debug: bool, verbose: int, color: bool | None) -> None:
+        self.debug = debug
+        self.verbose = verbose
+        self.color = color if color is not None else sys.stdout.isatty()
+
+    def run(self, fn: Callable[[], int]) -> None:
+        sys.exit(run_guarded(fn, debug=self.debug))
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tempoctl")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("-v", "--verbose", count=True, help="More detail (repeatable).")
+@click.option("--no-color", is_flag=True, help="Never use colour (default: colour only on a TTY).")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, verbose: int, no_color: bool) -> None:
+    """Declarative desired state for TempoVault (EVM) and Teye (Soroban): validate, plan, apply, drift."""
+    ctx.obj = Ctx(debug, verbose, False if no_color else None)
+
+
+def _envs(specs: tuple[str, ...]) -> list[str]:
+    if specs:
+        return list(specs)
+    root = Path("state")
+    found = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    if not found:
+        from tempoctl.errors import ConfigError
+
+        raise ConfigError("no environment given and no folders under ./state", hint="Pass ENV (a folder or a name under ./state).")
+    return found
+
+
+@main.command()
+@click.argument("envs", nargs=-1)
+@pass_ctx
+def validate(c: Ctx, envs: tuple[str, ...]) -> None:
+    """Offline schema and semantic checks of ENV (a folder or a name under ./state)."""
+
+    def go() -> int:
+        from tempoctl.desired import load_environment
+
+        for spec in _envs(envs):
+            env = load_environment(spec)
+            click.echo(f"{env.name}: valid ({len(env.files)} files, {len(env.state.contracts)} contracts, "
+                       f"{len(env.state.hosts)} hosts, {len(env.state.backups)} backups)")
+        return ExitCode.OK
+
+    c.run(go)
+
+
+def _render(plan: dict[str, Any], fmt: str, c: Ctx) -> str:
+    from tempoctl.plan.render import markdown, text
+    from tempoctl.plan.render import json as json_render
+
+    if fmt == "json":
+        return json_render.render_json(plan)
+    if fmt == "markdown":
+        return markdown.render_markdown(plan)
+    return text.render_text(plan, color=c.color, verbose=c.verbose > 0)
+
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+TARGET = click.option("--target", "targets", multiple=True, metavar="ADDR", help="Only this resource address (and what it depends on).")
+
+
+@main.command()
+@click.argument("envs", nargs=-1)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) for `apply PLANFILE`.")
+@FORMAT
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
+@TARGET
+@click.option("--no-batch", is_flag=True, hidden=True, help="One RPC request per read (benchmarks).")
+@pass_ctx
+def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...], no_batch: bool) -> None:
+    """Read live state and print what apply would change."""
+
+    def go() -> int:
+        from tempoctl.desired import load_environment
+        from tempoctl.plan.build import PlanOptions, build_plan
+
+        names = _envs(envs)
+        if out is not None and len(names) != 1:
+            from tempoctl.errors import ConfigError
+
+            raise ConfigError("--out saves one plan: give exactly one environment")
+        changed = False
+        for spec in names:
+            env = load_environment(spec)
+            p, _ = build_plan(env, PlanOptions(targets=targets, batching=not no_batch))
+            doc = p.to_dict()
+            click.echo(_render(doc, fmt, c), nl=False)
+            if out is not None:
+                from tempoctl.plan.planfile import save_plan
+
+                save_plan(p, out)
+                if fmt == "text":
+                    click.echo(f"\nSaved the plan to {out}. To apply exactly this plan: tempoctl apply {out}")
+            changed = changed or not p.empty
+        return ExitCode.CHANGES if (detailed_exitcode and changed) else ExitCode.OK
+
+    c.run(go)
+
+
+@main.command()
+@click.argument("planfile", type=click.Path(dir_okay=False, path_type=Path))
+@FORMAT
+@pass_ctx
+def show(c: Ctx, planfile: Path, fmt: str) -> None:
+    """Render a saved plan."""
+
+    def go() -> int:
+        from tempoctl.plan.planfile import load_plan
+
+        click.echo(_render(load_plan(planfile).to_dict(), fmt, c), nl=False)
+        return ExitCode.OK
+
+    c.run(go)
+
+
+@main.command()
+@click.argument("target", nargs=-1)
+@click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt (the plan is still computed and shown).")
+@TARGET
+@pass_ctx
+def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, targets: tuple[str, ...]) -> None:
+    """Apply a saved plan (PLANFILE), or plan ENV, show it, ask, and apply."""
+
+    def go() -> int:
+        from tempoctl.apply.runner import apply_plan
+        from tempoctl.desired import load_environment
+        from tempoctl.errors import ConfigError
+        from tempoctl.plan.build import PlanOptions, build_plan
+        from tempoctl.plan.planfile import load_plan
+
+        if len(target) > 1:
+            raise ConfigError("apply takes one PLANFILE or one ENV")
+        specs = list(target) or _envs(())
+        if len(specs) != 1:
+            raise ConfigError("apply takes one environment at a time", hint="Name it: tempoctl apply ENV")
+        spec = specs[0]
+        if spec.endswith(".json") and Path(spec).is_file():
+            if targets:
+                raise ConfigError("--target is fixed when the plan is saved; re-plan with --target instead")
+            p = load_plan(Path(spec))
+            env = load_environment(p.environment)
+            click.echo(_render(p.to_dict(), "text", c), nl=False)
+        else:
+            env = load_environment(spec)
+            p, _ = build_plan(env, PlanOptions(targets=targets))
+            click.echo(_render(p.to_dict(), "text", c), nl=False)
+            if p.empty:
+                return ExitCode.OK
+            if not auto_approve:
+                if not sys.stdin.isatty():
+                    raise ConfigError("apply needs confirmation but stdin is not a terminal",
+                                      hint="Review the plan above, then rerun with --auto-approve, or save it with "
+                                           "`plan --out` and apply that file.")
+                if click.prompt("\nDo you want to perform these actions? Only 'yes' will be accepted", default="") != "yes":
+                    click.echo("Apply cancelled.")
+                    return ExitCode.ERROR
+        if p.empty:
+            click.echo("Nothing to apply.")
+            return ExitCode.OK
+        click.echo("\nApplying:")
+        report = apply_plan(env, p, echo=click.echo, prompt=lambda m: click.prompt(m, hide_input=True))
+        click.echo(f"\nApply complete: {len(report.sent)} transaction(s) sent.")
+        if report.leftover is not None and not report.leftover.empty:
+            click.echo(f"Warning: re-planning after apply still finds {len(report.leftover.changes)} change(s):", err=True)
+            for ch in report.leftover.changes:
+                click.echo(f"  {ch.action.glyph} {ch.address}", err=True)
+            return ExitCode.ERROR
+        click.echo("Re-plan after apply: no changes. Live state matches the desired state.")
+        return ExitCode.OK
+
+    c.run(go)
+
+
+@main.command()
+@click.argument("envs", nargs=-1)
+@FORMAT
+@pass_ctx
+def drift(c: Ctx, envs: tuple[str, ...], fmt: str) -> None:
+    """Read-only: report live state that differs from the YAML; exit 2 when anything does."""
+
+    def go() -> int:
+        from tempoctl.desired import load_environment
+        from tempoctl.plan.build import PlanOptions, build_plan
+        from tempoctl.plan.drift import render_drift
+
+        found = False
+        for spec in _envs(envs):
+            env = load_environment(spec)
+            p, _ = build_plan(env, PlanOptions(simulate=False))
+            found = found or bool(p.changes or p.drift)
+            click.echo(render_drift(p.to_dict(), fmt), nl=False)
+        return ExitCode.CHANGES if found else ExitCode.OK
+
+    c.run(go)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("schemas"), show_default=True)
+@pass_ctx
+def schema(c: Ctx, out: Path) -> None:
+    """Export the JSON Schemas of the state files (for editors)."""
+
+    def go() -> int:
+        from tempoctl.desired.schema import write_schemas
+
+        for path in write_schemas(out):
+            click.echo(f"wrote {path}")
+        return ExitCode.OK
+
+    c.run(go)

@@ -1,0 +1,52 @@
+"""Drift report: the same computation as a plan, presented as "what differs from the YAML".
+
+Every planned change is drift (live differs from declared), and so is every item the plan will not
+correct (`unlisted_members: warn`). Rendered from the plan dict, like every other output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def drift_items(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    items = []
+    for c in plan.get("changes", []):
+        items.append({"address": c["address"], "kind": "changed" if c["action"] == "update" else
+                      ("missing" if c["action"] == "create" else "unexpected"),
+                      "expected": c.get("after"), "actual": c.get("before"),
+                      "reason": c.get("reason"), "corrected_by_apply": True})
+    for d in plan.get("drift", []):
+        items.append({"address": d["address"], "kind": d["kind"], "expected": d.get("expected"),
+                      "actual": d.get("actual"), "reason": d.get("message"), "corrected_by_apply": False})
+    return items
+
+
+def _short(v: Any) -> str:
+    if v is None:
+        return "absent"
+    if isinstance(v, dict) and set(v) == {"role", "member"}:
+        return f"{v['role']} held by {v['member']}"
+    return json.dumps(v, default=str)
+
+
+def render_drift(plan: dict[str, Any], fmt: str = "text") -> str:
+    items = drift_items(plan)
+    if fmt == "json":
+        doc = {"environment": plan["environment"], "created_at": plan["created_at"], "observed": plan["observed"],
+               "drift": items, "count": len(items)}
+        return json.dumps(doc, indent=2, default=str) + "\n"
+    env = plan["environment"]
+    if not items:
+        return f"No drift in {env}: live state matches the desired state.\n"
+    lines = [f"Drift in {env}: {len(items)} item(s) differ from the desired state." if fmt == "text"
+             else f"### tempoctl drift — {env}\n\n**{len(items)} item(s) differ from the desired state.**\n"]
+    for it in items:
+        fix = "apply corrects it" if it["corrected_by_apply"] else "reported only"
+        line = f"  {it['address']}: declared {_short(it['expected'])}, live {_short(it['actual'])} ({it['kind']}; {fix})"
+        lines.append(line if fmt == "text" else "-" + line[1:])
+    pins = ", ".join(f"{n}: chain {p.get('chain_id')} at block {p.get('block')}" for n, p in plan.get("observed", {}).items())
+    if pins:
+        lines.append(f"\nObserved {pins}.")
+    return "\n".join(lines) + "\n"
