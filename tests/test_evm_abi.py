@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
@@ -170,3 +173,9 @@ def test_decode_revert() -> None:
     assert decode_revert(not_owner, extra_errors=["garbage("]).startswith("unknown error")
     flip = parse_signature("InvalidFlipTick(int16,int16,bool)").encode_call(-5, 10, True)
     assert decode_revert(flip) == "InvalidFlipTick(-5, 10, true)"
+
+
+def test_observed_packages_do_not_import_web3() -> None:
+    code = "import sys, tempoctl.observed, tempoctl.observed.evm; print('web3' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -312,3 +312,22 @@ def test_logs_rate_limit_backs_off_without_splitting(node: Anvil) -> None:
         c = EvmClient(p.url, backoff=0.01)
         assert isinstance(c.get_logs(EMITTER, [], 0, 5), list)
         assert c.log_window == 10_000 and len(p.bodies) == 3
+
+
+def test_persistent_rate_limit_on_logs_is_a_clean_error_not_a_split(node: Anvil) -> None:
+    def rule(body: bytes) -> tuple[int, bytes] | None:
+        msg = json.loads(body)
+        err = {"code": -32005, "message": "daily request rate limit exceeded"}
+        return 200, json.dumps([{"jsonrpc": "2.0", "id": msg[0]["id"], "error": err}]).encode()
+
+    for p in proxied(node, rule=rule):
+        c = EvmClient(p.url, retries=2, backoff=0.01)
+        with pytest.raises(RpcError, match="rate limit"):
+            c.get_logs(EMITTER, [], 0, 100)
+        assert c.log_window == 10_000 and len(p.bodies) == 3
+
+
+def test_invalid_url_is_a_clean_error() -> None:
+    with pytest.raises(RpcError, match="not a valid") as e:
+        EvmClient("ftp://example.invalid/key=SECRET", retries=0).chain_id()
+    assert "SECRET" not in e.value.render()

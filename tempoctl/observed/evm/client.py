@@ -21,11 +21,29 @@ from urllib.parse import urlsplit
 import requests
 
 from tempoctl.errors import ChainMismatchError, RpcError, TempoctlError
+from tempoctl.observed.evm.reverts import Revert, hex_bytes, revert_data
+
+__all__ = [  # Revert is re-exported: the apply side catches it from here
+    "BlockRef",
+    "CallResult",
+    "EthCall",
+    "EvmClient",
+    "FeeFields",
+    "ReceiptTimeout",
+    "Revert",
+    "RpcResponseError",
+    "safe_host",
+]
 
 if TYPE_CHECKING:
     from web3 import Web3
 
 JsonDict = dict[str, Any]
+_CONN_WORDS = (
+    ("refused", "connection refused"),
+    ("reset", "connection reset"),
+    ("resolve", "name not resolved"),
+)
 _TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
 
 
@@ -79,16 +97,6 @@ class RpcResponseError(RpcError):
         self.code, self.message, self.data = code, message, data
 
 
-class Revert(TempoctlError):
-    """Execution reverted (eth_call / eth_estimateGas); `data` holds the raw revert data for `decode_revert`."""
-
-    def __init__(self, data: bytes, message: str = "") -> None:
-        super().__init__(
-            f"Execution reverted ({message or 'no message'}).", detail=f"Revert data: 0x{data.hex()}"
-        )
-        self.data = data
-
-
 class ReceiptTimeout(RpcError):
     """Some transactions had no receipt before the deadline; `found` holds the receipts that did arrive."""
 
@@ -121,32 +129,7 @@ def _hex(n: int | str) -> str:
     return hex(n) if isinstance(n, int) else n
 
 
-def _to_bytes(value: object) -> bytes:
-    if isinstance(value, str):
-        h = value[2:] if value.startswith(("0x", "0X")) else value
-        try:
-            return bytes.fromhex(h if len(h) % 2 == 0 else "0" + h)
-        except ValueError:
-            return b""
-    return b""
-
-
-def revert_data(error: Mapping[str, Any]) -> bytes | None:
-    """Revert data of a JSON-RPC error if it is an execution revert, else None.
-
-    geth and anvil answer code 3 with ``data: "0x…"``; others put ``execution reverted`` in the message and the
-    data as a string or nested ``{"data": "0x…"}``.
-    """
-    msg = str(error.get("message", "")).lower()
-    data = error.get("data")
-    if isinstance(data, Mapping):
-        data = data.get("data", data.get("result"))
-    if error.get("code") == 3 or "revert" in msg:
-        return _to_bytes(data) if isinstance(data, str) else b""
-    return None
-
-
-def _is_rate_limit(error: Mapping[str, Any]) -> bool:
+def is_rate_limit(error: Mapping[str, Any]) -> bool:
     msg = str(error.get("message", "")).lower()
     return error.get("code") == 429 or "rate limit" in msg or "too many requests" in msg
 
@@ -208,21 +191,22 @@ class EvmClient:
         self.round_trips += 1
         try:
             resp = self._session.post(self.url, data=body, timeout=self.timeout)
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ):
+            raise RpcError(
+                f"The RPC URL for {self.host} is not a valid http(s) URL.", hint="Check the RPC URL setting."
+            ) from None
         except requests.Timeout:
             raise _Transient(f"no answer within {self.timeout:g} s") from None
         except requests.RequestException as e:
             text = str(e).lower()
-            kind = (
-                "connection refused" if "refused" in text else "connection reset" if "reset" in text else ""
-            )
-            kind = kind or (
-                "name resolution failed" if "resolve" in text or "name or service" in text else ""
-            )
-            raise _Transient(kind or f"connection error ({type(e).__name__})") from None
+            kinds = [k for w, k in _CONN_WORDS if w in text] + [f"connection error ({type(e).__name__})"]
+            raise _Transient(kinds[0]) from None
         with resp:
-            content = resp.content
-            status = resp.status_code
-            retry_after = resp.headers.get("Retry-After", "")
+            content, status, retry_after = resp.content, resp.status_code, resp.headers.get("Retry-After", "")
         try:
             parsed = json.loads(content)
         except (ValueError, UnicodeDecodeError):
@@ -273,7 +257,7 @@ class EvmClient:
             if (
                 isinstance(item, dict)
                 and isinstance(item.get("id"), int)
-                and ("result" in item or "error" in item)
+                and item.keys() & {"result", "error"}
             ):
                 by_id[item["id"]] = item
         lone = parsed[0] if not as_batch and len(parsed) == 1 else None
@@ -310,7 +294,7 @@ class EvmClient:
                 chunk = pending[start : start + size]
                 for idx, reply in zip(chunk, self._send_chunk([calls[i] for i in chunk])):
                     out[idx] = reply
-                    if isinstance(reply.get("error"), dict) and _is_rate_limit(reply["error"]):
+                    if isinstance(reply.get("error"), dict) and is_rate_limit(reply["error"]):
                         limited.append(idx)
             if not limited:
                 break
@@ -417,14 +401,14 @@ class EvmClient:
                     raise self._error("eth_call", reply["error"])
                 results.append(CallResult(False, data))
             elif isinstance(reply.get("result"), str):
-                results.append(CallResult(True, _to_bytes(reply["result"])))
+                results.append(CallResult(True, hex_bytes(reply["result"])))
             else:
                 raise RpcError(f"eth_call on {self.host} returned a non-hex result.")
         return results
 
     def get_code(self, address: str, block: int | str = "latest") -> bytes:
         """Deployed code at `address` (``b""`` for an account without code)."""
-        return _to_bytes(self.request("eth_getCode", [address, _hex(block)]))
+        return hex_bytes(self.request("eth_getCode", [address, _hex(block)]))
 
     def get_logs(
         self, address: str | list[str], topics: Sequence[object], from_block: int, to_block: int
@@ -462,13 +446,12 @@ class EvmClient:
         EIP-1559 (max fee = 2 × base fee + tip) when the latest block has ``baseFeePerGas``; legacy
         ``gasPrice`` otherwise. A node without ``eth_maxPriorityFeePerGas`` gets `tip_default`.
         """
-        blk, price, tip = self.batch(
-            [
-                ("eth_getBlockByNumber", ["latest", False]),
-                ("eth_gasPrice", []),
-                ("eth_maxPriorityFeePerGas", []),
-            ]
-        )
+        reads = [
+            ("eth_getBlockByNumber", ["latest", False]),
+            ("eth_gasPrice", []),
+            ("eth_maxPriorityFeePerGas", []),
+        ]
+        blk, price, tip = self.batch(reads)
         block = blk.get("result")
         if isinstance(block, dict) and block.get("baseFeePerGas") is not None:
             base = _int(block["baseFeePerGas"], "baseFeePerGas", self.host)

@@ -8,12 +8,12 @@ Rate limits are not a reason to split: the client backs off and retries those.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tempoctl.errors import RpcError
+from tempoctl.observed.evm.client import is_rate_limit
 
 if TYPE_CHECKING:
     from tempoctl.observed.evm.client import EvmClient
@@ -25,11 +25,6 @@ ZERO_ROLE = bytes(32)
 
 DEFAULT_WINDOW = 10_000
 _SPLIT_WORDS = ("range", "too many", "too large", "limit", "exceed", "response size", "timeout", "timed out")
-
-
-def _is_rate_limit(error: dict[str, Any]) -> bool:
-    msg = str(error.get("message", "")).lower()
-    return error.get("code") == 429 or "rate limit" in msg or "too many requests" in msg
 
 
 def _should_split(error: dict[str, Any]) -> bool:
@@ -76,18 +71,15 @@ def fetch_logs(
     topic_json = [_topic(t) for t in topics]
     size = max(1, window or client.log_window)
     logs: list[dict[str, Any]] = []
-    cur, limited = from_block, 0
+    cur = from_block
     while cur <= to_block:
         end = min(to_block, cur + size - 1)
         flt = {"address": address, "topics": topic_json, "fromBlock": hex(cur), "toBlock": hex(end)}
         reply = client.batch([("eth_getLogs", [flt])])[0]
         err = reply.get("error")
         if isinstance(err, dict):
-            if _is_rate_limit(err) and limited < client.retries:
-                limited += 1
-                time.sleep(client.backoff * (2**limited))
-                continue
-            if _should_split(err) and end > cur:
+            # rate limits were already backed off and retried by client.batch; they are never a reason to split
+            if not is_rate_limit(err) and _should_split(err) and end > cur:
                 size = (end - cur) // 2 + 1  # [cur, mid] now, [mid+1, …] next
                 client.log_window = size
                 continue
@@ -100,7 +92,6 @@ def fetch_logs(
         if not isinstance(result, list) or not all(isinstance(x, dict) for x in result):
             raise RpcError(f"eth_getLogs on {client.host} returned a malformed result.")
         logs.extend(x for x in result if not x.get("removed"))
-        limited = 0
         cur = end + 1
     logs.sort(key=_sort_key)
     return logs

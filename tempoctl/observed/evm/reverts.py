@@ -15,6 +15,7 @@ from typing import Any
 from eth_abi.abi import decode as _abi_decode
 from eth_abi.exceptions import DecodingError
 
+from tempoctl.errors import TempoctlError
 from tempoctl.observed.evm.abi import FunctionSig, SignatureError, _split_top, checksum, parse_signature
 
 KNOWN_ERROR_SIGNATURES: tuple[str, ...] = (
@@ -182,3 +183,41 @@ def decode_revert(
         return f"Panic(0x{code:02x}: {PANIC_CODES.get(code, 'unknown panic code')})"
     args = ", ".join(_render(t, v, roles) for t, v in zip(sig.inputs, values, strict=True))
     return f"{sig.name}({args})"
+
+
+class Revert(TempoctlError):
+    """Execution reverted (eth_call / eth_estimateGas); `data` holds the raw revert data.
+
+    The summary decodes the data with the built-in table; callers that know role names or the target ABI
+    re-decode `data` with `decode_revert` for a better message.
+    """
+
+    def __init__(self, data: bytes, message: str = "") -> None:
+        super().__init__(f"Execution reverted: {decode_revert(data)}.", detail=f"Revert data: 0x{data.hex()}")
+        self.data, self.node_message = data, message
+
+
+def hex_bytes(value: object) -> bytes:
+    """Bytes of a ``0x…`` hex string as JSON-RPC returns it; ``b""`` for anything that is not hex."""
+    if isinstance(value, str):
+        h = value[2:] if value.startswith(("0x", "0X")) else value
+        try:
+            return bytes.fromhex(h if len(h) % 2 == 0 else "0" + h)
+        except ValueError:
+            return b""
+    return b""
+
+
+def revert_data(error: Mapping[str, Any]) -> bytes | None:
+    """Revert data of a JSON-RPC error object if it is an execution revert, else None.
+
+    geth and anvil answer code 3 with ``data: "0x…"``; other nodes put ``execution reverted`` in the message
+    and the data as a string or nested ``{"data": "0x…"}``. A revert without data gives ``b""``.
+    """
+    msg = str(error.get("message", "")).lower()
+    data = error.get("data")
+    if isinstance(data, Mapping):
+        data = data.get("data", data.get("result"))
+    if error.get("code") == 3 or "revert" in msg:
+        return hex_bytes(data)
+    return None
