@@ -1,0 +1,28 @@
+# The two README commands. Each installs what it needs: the Python venv and the npm test tools.
+VENV := .venv
+PY := $(VENV)/bin/python
+NPM_TOOLS := tests/evm/node_modules/.bin/anvil
+
+.PHONY: demo test setup lint bench
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(NPM_TOOLS): tests/evm/package.json tests/evm/package-lock.json
+	cd tests/evm && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed $(NPM_TOOLS)
+
+demo: setup
+	$(PY) -m tests.demo
+
+lint: setup
+	$(VENV)/bin/ruff check tempoctl
+	$(VENV)/bin/mypy tempoctl
+
+test: setup lint
+	$(VENV)/bin/pytest -q
