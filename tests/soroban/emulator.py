@@ -1,0 +1,264 @@
+"""Soroban RPC emulator: a JSON-RPC HTTP server over an in-memory ledger of real XDR entries.
+
+Use::
+
+    with start_emulator(passphrase="Test SDF Network ; September 2015") as emu:
+        emu.fund(admin.public_key)
+        cid = emu.deploy_vision_records(admin=admin.public_key)
+        server = SorobanServer(emu.url)   # the unmodified stellar-sdk client
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from stellar_sdk import Network
+from stellar_sdk import xdr as x
+
+from . import xdr_helpers as h
+from .contract_handle import ContractHandle
+from .executor import Executor
+from .ledger import LedgerState, NetworkConfig, Overlay
+from .rpc import Rpc, RpcError, event_json
+
+DEFAULT_WASM = b"\x00asm\x01\x00\x00\x00" + b"\x00\x0econtractmetav0vision_records-emulator"
+FAULT_KINDS = ("error", "http500", "garbage", "delay", "drop")
+
+
+@dataclass
+class Fault:
+    method: str  # an RPC method name, or "*" for any
+    kind: str
+    times: int
+    delay: float = 0.0
+    code: int = -32603
+    message: str = "injected fault"
+
+
+class Faults:
+    """Injected failures, consumed in the order added. ``kind``:
+
+    * ``error``   — a JSON-RPC error object ``{code, message}`` (HTTP 200)
+    * ``http500`` — HTTP 500 with a plain-text body
+    * ``garbage`` — HTTP 200 with a body that is not JSON
+    * ``delay``   — sleep ``delay`` seconds, then answer normally
+    * ``drop``    — close the connection without answering
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[Fault] = []
+
+    def add(self, method: str, kind: str = "error", times: int = 1, delay: float = 0.0,
+            code: int = -32603, message: str = "injected fault") -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {FAULT_KINDS}")
+        with self._lock:
+            self._items.append(Fault(method, kind, times, delay, code, message))
+
+    def take(self, method: str) -> Fault | None:
+        with self._lock:
+            for f in self._items:
+                if f.method in (method, "*") and f.times > 0:
+                    f.times -= 1
+                    if f.times == 0:
+                        self._items.remove(f)
+                    return f
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(f.times for f in self._items)
+
+
+class Emulator:
+    def __init__(self, passphrase: str, start_ledger: int = 1000, config: NetworkConfig | None = None) -> None:
+        self.passphrase = passphrase
+        self.state = LedgerState(start_ledger, config)
+        self.executor = Executor(self.state, passphrase)
+        self.rpc = Rpc(self)
+        self.calls: Counter[str] = Counter()
+        self.requests: list[tuple[str, Any]] = []  # (method, params) in arrival order
+        self.faults = Faults()
+        self.transactions: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.pending_polls = 0  # getTransaction answers NOT_FOUND this many times before the result
+        self.url = ""
+        self._httpd: ThreadingHTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+
+    # ---- ledger clock -------------------------------------------------------------------------
+    @property
+    def ledger(self) -> int:
+        return self.state.sequence
+
+    def advance(self, n: int = 1) -> int:
+        """Close ``n`` empty ledgers; returns the new sequence."""
+        return self.state.close_ledger(n)
+
+    # ---- fixtures (out of band, no transaction) ------------------------------------------------------
+    def fund(self, account_id: str, balance: int = 10_000 * 10**7, sequence: int | None = None) -> None:
+        seq = sequence if sequence is not None else self.state.sequence << 32
+        self.state.put(h.account_entry(account_id, balance, seq, self.state.sequence))
+
+    def account_sequence(self, account_id: str) -> int | None:
+        e = self.state.raw_get(h.account_key(account_id))
+        if e is None or e.data.account is None:
+            return None
+        return int(e.data.account.seq_num.sequence_number.int64)
+
+    def install_wasm(self, code: bytes, live_until: int | None = None) -> bytes:
+        wasm_hash = hashlib.sha256(code).digest()
+        if self.state.raw_get(h.code_key(wasm_hash)) is None:
+            self.state.put(h.code_entry(wasm_hash, code, self.state.sequence), live_until)
+        return wasm_hash
+
+    def deploy_vision_records(self, contract_id: str | None = None, wasm_hash: bytes | None = None,
+                              admin: str | None = None, initialised: bool = True,
+                              instance_ttl: int | None = None) -> str:
+        """Create a vision_records instance (and optionally run ``initialize(admin)``).
+
+        ``wasm_hash``: the executable hash; if no code entry exists for it, one is created with
+        placeholder bytes (so arbitrary hashes can be pinned without real wasm).
+        ``instance_ttl``: absolute ``liveUntilLedgerSeq`` of the instance (default: minimum TTL).
+        """
+        cid = contract_id or h.random_contract_id()
+        if wasm_hash is None:
+            wasm_hash = self.install_wasm(DEFAULT_WASM)
+        elif self.state.raw_get(h.code_key(wasm_hash)) is None:
+            self.state.put(h.code_entry(wasm_hash, DEFAULT_WASM + wasm_hash, self.state.sequence))
+        inst = h.contract_data_entry(cid, x.SCVal(x.SCValType.SCV_LEDGER_KEY_CONTRACT_INSTANCE),
+                                     h.instance_val(wasm_hash, {}), self.state.sequence)
+        self.state.put(inst, instance_ttl)
+        if initialised:
+            if admin is None:
+                raise ValueError("initialised=True needs an admin address")
+            self.contract(cid).call("initialize", admin)
+        return cid
+
+    def contract(self, contract_id: str) -> ContractHandle:
+        return ContractHandle(self, contract_id)
+
+    def overlay(self) -> Overlay:
+        return Overlay(self.state, self.state.sequence)
+
+    def record_event(self, seq: int, tx_hash: str, index: int, e: x.ContractEvent) -> None:
+        self.events.append(event_json(seq, self.state.close_time, tx_hash, index, e))
+
+    @property
+    def network_id(self) -> bytes:
+        out: bytes = Network(self.passphrase).network_id()
+        return out
+
+    # ---- HTTP -------------------------------------------------------------------------------
+    def handle(self, body: bytes) -> tuple[int, bytes, bool]:
+        """Returns (http status, body, drop connection)."""
+        try:
+            req = json.loads(body)
+        except json.JSONDecodeError:
+            return 200, _j({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}), False
+        method = str(req.get("method", ""))
+        rid = req.get("id")
+        self.calls[method] += 1
+        self.requests.append((method, req.get("params")))
+        fault = self.faults.take(method)
+        if fault is not None:
+            if fault.kind == "delay":
+                time.sleep(fault.delay)
+            elif fault.kind == "http500":
+                return 500, b"Internal Server Error (injected)", False
+            elif fault.kind == "garbage":
+                return 200, b"<html>not json</html>", False
+            elif fault.kind == "drop":
+                return 0, b"", True
+            else:
+                return 200, _j({"jsonrpc": "2.0", "id": rid,
+                                "error": {"code": fault.code, "message": fault.message}}), False
+        try:
+            result = self.rpc.dispatch(method, req.get("params"))
+        except RpcError as exc:
+            return 200, _j({"jsonrpc": "2.0", "id": rid, "error": {"code": exc.code, "message": exc.message}}), False
+        except Exception as exc:  # noqa: BLE001 - report emulator bugs as an internal error
+            import traceback
+
+            traceback.print_exc()
+            return 200, _j({"jsonrpc": "2.0", "id": rid,
+                            "error": {"code": -32603, "message": f"emulator internal error: {exc!r}"}}), False
+        return 200, _j({"jsonrpc": "2.0", "id": rid, "result": result}), False
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0, ledger_interval: float | None = None) -> str:
+        emu = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                n = int(self.headers.get("Content-Length") or 0)
+                status, body, drop = emu.handle(self.rfile.read(n))
+                if drop:
+                    self.close_connection = True
+                    return
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json" if status == 200 else "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        self._httpd.daemon_threads = True
+        t = threading.Thread(target=self._httpd.serve_forever, name="soroban-emulator", daemon=True)
+        t.start()
+        self._threads.append(t)
+        if ledger_interval:
+            tick = threading.Thread(target=self._tick, args=(ledger_interval,), daemon=True)
+            tick.start()
+            self._threads.append(tick)
+        self.url = f"http://{host}:{self._httpd.server_address[1]}/"
+        return self.url
+
+    def _tick(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self.advance(1)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        for t in self._threads:
+            t.join(timeout=5)
+
+
+def _j(obj: Any) -> bytes:
+    return json.dumps(obj).encode()
+
+
+@contextmanager
+def start_emulator(passphrase: str = "Test SDF Network ; September 2015", *, host: str = "127.0.0.1",
+                   port: int = 0, start_ledger: int = 1000, ledger_interval: float | None = None,
+                   config: NetworkConfig | None = None) -> Iterator[Emulator]:
+    """Start an emulator on a free port (or ``port``); ledgers close on every accepted
+    sendTransaction, on ``emu.advance(n)`` and, if ``ledger_interval`` is set, on a timer."""
+    emu = Emulator(passphrase, start_ledger, config)
+    emu.serve(host, port, ledger_interval)
+    try:
+        yield emu
+    finally:
+        emu.close()

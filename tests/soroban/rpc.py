@@ -1,0 +1,378 @@
+"""JSON-RPC method implementations of the emulator (Stellar RPC shapes, real XDR)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from stellar_sdk import (
+    ExtendFootprintTTL,
+    InvokeHostFunction,
+    Keypair,
+    RestoreFootprint,
+    TransactionEnvelope,
+)
+from stellar_sdk import xdr as x
+from stellar_sdk.exceptions import BadSignatureError
+
+from . import xdr_helpers as h
+from .executor import (
+    OpOutcome,
+    diagnostic,
+    entry_changes,
+    fn_call_event,
+    footprint_of,
+    op_result,
+    soroban_data,
+    state_changes_json,
+    success_hash,
+    tx_result,
+)
+from .ledger import Overlay
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
+MAX_KEYS = 200
+TC = x.TransactionResultCode
+
+
+class RpcError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Rpc:
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.state = emu.state
+
+    def dispatch(self, method: str, params: Any) -> Any:
+        fn = getattr(self, "m_" + method, None)
+        if fn is None:
+            raise RpcError(-32601, "method not found")
+        with self.state.lock:
+            return fn(params or {})
+
+    # ---- simple methods -----------------------------------------------------------------------
+    def m_getHealth(self, _p: Any) -> dict[str, Any]:
+        return {"status": "healthy", "latestLedger": self.state.sequence, "oldestLedger": self.state.oldest,
+                "ledgerRetentionWindow": self.state.config.retention_window}
+
+    def m_getNetwork(self, _p: Any) -> dict[str, Any]:
+        return {"passphrase": self.emu.passphrase, "protocolVersion": self.state.config.protocol_version}
+
+    def m_getVersionInfo(self, _p: Any) -> dict[str, Any]:
+        return {"version": "23.0.0-emulator", "commitHash": "0" * 40, "buildTimestamp": "2025-01-01T00:00:00Z",
+                "captiveCoreVersion": "emulator", "protocolVersion": self.state.config.protocol_version}
+
+    def m_getFeeStats(self, _p: Any) -> dict[str, Any]:
+        d = {k: "100" for k in ("max", "min", "mode", "p10", "p20", "p30", "p40", "p50", "p60", "p70", "p80",
+                                 "p90", "p95", "p99")}
+        d |= {"transactionCount": "0", "ledgerCount": "50"}
+        return {"sorobanInclusionFee": d, "inclusionFee": d, "latestLedger": self.state.sequence}
+
+    def _header(self, seq: int) -> x.LedgerHeader:
+        z = x.Hash(b"\0" * 32)
+        return x.LedgerHeader(
+            ledger_version=x.Uint32(self.state.config.protocol_version),
+            previous_ledger_hash=x.Hash(hashlib.sha256(str(seq - 1).encode()).digest()),
+            scp_value=x.StellarValue(tx_set_hash=z, close_time=x.TimePoint(x.Uint64(self.state.close_time)),
+                                     upgrades=[], ext=x.StellarValueExt(x.StellarValueType.STELLAR_VALUE_BASIC)),
+            tx_set_result_hash=z, bucket_list_hash=z, ledger_seq=x.Uint32(seq),
+            total_coins=x.Int64(10**18), fee_pool=x.Int64(0), inflation_seq=x.Uint32(0), id_pool=x.Uint64(0),
+            base_fee=x.Uint32(100), base_reserve=x.Uint32(5_000_000), max_tx_set_size=x.Uint32(1000),
+            skip_list=[z, z, z, z], ext=x.LedgerHeaderExt(0),
+        )
+
+    def m_getLatestLedger(self, _p: Any) -> dict[str, Any]:
+        seq = self.state.sequence
+        ledger_hash = hashlib.sha256(str(seq).encode()).digest()
+        header = self._header(seq)
+        meta = x.LedgerCloseMeta(0, v0=x.LedgerCloseMetaV0(
+            ledger_header=x.LedgerHeaderHistoryEntry(x.Hash(ledger_hash), header, x.LedgerHeaderHistoryEntryExt(0)),
+            tx_set=x.TransactionSet(previous_ledger_hash=header.previous_ledger_hash, txs=[]),
+            tx_processing=[], upgrades_processing=[], scp_info=[]))
+        return {"id": ledger_hash.hex(), "protocolVersion": self.state.config.protocol_version, "sequence": seq,
+                "closeTime": str(self.state.close_time), "headerXdr": header.to_xdr(), "metadataXdr": meta.to_xdr()}
+
+    # ---- getLedgerEntries -----------------------------------------------------------------------
+    def m_getLedgerEntries(self, p: dict[str, Any]) -> dict[str, Any]:
+        keys = p.get("keys") or []
+        if not isinstance(keys, list) or not keys:
+            raise RpcError(-32602, "key list is empty")
+        if len(keys) > MAX_KEYS:
+            raise RpcError(-32602, f"key count ({len(keys)}) exceeds maximum supported ({MAX_KEYS})")
+        out = []
+        for kb in keys:
+            try:
+                key = x.LedgerKey.from_xdr(kb)
+            except Exception as exc:  # noqa: BLE001
+                raise RpcError(-32602, f"cannot unmarshal key value {kb}") from exc
+            if key.type == x.LedgerEntryType.TTL:
+                raise RpcError(-32602, f"cannot fetch ledger key type TTL (key {kb})")
+            e = self.state.get_live(key)
+            if e is None:
+                continue
+            item: dict[str, Any] = {"key": kb, "xdr": e.data.to_xdr(),
+                                    "lastModifiedLedgerSeq": int(e.last_modified_ledger_seq.uint32)}
+            lu = self.state.live_until(key)
+            if lu is not None:
+                item["liveUntilLedgerSeq"] = lu
+            out.append(item)
+        return {"entries": out, "latestLedger": self.state.sequence}
+
+    # ---- simulateTransaction ----------------------------------------------------------------------
+    def _decode(self, p: dict[str, Any]) -> TransactionEnvelope:
+        try:
+            te = TransactionEnvelope.from_xdr(p["transaction"], self.emu.passphrase)
+        except Exception as exc:  # noqa: BLE001
+            raise RpcError(-32602, f"invalid transaction: {exc}") from exc
+        return te
+
+    def _run(self, te: TransactionEnvelope, ov: Overlay, simulate: bool) -> OpOutcome:
+        """Simulation records auth unless the op already carries auth entries; apply enforces."""
+        tx = te.transaction
+        op = tx.operations[0]
+        source = (op.source or tx.source).account_id
+        fp = tx.soroban_data.resources.footprint if tx.soroban_data else None
+        if isinstance(op, InvokeHostFunction):
+            mode = "record" if simulate and not op.auth else "enforce"
+            return self.emu.executor.invoke(ov, op, source, mode, self.state.close_time)
+        if isinstance(op, ExtendFootprintTTL):
+            return self.emu.executor.extend(ov, op, fp)
+        assert isinstance(op, RestoreFootprint)
+        return self.emu.executor.restore(ov, op, fp)
+
+    def m_simulateTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        te = self._decode(p)
+        tx = te.transaction
+        latest = self.state.sequence
+        if len(tx.operations) != 1 or not isinstance(tx.operations[0],
+                                                      InvokeHostFunction | ExtendFootprintTTL | RestoreFootprint):
+            return {"error": "Transaction contains more than one operation or is not a Soroban operation",
+                    "latestLedger": latest}
+        src = tx.source.account_id
+        if self.state.get_live(h.account_key(src)) is None:
+            return {"error": f"Account not found: {src}", "latestLedger": latest}
+        ov = Overlay(self.state, latest + 1)
+        out = self._run(te, ov, simulate=True)
+        op = tx.operations[0]
+        calls = []
+        if isinstance(op, InvokeHostFunction) and op.host_function.invoke_contract is not None:
+            ica = op.host_function.invoke_contract
+            calls.append(fn_call_event(h.sc_address_str(ica.contract_address),
+                                       ica.function_name.sc_symbol.decode(), list(ica.args)))
+        if not out.ok:
+            events = diagnostic(calls, False) + diagnostic(out.diagnostics, False)
+            text = out.error_text
+            log = "\n".join(f"   {i}: [Diagnostic Event] {e.to_xdr()}" for i, e in enumerate(reversed(events)))
+            return {"error": f"HostError: {text}\n\nEvent log (newest first):\n{log}",
+                    "events": [e.to_xdr() for e in events], "latestLedger": latest}
+        fp = footprint_of(ov)
+        data, fee = soroban_data(ov, fp)
+        res: dict[str, Any] = {"transactionData": data.to_xdr(), "minResourceFee": str(fee),
+                               "latestLedger": latest,
+                               "stateChanges": state_changes_json(ov.pending_changes())}
+        if out.kind == "invoke":
+            assert out.retval is not None
+            evs = diagnostic(calls, True) + diagnostic(out.events, True)
+            res["events"] = [e.to_xdr() for e in evs]
+            res["results"] = [{"auth": [a.to_xdr() for a in out.auth], "xdr": out.retval.to_xdr()}]
+        return res
+
+    # ---- sendTransaction ---------------------------------------------------------------------------
+    def _reject(self, tx_hash: str, code: x.TransactionResultCode, fee: int = 0) -> dict[str, Any]:
+        return {"status": "ERROR", "hash": tx_hash, "errorResultXdr": tx_result(fee, code).to_xdr(),
+                "latestLedger": self.state.sequence, "latestLedgerCloseTime": str(self.state.close_time)}
+
+    def _signed_by(self, te: TransactionEnvelope, account_id: str) -> bool:
+        kp = Keypair.from_public_key(account_id)
+        payload = te.hash()
+        for sig in te.signatures:
+            if sig.signature_hint != kp.signature_hint():
+                continue
+            try:
+                kp.verify(payload, sig.signature)
+                return True
+            except BadSignatureError:
+                continue
+        return False
+
+    def m_sendTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        raw = p.get("transaction", "")
+        try:
+            x.TransactionEnvelope.from_xdr(raw)
+        except Exception as exc:  # noqa: BLE001
+            raise RpcError(-32602, "invalid_xdr") from exc
+        if x.TransactionEnvelope.from_xdr(raw).type == x.EnvelopeType.ENVELOPE_TYPE_TX_FEE_BUMP:
+            return self._reject("0" * 64, TC.txNOT_SUPPORTED)
+        te = self._decode(p)
+        tx = te.transaction
+        tx_hash = te.hash_hex()
+        if tx_hash in self.emu.transactions:
+            return {"status": "DUPLICATE", "hash": tx_hash, "latestLedger": self.state.sequence,
+                    "latestLedgerCloseTime": str(self.state.close_time)}
+        src = tx.source.account_id
+        acct = self.state.get_live(h.account_key(src))
+        if acct is None:
+            return self._reject(tx_hash, TC.txNO_ACCOUNT)
+        assert acct.data.account is not None
+        cur_seq = int(acct.data.account.seq_num.sequence_number.int64)
+        if tx.sequence != cur_seq + 1:
+            return self._reject(tx_hash, TC.txBAD_SEQ)
+        tb = tx.preconditions.time_bounds if tx.preconditions else None
+        now = max(self.state.close_time, int(time.time()))
+        if tb is not None and tb.max_time and now > tb.max_time:
+            return self._reject(tx_hash, TC.txTOO_LATE)
+        if tb is not None and tb.min_time and now < tb.min_time:
+            return self._reject(tx_hash, TC.txTOO_EARLY)
+        if not self._signed_by(te, src):
+            return self._reject(tx_hash, TC.txBAD_AUTH)
+        ops = tx.operations
+        is_soroban = len(ops) == 1 and isinstance(ops[0], InvokeHostFunction | ExtendFootprintTTL | RestoreFootprint)
+        if not is_soroban or tx.soroban_data is None:
+            return self._reject(tx_hash, TC.txMALFORMED if not is_soroban else TC.txSOROBAN_INVALID)
+        resource_fee = int(tx.soroban_data.resource_fee.int64)
+        if tx.fee < resource_fee + self.state.config.base_fee:
+            return self._reject(tx_hash, TC.txINSUFFICIENT_FEE)
+        self._apply(te, tx_hash, src, resource_fee, raw)
+        return {"status": "PENDING", "hash": tx_hash, "latestLedger": self.state.sequence,
+                "latestLedgerCloseTime": str(self.state.close_time)}
+
+    def _apply(self, te: TransactionEnvelope, tx_hash: str, src: str, resource_fee: int, raw: str) -> None:
+        tx = te.transaction
+        seq = self.state.close_ledger()
+        fee = min(tx.fee, resource_fee + self.state.config.base_fee)
+        # fee and sequence number: charged whether or not the operation succeeds
+        fee_ov = Overlay(self.state, seq)
+        acct = fee_ov.get(h.account_key(src))
+        assert acct is not None and acct.data.account is not None
+        a = acct.data.account
+        fee_ov.put(h.account_entry(src, int(a.balance.int64) - fee, tx.sequence, seq))
+        before_changes = fee_ov.commit()
+        ov = Overlay(self.state, seq)
+        out = self._run(te, ov, simulate=False)
+        assert tx.soroban_data is not None
+        declared = tx.soroban_data.resources.footprint
+        if out.ok:
+            ro = {h.b64(kk) for kk in declared.read_only}
+            rw = {h.b64(kk) for kk in declared.read_write}
+            actual = footprint_of(ov)
+            bad = [kk for kk in actual.read_write if h.b64(kk) not in rw]
+            bad += [kk for kk in actual.read_only if h.b64(kk) not in ro | rw]
+            if bad:
+                out.ok, out.error = False, None
+                out.malformed = "Error(Storage, ExceededLimit): ledger key outside the footprint"
+        changes = ov.commit() if out.ok else []
+        ok = out.ok
+        retval = out.retval if out.retval is not None else x.SCVal(x.SCValType.SCV_VOID)
+        ops = [op_result(out.kind, ok, success_hash(retval, out.events) if ok else b"\0" * 32)]
+        result = tx_result(fee, TC.txSUCCESS if ok else TC.txFAILED, ops)
+        events = out.events if ok else []
+        meta = x.TransactionMeta(4, v4=x.TransactionMetaV4(
+            ext=x.ExtensionPoint(0), tx_changes_before=entry_changes(before_changes),
+            operations=[x.OperationMetaV2(ext=x.ExtensionPoint(0), changes=entry_changes(changes), events=events)],
+            tx_changes_after=x.LedgerEntryChanges([]),
+            soroban_meta=x.SorobanTransactionMetaV2(ext=x.SorobanTransactionMetaExt(0),
+                                                    return_value=retval if ok and out.kind == "invoke" else None),
+            events=[], diagnostic_events=diagnostic(out.diagnostics, ok)))
+        rec: dict[str, Any] = {
+            "status": "SUCCESS" if ok else "FAILED", "txHash": tx_hash, "applicationOrder": 1, "feeBump": False,
+            "envelopeXdr": raw, "resultXdr": result.to_xdr(), "resultMetaXdr": meta.to_xdr(), "ledger": seq,
+            "createdAt": str(self.state.close_time),
+            "events": {"transactionEventsXdr": [], "contractEventsXdr": [[e.to_xdr() for e in events]]},
+            "_not_found_polls": self.emu.pending_polls, "_error": out.error_text,
+        }
+        if not ok:
+            rec["diagnosticEventsXdr"] = [d.to_xdr() for d in diagnostic(out.diagnostics, False)]
+        self.emu.transactions[tx_hash] = rec
+        for i, e in enumerate(events):
+            self.emu.record_event(seq, tx_hash, i, e)
+
+    # ---- getTransaction ----------------------------------------------------------------------------
+    def m_getTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        base = {"latestLedger": self.state.sequence, "latestLedgerCloseTime": str(self.state.close_time),
+                "oldestLedger": self.state.oldest,
+                "oldestLedgerCloseTime": str(self.state.close_times.get(self.state.oldest, 0))}
+        tx_hash = p.get("hash", "")
+        rec = self.emu.transactions.get(tx_hash)
+        if rec is None or rec["_not_found_polls"] > 0:
+            if rec is not None:
+                rec["_not_found_polls"] -= 1
+            return {"status": "NOT_FOUND", "txHash": tx_hash, **base}
+        return {**base, **{k: v for k, v in rec.items() if not k.startswith("_")}}
+
+    # ---- getEvents ---------------------------------------------------------------------------------
+    def m_getEvents(self, p: dict[str, Any]) -> dict[str, Any]:
+        pag = p.get("pagination") or {}
+        limit = min(int(pag.get("limit") or 100), 10_000)
+        cursor = pag.get("cursor")
+        filters = p.get("filters") or []
+        if len(filters) > 5:
+            raise RpcError(-32602, "maximum 5 filters per request")
+        latest = self.state.sequence
+        if cursor:
+            start_key = tuple(int(v) for v in cursor.split("-"))
+            end = latest + 1
+        else:
+            start = p.get("startLedger")
+            if start is None or not (self.state.oldest <= int(start) <= latest):
+                raise RpcError(-32600, f"startLedger must be between the oldest ledger: {self.state.oldest} "
+                                       f"and the latest ledger: {latest}")
+            start_key = ((int(start) << 32) - 1, 0)
+            end = int(p.get("endLedger") or latest + 1)
+        found = []
+        for ev in self.emu.events:
+            key = tuple(int(v) for v in ev["id"].split("-"))
+            if key <= start_key or ev["ledger"] >= end:
+                continue
+            if filters and not any(_match(f, ev) for f in filters):
+                continue
+            found.append(ev)
+            if len(found) >= limit:
+                break
+        cur = found[-1]["id"] if found else f"{(end << 32):019d}-{0:010d}"
+        return {"events": found, "latestLedger": latest, "oldestLedger": self.state.oldest,
+                "latestLedgerCloseTime": str(self.state.close_time),
+                "oldestLedgerCloseTime": str(self.state.close_times.get(self.state.oldest, 0)), "cursor": cur}
+
+
+def _match(f: dict[str, Any], ev: dict[str, Any]) -> bool:
+    if f.get("type") and f["type"] != ev["type"]:
+        return False
+    if f.get("contractIds") and ev["contractId"] not in f["contractIds"]:
+        return False
+    topics = f.get("topics")
+    if not topics:
+        return True
+    for segs in topics:
+        t = ev["topic"]
+        if segs and segs[-1] == "**":
+            pre = segs[:-1]
+            if len(t) >= len(pre) and all(s == "*" or s == v for s, v in zip(pre, t, strict=False)):
+                return True
+        elif len(segs) == len(t) and all(s == "*" or s == v for s, v in zip(segs, t, strict=True)):
+            return True
+    return False
+
+
+def event_json(seq: int, close_time: int, tx_hash: str, index: int, e: x.ContractEvent) -> dict[str, Any]:
+    toid = (seq << 32) | (1 << 12)
+    assert e.body.v0 is not None and e.contract_id is not None
+    from stellar_sdk import StrKey
+
+    return {
+        "type": "contract", "ledger": seq, "ledgerClosedAt": _iso(close_time),
+        "contractId": StrKey.encode_contract(e.contract_id.contract_id.hash),
+        "id": f"{toid:019d}-{index:010d}", "operationIndex": 0, "transactionIndex": 1, "txHash": tx_hash,
+        "topic": [t.to_xdr() for t in e.body.v0.topics], "value": e.body.v0.data.to_xdr(),
+    }
