@@ -92,8 +92,8 @@ def load_environment(
     suppressed: set[str] = set()
     for lf in loaded:
         lf.data = _sanitise(lf.data, (), None, lf.positions, env, diags, suppressed)
-    merged, positions = _merge(loaded, cwd, diags)
-    state, more = _validate(merged, positions)
+    merged, positions, conflicts = _merge(loaded, cwd, diags)
+    state, more = _validate(merged, positions, conflicts)
     # A redacted or unexpandable value already has its diagnostic; what pydantic says about it is noise.
     diags.extend(d for d in more if not any(_under(d.path, s) for s in suppressed))
     diags = _dedupe_sorted(diags)
@@ -179,8 +179,12 @@ def _sanitise(
 
 def _merge(
     loaded: list[LoadedFile], cwd: Path | None, diags: list[Diagnostic]
-) -> tuple[dict[str, Any], Positions]:
-    """Merge files: mapping sections by name, scalars once; a name defined twice names both places."""
+) -> tuple[dict[str, Any], Positions, list[KeyPath]]:
+    """Merge files: mapping sections by name, scalars once; a name defined twice names both places.
+
+    Also returns the names defined twice: neither definition is validated further, since checking one of
+    them against the rest would report problems that are only consequences of the clash."""
+    conflicts: list[KeyPath] = []
     merged: dict[str, Any] = {}
     positions = Positions(cwd=cwd)
     for lf in loaded:
@@ -206,6 +210,7 @@ def _merge(
                             )
                         )
                         rejected.append((key, name))
+                        conflicts.append((key, name))
                     else:
                         section[name] = item
             elif key in merged:
@@ -228,15 +233,21 @@ def _merge(
             for p, v in table.items():
                 if not any(p[: len(r)] == r for r in rejected):
                     target.setdefault(p, v)
-    return merged, positions
+    return merged, positions, conflicts
 
 
-def _validate(merged: dict[str, Any], positions: Positions) -> tuple[DesiredState | None, list[Diagnostic]]:
+def _validate(
+    raw: dict[str, Any], positions: Positions, conflicts: list[KeyPath]
+) -> tuple[DesiredState | None, list[Diagnostic]]:
     """Pydantic, then semantic checks on whatever validated (broken items are pruned, so every problem in
     every file is still reported in one run)."""
+    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    for section, name in conflicts:
+        merged[str(section)].pop(name, None)
     try:
         state = DesiredState.model_validate(merged)
-        return check(state, merged, positions)
+        state, more = check(state, raw, positions)
+        return (None if conflicts else state), more
     except PydanticValidationError as exc:
         errors: list[dict[str, Any]] = [dict(e) for e in exc.errors(include_url=False)]
     diags = translate(errors, merged, positions, DesiredState)
@@ -252,7 +263,7 @@ def _validate(merged: dict[str, Any], positions: Positions) -> tuple[DesiredStat
         state = DesiredState.model_validate(pruned)
     except PydanticValidationError:
         return None, diags
-    _, more = check(state, merged, positions)
+    _, more = check(state, raw, positions)
     return None, diags + more
 
 

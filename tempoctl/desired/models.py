@@ -20,7 +20,8 @@ from tempoctl.desired.types import (
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # use_attribute_docstrings: the field docstrings below become descriptions in schemas/ for editors.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 # --- networks -------------------------------------------------------------------------------------------
@@ -176,7 +177,9 @@ class PauseFlags(Model):
     global_: bool | None = Field(default=None, alias="global")
     functions: dict[str, bool] = Field(default_factory=dict)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True
+    )
 
 
 class RateLimit(Model):

@@ -26,6 +26,7 @@ from tempoctl.desired.translate import did_you_mean
 from tempoctl.desired.types import normalise_evm_address, strkey_valid
 from tempoctl.errors import Diagnostic
 
+_A = {"evm": "an EVM", "stellar": "a Stellar"}
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED = {"oracle"}  # `oracle.address` etc. are addresses of the oracle block (DESIGN §4)
@@ -148,8 +149,8 @@ class _Checker:
                 if kind != want:
                     self.err(
                         (*path, "network"),
-                        f"profile {contract.profile} needs a {want} network, but "
-                        f'"{contract.network}" is {kind}',
+                        f"profile {contract.profile} needs {_A[want]} network, but "
+                        f'"{contract.network}" is {_A.get(kind or "", kind)}',
                     )
             if contract.signer is not None:
                 self.signer_on((*path, "signer"), contract.signer, contract.network)

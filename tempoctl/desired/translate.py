@@ -152,6 +152,8 @@ def fields_at(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 def _message(err: dict[str, Any], field: str, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
     typ, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    if typ == "missing" and isinstance(loc[-1], int):
+        return f"too few items: item [{loc[-1]}] is missing"
     if typ == "missing":
         return f'required key "{loc[-1]}" is missing'
     if typ == "extra_forbidden":
@@ -200,6 +202,8 @@ _LABEL_WORDS = (
 
 
 def _label_words(label: str) -> str:
+    if label.startswith("list[") and "normalise_evm_address" in label:
+        return "a list of addresses"
     if label[:1].isupper():
         return "a mapping"
     for prefix, words in _LABEL_WORDS:
@@ -249,7 +253,7 @@ def translate(
             )
             plain.extend(branches[best])
         else:
-            words = sorted({_label_words(b) for b in branches}, key=lambda w: w != "an EVM address")
+            words = sorted({_label_words(b) for b in branches}, key=lambda w: (w != "an EVM address", w))
             fake = {
                 "type": "union",
                 "msg": f"expected {' or '.join(words)}, got {describe(value)}",
@@ -262,11 +266,13 @@ def translate(
         loc = tuple(err["loc"])
         field = str(path[-1]) if path else ""
         msg = _message(err, field, root, loc) if err["type"] != "union" else err["msg"]
-        if err["type"] == "missing" or err["type"] == "extra_forbidden" or is_key:
+        list_item = err["type"] == "missing" and loc and isinstance(loc[-1], int)
+        if err["type"] in ("missing", "extra_forbidden") and not list_item or is_key:
             where = positions.key(path)
         elif err["type"] == "union_tag_invalid":
             disc = str((err.get("ctx") or {}).get("discriminator", "profile")).strip("'")
             where = positions.value((*path, disc))
+            path = (*path, disc)
         else:
             where = positions.value(path)
         if is_key:

@@ -10,7 +10,7 @@ import base64
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -114,11 +114,42 @@ def parse_duration(value: Any) -> float:
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
-EvmAddress = Annotated[str, BeforeValidator(normalise_evm_address)]
-Bytes32 = Annotated[str, BeforeValidator(normalise_bytes32)]
-StellarAccount = Annotated[str, BeforeValidator(_strkey_validator("G", "account address"))]
-StellarContract = Annotated[str, BeforeValidator(_strkey_validator("C", "contract ID"))]
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+# WithJsonSchema: editors see what the YAML holds (strings like "26h"), not the normalised Python type.
+EvmAddress = Annotated[
+    str,
+    BeforeValidator(normalise_evm_address),
+    WithJsonSchema({"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$", "description": "EVM address"}),
+]
+Bytes32 = Annotated[
+    str,
+    BeforeValidator(normalise_bytes32),
+    WithJsonSchema({"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$", "description": "bytes32"}),
+]
+StellarAccount = Annotated[
+    str,
+    BeforeValidator(_strkey_validator("G", "account address")),
+    WithJsonSchema({"type": "string", "pattern": "^G[A-Z2-7]{55}$", "description": "Stellar account (G…)"}),
+]
+StellarContract = Annotated[
+    str,
+    BeforeValidator(_strkey_validator("C", "contract ID")),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^C[A-Z2-7]{55}$", "description": "Soroban contract ID (C…)"}
+    ),
+]
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": "^(\\d+(ms|s|m|h|d)?\\s*)+$"},
+            ],
+            "description": "duration: seconds, or e.g. 30s, 5m, 26h, 1h30m",
+        }
+    ),
+]
 NonEmptyStr = Annotated[str, AfterValidator(lambda s: s if s.strip() else _raise("must not be empty"))]
 
 
