@@ -31,7 +31,7 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def record(self, event: str, **fields: Any) -> None:
-        entry = {"ts": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"), "apply_id": self.apply_id,
+        entry = {"ts": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), "apply_id": self.apply_id,
                  "plan": self.fingerprint, "event": event, **fields}
         line = json.dumps(entry, sort_keys=True, default=str) + "\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

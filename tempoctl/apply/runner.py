@@ -114,14 +114,16 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
                     sent = ex.send_wave(items)
                     report.sent += sent
                     ex.await_wave(sent)
-                    for s in sent:
-                        gas = int(str((s.receipt or {}).get("gasUsed", "0x0")), 16)
-                        echo(f"  {s.change.action.glyph} {s.change.address}: {s.step.display}  tx {s.tx_hash}  gas {gas:,}")
+                    for done in sent:
+                        gas = int(str((done.receipt or {}).get("gasUsed", "0x0")), 16)
+                        echo(f"  {done.change.action.glyph} {done.change.address}: {done.step.display}  "
+                             f"tx {done.tx_hash}  gas {gas:,}")
     except TempoctlError as exc:
         journal.record("stopped", error=exc.summary)
-        done = "\n".join(f"  done: {s.change.address} ({s.tx_hash})" for s in report.sent if s.receipt) or "  nothing was sent"
+        summary = "\n".join(f"  done: {s.change.address} ({s.tx_hash})" for s in report.sent if s.receipt)
         err = PartialApplyError if report.sent else ApplyError
-        raise err(f"apply stopped: {exc.summary}", detail=(exc.detail + "\n" if exc.detail else "") + done,
+        raise err(f"apply stopped: {exc.summary}",
+                  detail=(exc.detail + "\n" if exc.detail else "") + (summary or "  nothing was sent"),
                   hint="Fix the cause, then run `tempoctl plan` again: it shows only what remains.") from None
     journal.record("end", sent=len(report.sent))
     after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=fresh.clients)

@@ -6,6 +6,7 @@ which declared signer sends each step (the holder of the role the contract funct
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,20 +23,27 @@ class DiffResult:
     changes: list[Change] = field(default_factory=list)
     drift: list[DriftItem] = field(default_factory=list)
 
+    def add(self, items: Iterable[Change | DriftItem]) -> None:
+        for item in items:
+            if isinstance(item, Change):
+                self.changes.append(item)
+            else:
+                self.drift.append(item)
 
-def _desired_holders(env: DesiredEnvironment, governance: str, role: str) -> list[str]:
-    """Signers that the YAML makes holders of `role` on `governance` (to be granted by this plan)."""
-    out = []
+
+def _desired_holders(env: DesiredEnvironment, governance: str, role: str) -> list[tuple[str, str]]:
+    """(signer, grant address) for signers the YAML makes holders of `role` on `governance`."""
+    from tempoctl.profiles.access_control import declared_roles
+
+    out: list[tuple[str, str]] = []
     for cname, c in env.state.contracts.items():
         if c.profile != "access-control" or c.address != governance:
             continue
-        from tempoctl.profiles.access_control import declared_roles
-
         members = declared_roles(env, cname, c).get(role, ([], (), ""))[0]
         for sname, s in env.state.signers.items():
             if s.address in members:
                 out.append((sname, f"{cname}.role.{role}[{s.address}]"))
-    return out  # type: ignore[return-value]
+    return out
 
 
 def signer_chooser(env: DesiredEnvironment, observed: ObservedValues) -> Any:
@@ -50,9 +58,8 @@ def signer_chooser(env: DesiredEnvironment, observed: ObservedValues) -> Any:
             # Prefer a key the tool can send with over a multisig, to keep routine changes routine.
             keyed = [n for n in live if env.state.signers[n].via != "safe"]
             return (keyed or live)[0], None
-        for name, dep in _desired_holders(env, governance, role):  # type: ignore[misc]
-            return name, dep
-        return None, None
+        planned = _desired_holders(env, governance, role)
+        return planned[0] if planned else (None, None)
 
     return signer_for
 
@@ -75,9 +82,7 @@ def compute(env: DesiredEnvironment, observed: ObservedValues) -> DiffResult:
         profile = REGISTRY.get(contract.profile)
         if profile is None:
             continue
-        for item in profile.plan(ctx, cname, contract):
-            (out.changes if isinstance(item, Change) else out.drift).append(item)
+        out.add(profile.plan(ctx, cname, contract))
     if env.state.oracle is not None:
-        for item in ORACLE.plan(ctx, "oracle", env.state.oracle):
-            (out.changes if isinstance(item, Change) else out.drift).append(item)
+        out.add(ORACLE.plan(ctx, "oracle", env.state.oracle))
     return out

@@ -30,7 +30,7 @@ class PlanOptions:
 
 def matches_target(address: str, target: str) -> bool:
     """`governance` matches all of it, `governance.role.ORACLE` every member, an exact address itself."""
-    return address == target or address.startswith(target + ".") or address.startswith(target + "[")
+    return address == target or address.startswith((target + ".", target + "["))
 
 
 def select_targets(changes: list[Change], targets: tuple[str, ...]) -> list[Change]:
@@ -66,7 +66,7 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         simulate(changes, obs.clients, pins, dict(obs.observed.facts.get("role_names", {})))
     plan = Plan(
         environment=env.name,
-        created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         tool_version=__version__,
         observed=obs.pins,
         changes=changes,

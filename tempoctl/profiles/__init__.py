@@ -19,4 +19,4 @@ REGISTRY: dict[str, EvmProfile] = {
 }
 ORACLE = OracleProfile()
 
-__all__ = ["REGISTRY", "ORACLE", "EvmProfile"]
+__all__ = ["ORACLE", "REGISTRY", "EvmProfile"]

@@ -111,8 +111,8 @@ class AccessControlProfile:
 
         if contract.from_block is None:
             ctx.observed.facts.setdefault("errors", []).append(
-                (("contracts", name), f"{name} ({contract.address}) is not enumerable (no IAccessControlEnumerable); "
-                 "declare `from_block:` (its deployment block) so members can be rebuilt from RoleGranted/RoleRevoked logs")
+                (("contracts", name), (f"{name} ({contract.address}) is not enumerable (no IAccessControlEnumerable); "
+                 "declare `from_block:` (its deployment block) so members can be rebuilt from RoleGranted/RoleRevoked logs"))
             )
             return {}
         replay = replay_role_events(ctx.client, contract.address, contract.from_block, ctx.block)
