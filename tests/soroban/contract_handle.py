@@ -61,15 +61,15 @@ class ContractHandle:
         out: bytes = ex.wasm_hash.hash
         return out
 
-    def storage(self) -> dict[x.SCVal, x.SCVal]:
-        st = self._instance().storage
-        return {e.key: e.val for e in (st.sc_map if st else [])}
+    def storage(self) -> h.Storage:
+        """Instance storage: base64 key XDR -> (key SCVal, value SCVal)."""
+        return h.storage_of(self._instance().storage)
 
     def instance_value(self, name: str, *args: Any) -> Any:
         """Native value of an instance key, e.g. ``instance_value("ADMIN")``, ``("P_FUNC", "REG_USR")``."""
         key = vr.s(name) if not args else vr.k(name, *[to_scval(a) for a in args])
-        v = self.storage().get(key)
-        return None if v is None else scval.to_native(v)
+        item = self.storage().get(key.to_xdr())
+        return None if item is None else scval.to_native(item[1])
 
     def persistent(self, name: str, *args: Any) -> x.SCVal | None:
         key = vr.s(name) if not args else vr.k(name, *[to_scval(a) for a in args])
@@ -115,9 +115,9 @@ class ContractHandle:
         with self.emu.state.lock:
             st = self.storage()
             if val is None:
-                st.pop(key, None)
+                st.pop(key.to_xdr(), None)
             else:
-                st[key] = val
+                st[key.to_xdr()] = (key, val)
             lu = self.instance_ttl()
             self.emu.state.put(h.contract_data_entry(
                 self.contract_id, x.SCVal(x.SCValType.SCV_LEDGER_KEY_CONTRACT_INSTANCE),

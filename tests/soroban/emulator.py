@@ -206,7 +206,7 @@ class Emulator:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 n = int(self.headers.get("Content-Length") or 0)
                 status, body, drop = emu.handle(self.rfile.read(n))
                 if drop:
@@ -218,12 +218,12 @@ class Emulator:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         self._httpd = ThreadingHTTPServer((host, port), Handler)
         self._httpd.daemon_threads = True
-        t = threading.Thread(target=self._httpd.serve_forever, name="soroban-emulator", daemon=True)
+        t = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="soroban-emulator", daemon=True)
         t.start()
         self._threads.append(t)
         if ledger_interval:

@@ -109,7 +109,7 @@ class Executor:
         wasm_hash = iv.executable.wasm_hash.hash
         if ov.get(h.code_key(wasm_hash)) is None:
             raise HostError("Storage", "MissingValue", "contract code not found")
-        storage = {e.key: e.val for e in (iv.storage.sc_map if iv.storage else [])}
+        storage = h.storage_of(iv.storage)
         host = Host(ov=ov, contract_id=cid, wasm_hash=wasm_hash, inv=Invocation(cid, fn, list(ica.args)),
                     auth=auth, timestamp=timestamp, storage=storage)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from stellar_sdk import Keypair, Network, scval
 from stellar_sdk import xdr as x
@@ -33,7 +34,7 @@ class ContractError(Exception):
 class HostError(Exception):
     """A host-level failure, e.g. ``Error(Auth, InvalidAction)`` or ``Error(Storage, MissingValue)``."""
 
-    _TYPES = {
+    _TYPES: ClassVar[dict[str, x.SCErrorType]] = {
         "Auth": x.SCErrorType.SCE_AUTH,
         "Storage": x.SCErrorType.SCE_STORAGE,
         "Value": x.SCErrorType.SCE_VALUE,
@@ -41,7 +42,7 @@ class HostError(Exception):
         "Budget": x.SCErrorType.SCE_BUDGET,
         "WasmVm": x.SCErrorType.SCE_WASM_VM,
     }
-    _CODES = {
+    _CODES: ClassVar[dict[str, x.SCErrorCode]] = {
         "InvalidAction": x.SCErrorCode.SCEC_INVALID_ACTION,
         "MissingValue": x.SCErrorCode.SCEC_MISSING_VALUE,
         "InvalidInput": x.SCErrorCode.SCEC_INVALID_INPUT,
@@ -189,7 +190,7 @@ class Host:
     inv: Invocation
     auth: Auth
     timestamp: int
-    storage: dict[x.SCVal, x.SCVal]
+    storage: h.Storage
     events: list[x.ContractEvent] = field(default_factory=list)
     diagnostics: list[x.ContractEvent] = field(default_factory=list)
     instance_dirty: bool = False
@@ -200,15 +201,15 @@ class Host:
 
     # instance storage ----------------------------------------------------------------
     def inst_get(self, key: x.SCVal) -> x.SCVal | None:
-        return self.storage.get(key)
+        item = self.storage.get(key.to_xdr())
+        return None if item is None else item[1]
 
     def inst_set(self, key: x.SCVal, val: x.SCVal) -> None:
-        self.storage[key] = val
+        self.storage[key.to_xdr()] = (key, val)
         self.instance_dirty = True
 
     def inst_del(self, key: x.SCVal) -> None:
-        if key in self.storage:
-            del self.storage[key]
+        if self.storage.pop(key.to_xdr(), None) is not None:
             self.instance_dirty = True
 
     def inst_extend(self, threshold: int, extend_to: int) -> None:

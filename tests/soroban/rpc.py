@@ -115,7 +115,7 @@ class Rpc:
         for kb in keys:
             try:
                 key = x.LedgerKey.from_xdr(kb)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise RpcError(-32602, f"cannot unmarshal key value {kb}") from exc
             if key.type == x.LedgerEntryType.TTL:
                 raise RpcError(-32602, f"cannot fetch ledger key type TTL (key {kb})")
@@ -134,7 +134,7 @@ class Rpc:
     def _decode(self, p: dict[str, Any]) -> TransactionEnvelope:
         try:
             te = TransactionEnvelope.from_xdr(p["transaction"], self.emu.passphrase)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise RpcError(-32602, f"invalid transaction: {exc}") from exc
         return te
 
@@ -211,7 +211,7 @@ class Rpc:
         raw = p.get("transaction", "")
         try:
             x.TransactionEnvelope.from_xdr(raw)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise RpcError(-32602, "invalid_xdr") from exc
         if x.TransactionEnvelope.from_xdr(raw).type == x.EnvelopeType.ENVELOPE_TYPE_TX_FEE_BUMP:
             return self._reject("0" * 64, TC.txNOT_SUPPORTED)

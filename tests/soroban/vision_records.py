@@ -87,7 +87,7 @@ def a_scope(v: x.SCVal) -> tuple[str, str | None]:
     """PauseScope: ``[Global]`` or ``[Function, tag]``."""
     try:
         name, data = scval.from_enum(v)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise HostError("Value", "UnexpectedType", "expected PauseScope") from exc
     if name == "Global" and data is None:
         return "Global", None

@@ -6,10 +6,12 @@ nothing is a stand-in format.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from stellar_sdk import Address, Keypair, StrKey, scval
 from stellar_sdk import xdr as x
+from stellar_sdk.scval import _compare_sc_val
 
 PERSISTENT = x.ContractDataDurability.PERSISTENT
 TEMPORARY = x.ContractDataDurability.TEMPORARY
@@ -122,9 +124,24 @@ def contract_data_entry(
     return entry(x.LedgerEntryData(x.LedgerEntryType.CONTRACT_DATA, contract_data=cd), last_modified)
 
 
-def instance_val(wasm_hash: bytes, storage: dict[x.SCVal, x.SCVal]) -> x.SCVal:
+Storage = dict[str, tuple[x.SCVal, x.SCVal]]
+"""Instance storage: base64 key XDR -> (key, value). SCVal vectors are not hashable."""
+
+
+def storage_of(sc_map: x.SCMap | None) -> Storage:
+    return {e.key.to_xdr(): (e.key, e.val) for e in (sc_map.sc_map if sc_map else [])}
+
+
+def sorted_map(storage: Storage) -> x.SCMap:
+    """An SCMap with keys in Soroban order (required on the network)."""
+    entries = [x.SCMapEntry(key=kk, val=vv) for kk, vv in storage.values()]
+    entries.sort(key=functools.cmp_to_key(lambda a, b: _compare_sc_val(a.key, b.key)))
+    return x.SCMap(sc_map=entries)
+
+
+def instance_val(wasm_hash: bytes, storage: Storage) -> x.SCVal:
     """``SCV_CONTRACT_INSTANCE{executable: WASM(hash), storage: sorted SCMap}``."""
-    sc_map = scval.to_map(storage).map if storage else None
+    sc_map = sorted_map(storage) if storage else None
     return x.SCVal(
         x.SCValType.SCV_CONTRACT_INSTANCE,
         instance=x.SCContractInstance(
