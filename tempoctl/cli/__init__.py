@@ -73,8 +73,8 @@ def validate(c: Ctx, envs: tuple[str, ...]) -> None:
 
 
 def _render(plan: dict[str, Any], fmt: str, c: Ctx) -> str:
-    from tempoctl.plan.render import markdown, text
     from tempoctl.plan.render import json as json_render
+    from tempoctl.plan.render import markdown, text
 
     if fmt == "json":
         return json_render.render_json(plan)

@@ -29,7 +29,7 @@ def run_guarded(fn: Callable[[], int], *, debug: bool) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return ExitCode.ERROR
-    except Exception:  # noqa: BLE001 - the funnel for bugs: never a raw traceback without --debug
+    except Exception:
         if debug:
             raise
         path = _crash_log()
