@@ -216,8 +216,9 @@ def test_admin_handover_across_two_transactions_and_events(env: Env) -> None:
     assert simulate_view(env, "get_admin_tier", [A(env.admin)]) == 3  # old admin keeps SuperAdmin (§2.4)
     assert simulate_view(env, "get_admin_tier", [A(new)]) is None
     ev = env.srv.get_events(start_ledger=start, filters=[{"type": "contract", "contractIds": [env.cid]}])  # type: ignore[list-item]
-    assert [scval.to_native(x.SCVal.from_xdr(e.topic[0])) for e in ev.events] == ["ADM_PROP", "ADM_ACPT"]
-    data = scval.to_native(x.SCVal.from_xdr(ev.events[1].value))
+    topics = [scval.to_native(x.SCVal.from_xdr(e.topic[0])) for e in ev.events]
+    assert topics == ["INIT", "ADM_PROP", "ADM_ACPT"]  # INIT from deploy_vision_records' initialize
+    data = scval.to_native(x.SCVal.from_xdr(ev.events[2].value))
     assert data["old_admin"].address == env.admin.public_key
     # topic filter with a wildcard, and cursor continuation
     only = env.srv.get_events(start_ledger=start, filters=[  # type: ignore[list-item]
@@ -310,3 +311,36 @@ def test_model_pause_tiers_rate_limit_rules(env: Env) -> None:
         c.call("set_rate_limit_config", admin, scval.to_uint64(5), scval.to_uint64(60), scval.to_uint64(0))
     assert ei.value.code == 3
     assert c.view("get_rate_limit_config") == [5, 60]
+
+
+def test_upload_create_and_wasm_pin(env: Env) -> None:
+    def send(fn):  # type: ignore[no-untyped-def]
+        acc = env.srv.load_account(env.admin.public_key)
+        tx = env.srv.prepare_transaction(fn(TransactionBuilder(acc, PASSPHRASE, base_fee=100).set_timeout(300)).build())
+        tx.sign(env.admin)
+        res = env.srv.poll_transaction(env.srv.send_transaction(tx).hash)
+        assert res.status == GetTransactionStatus.SUCCESS
+        return scval.to_native(x.TransactionMeta.from_xdr(res.result_meta_xdr).v4.soroban_meta.return_value)
+
+    wasm = b"\0asm\1\0\0\0vision_records v2"
+    wasm_hash = send(lambda tb: tb.append_upload_contract_wasm_op(wasm))
+    new_cid = send(lambda tb: tb.append_create_contract_op(wasm_hash, env.admin.public_key)).address
+    assert env.srv.get_contract_wasm(new_cid) == wasm
+    assert env.emu.contract(new_cid).wasm_hash == wasm_hash != env.emu.contract(env.cid).wasm_hash
+    other = env.emu.deploy_vision_records(wasm_hash=b"\x11" * 32, admin=env.admin.public_key)
+    assert env.emu.contract(other).wasm_hash == b"\x11" * 32
+
+
+def test_archived_instance_is_absent_then_auto_restored(env: Env) -> None:
+    c = env.emu.contract(env.cid)
+    c.set_instance_ttl(env.emu.ledger - 1)
+    assert not env.srv.get_ledger_entries([h.instance_key(env.cid)]).entries
+    res = invoke(env, env.admin, "pause_contract", [A(env.admin), scval.to_enum("Global", None)])
+    assert res.status == GetTransactionStatus.SUCCESS
+    assert c.instance_value("P_GLOB") is True
+    assert (c.instance_ttl() or 0) >= env.emu.ledger
+    ev = env.srv.get_events(start_ledger=res.ledger, filters=[  # type: ignore[list-item]
+        {"type": "contract", "contractIds": [env.cid], "topics": [[scval.to_symbol("PAUSE").to_xdr()]]}])
+    assert len(ev.events) == 1
+    data = scval.to_native(x.SCVal.from_xdr(ev.events[0].value))
+    assert data["caller"].address == env.admin.public_key and data["scope"] == ["Global"]

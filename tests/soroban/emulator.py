@@ -96,6 +96,7 @@ class Emulator:
         self.transactions: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
         self.pending_polls = 0  # getTransaction answers NOT_FOUND this many times before the result
+        self._tx_order: dict[int, int] = {}
         self.url = ""
         self._httpd: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
@@ -156,8 +157,12 @@ class Emulator:
     def overlay(self) -> Overlay:
         return Overlay(self.state, self.state.sequence)
 
-    def record_event(self, seq: int, tx_hash: str, index: int, e: x.ContractEvent) -> None:
-        self.events.append(event_json(seq, self.state.close_time, tx_hash, index, e))
+    def record_events(self, seq: int, tx_hash: str, events: list[x.ContractEvent]) -> None:
+        """Make a transaction's contract events visible to getEvents (in ledger ``seq``)."""
+        with self.state.lock:
+            self._tx_order[seq] = order = self._tx_order.get(seq, 0) + 1
+            for i, e in enumerate(events):
+                self.events.append(event_json(seq, self.state.close_time, tx_hash, order, i, e))
 
     @property
     def network_id(self) -> bytes:

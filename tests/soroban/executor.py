@@ -91,8 +91,6 @@ class Executor:
         except (ContractError, HostError) as exc:
             out.ok, out.error = False, exc
         out.auth = auth.recorded
-        if out.ok and mode == "enforce" and len(auth.used) != len(auth.entries):
-            out.ok, out.error = False, HostError("Auth", "InvalidAction", "unused authorization entries")
         return out
 
     def _invoke_contract(self, out: OpOutcome, ica: x.InvokeContractArgs, auth: Auth, timestamp: int) -> None:

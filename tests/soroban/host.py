@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from stellar_sdk import Keypair, Network, scval
+from stellar_sdk import Address, Keypair, Network, scval
 from stellar_sdk import xdr as x
 from stellar_sdk.auth import build_authorization_preimage
 from stellar_sdk.utils import sha256
@@ -75,8 +75,6 @@ class Invocation:
     args: list[x.SCVal]
 
     def contract_fn(self) -> x.InvokeContractArgs:
-        from stellar_sdk import Address
-
         return x.InvokeContractArgs(
             contract_address=Address(self.contract_id).to_xdr_sc_address(),
             function_name=x.SCSymbol(self.function.encode()),
@@ -122,7 +120,7 @@ class Auth:
                 creds = x.SorobanCredentials(
                     x.SorobanCredentialsType.SOROBAN_CREDENTIALS_ADDRESS,
                     address=x.SorobanAddressCredentials(
-                        address=scval.to_address(address).address,
+                        address=Address(address).to_xdr_sc_address(),
                         nonce=x.Int64(random.randint(0, 2**62)),
                         signature_expiration_ledger=x.Uint32(0),
                         signature=x.SCVal(x.SCValType.SCV_VOID),

@@ -138,14 +138,15 @@ class Rpc:
             raise RpcError(-32602, f"invalid transaction: {exc}") from exc
         return te
 
-    def _run(self, te: TransactionEnvelope, ov: Overlay, simulate: bool) -> OpOutcome:
-        """Simulation records auth unless the op already carries auth entries; apply enforces."""
+    def _run(self, te: TransactionEnvelope, ov: Overlay, simulate: bool, auth_mode: str | None = None) -> OpOutcome:
+        """Simulation records auth unless the op already carries auth entries or authMode is
+        "enforce"; apply always enforces."""
         tx = te.transaction
         op = tx.operations[0]
         source = (op.source or tx.source).account_id
         fp = tx.soroban_data.resources.footprint if tx.soroban_data else None
         if isinstance(op, InvokeHostFunction):
-            mode = "record" if simulate and not op.auth else "enforce"
+            mode = "record" if simulate and not op.auth and auth_mode != "enforce" else "enforce"
             return self.emu.executor.invoke(ov, op, source, mode, self.state.close_time)
         if isinstance(op, ExtendFootprintTTL):
             return self.emu.executor.extend(ov, op, fp)
@@ -164,7 +165,7 @@ class Rpc:
         if self.state.get_live(h.account_key(src)) is None:
             return {"error": f"Account not found: {src}", "latestLedger": latest}
         ov = Overlay(self.state, latest + 1)
-        out = self._run(te, ov, simulate=True)
+        out = self._run(te, ov, simulate=True, auth_mode=p.get("authMode"))
         op = tx.operations[0]
         calls = []
         if isinstance(op, InvokeHostFunction) and op.host_function.invoke_contract is not None:
@@ -295,8 +296,7 @@ class Rpc:
         if not ok:
             rec["diagnosticEventsXdr"] = [d.to_xdr() for d in diagnostic(out.diagnostics, False)]
         self.emu.transactions[tx_hash] = rec
-        for i, e in enumerate(events):
-            self.emu.record_event(seq, tx_hash, i, e)
+        self.emu.record_events(seq, tx_hash, events)
 
     # ---- getTransaction ----------------------------------------------------------------------------
     def m_getTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -365,14 +365,15 @@ def _match(f: dict[str, Any], ev: dict[str, Any]) -> bool:
     return False
 
 
-def event_json(seq: int, close_time: int, tx_hash: str, index: int, e: x.ContractEvent) -> dict[str, Any]:
-    toid = (seq << 32) | (1 << 12)
+def event_json(seq: int, close_time: int, tx_hash: str, tx_index: int, index: int,
+               e: x.ContractEvent) -> dict[str, Any]:
+    toid = (seq << 32) | (tx_index << 12)
     assert e.body.v0 is not None and e.contract_id is not None
     from stellar_sdk import StrKey
 
     return {
         "type": "contract", "ledger": seq, "ledgerClosedAt": _iso(close_time),
         "contractId": StrKey.encode_contract(e.contract_id.contract_id.hash),
-        "id": f"{toid:019d}-{index:010d}", "operationIndex": 0, "transactionIndex": 1, "txHash": tx_hash,
+        "id": f"{toid:019d}-{index:010d}", "operationIndex": 0, "transactionIndex": tx_index, "txHash": tx_hash,
         "topic": [t.to_xdr() for t in e.body.v0.topics], "value": e.body.v0.data.to_xdr(),
     }
