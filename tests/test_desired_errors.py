@@ -25,8 +25,10 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
         [(TV, ADMIN_LINE, ADMIN_LINE.replace("0x5b89", "0x5B89"))],
         {},
         "env/tempovault.yaml:9:15",
-        "contracts.governance.roles.ADMIN[0]: not a valid address (checksum mismatch; did you mean "
-        "0x5b891B43c5a555Cd37FD93892c8990F4b2Eb3E71?)",
+        (
+            "contracts.governance.roles.ADMIN[0]: not a valid address (checksum mismatch; did you mean "
+            "0x5b891B43c5a555Cd37FD93892c8990F4b2Eb3E71?)"
+        ),
         "",
     ),
     (
@@ -50,8 +52,10 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
         [(TV, "profile: access-control", "profile: acess-control")],
         {},
         "env/tempovault.yaml:6:14",
-        'contracts.governance.profile: unknown profile "acess-control" (did you mean '
-        '"access-control"? expected one of: access-control, tempovault/risk-controller',
+        (
+            'contracts.governance.profile: unknown profile "acess-control" (did you mean '
+            '"access-control"? expected one of: access-control, tempovault/risk-controller'
+        ),
         "",
     ),
     (
@@ -217,8 +221,10 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
         [(EN, "key: env:TEMPO_EMERGENCY_KEY", f'key: "0x{PRIVATE_KEY}"')],
         {},
         "env/environment.yaml:29:10",
-        "signers.emergency.key: looks like a private key; secrets never go in state "
-        "files — use key: env:VAR or keystore:PATH",
+        (
+            "signers.emergency.key: looks like a private key; secrets never go in state "
+            "files — use key: env:VAR or keystore:PATH"
+        ),
         PRIVATE_KEY,
     ),
     (
@@ -361,8 +367,10 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
         [(TV, "service: tempovault-oracle", "service: tempovault-orcle")],
         {},
         "env/tempovault.yaml:56:14",
-        'service "tempovault-orcle" is not declared under hosts.vault-1.services '
-        '(did you mean "tempovault-oracle"?)',
+        (
+            'service "tempovault-orcle" is not declared under hosts.vault-1.services '
+            '(did you mean "tempovault-oracle"?)'
+        ),
         "",
     ),
     (
@@ -408,8 +416,10 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
         [
             (
                 EN,
-                '    fee_token: "0x20C0000000000000000000000000000000000000"'
-                "   # Tempo has no native gas token (pathUSD)\n",
+                (
+                    '    fee_token: "0x20C0000000000000000000000000000000000000"'
+                    "   # Tempo has no native gas token (pathUSD)\n"
+                ),
                 "",
             )
         ],

@@ -7,7 +7,9 @@ ruamel.yaml's round-trip loader keeps positions (0-based); everything here store
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +71,11 @@ class Positions:
 
 def display_path(path: Path, cwd: Path | None) -> str:
     """A path relative to `cwd` when it lies under it, as operators typed it; else absolute."""
-    base = cwd or Path.cwd()
+    return _display_path(path, cwd or Path.cwd())
+
+
+@lru_cache(maxsize=256)
+def _display_path(path: Path, base: Path) -> str:
     try:
         return str(path.resolve().relative_to(base.resolve()))
     except ValueError:
@@ -97,11 +103,30 @@ class LoadedFile:
     positions: Positions
 
 
+_CACHE: OrderedDict[tuple[str, str, str], LoadedFile] = OrderedDict()
+_CACHE_SIZE = 64
+
+
 def load_file(path: Path, text: str, cwd: Path | None) -> LoadedFile:
     """Parse `text` (the content of `path`), recording positions in the file's own `Positions`.
 
-    Every failure of the parser becomes a Diagnostic; nothing raises.
+    Every failure of the parser becomes a Diagnostic; nothing raises. ruamel's pure-Python parser is the
+    slowest step of loading, and plan/apply/drift reload unchanged files, so results are cached by content
+    (callers never mutate the returned data).
     """
+    key = (str(path), text, str(cwd))
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return LoadedFile(hit.path, hit.data, list(hit.diagnostics), hit.positions)
+    loaded = _load_file(path, text, cwd)
+    _CACHE[key] = loaded
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return LoadedFile(loaded.path, loaded.data, list(loaded.diagnostics), loaded.positions)
+
+
+def _load_file(path: Path, text: str, cwd: Path | None) -> LoadedFile:
     positions = Positions(cwd=cwd)
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
