@@ -178,8 +178,9 @@ class Emulator:
             return 200, _j({"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "parse error"}}), False
         method = str(req.get("method", ""))
         rid = req.get("id")
-        self.calls[method] += 1
-        self.requests.append((method, req.get("params")))
+        with self.state.lock:
+            self.calls[method] += 1
+            self.requests.append((method, req.get("params")))
         fault = self.faults.take(method)
         if fault is not None:
             if fault.kind == "delay":
