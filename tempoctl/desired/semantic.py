@@ -1,6 +1,10 @@
 """Offline semantic checks on a validated `DesiredState` (DESIGN §3): every referenced name exists and is of
 the right kind, signers sit on their contract's network, ADMIN is never emptied, cron schedules parse, names
 can be resource addresses (§4). Runs after pydantic; also normalises signer addresses per network type.
+
+Decisions: `oracle.relay.env_file` must be declared under its host's `env_files` (tempoctl rewrites the key
+variable in that file, so the file is managed state); a consumer's `env_file` and `restart` need not be, since
+repointing one variable does not make tempoctl own the file. "oracle" is reserved as a name (§4 `oracle.*`).
 """
 
 from __future__ import annotations
