@@ -9,13 +9,11 @@ then the order the profiles produced them, so plans are stable across runs.
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Mapping
 
 from tempoctl.errors import SafetyError
+from tempoctl.plan.addresses import ROLE_MEMBER as _ROLE
 from tempoctl.plan.model import Action, Change
-
-_ROLE = re.compile(r"^(?P<contract>[^.]+)\.role\.(?P<role>[^\[]+)\[(?P<member>[^\]]+)\]$")
 
 
 def _phase(change: Change) -> int:

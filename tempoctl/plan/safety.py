@@ -7,35 +7,32 @@ holders the YAML does not list.
 
 from __future__ import annotations
 
-import re
-
 from tempoctl.errors import SafetyError
+from tempoctl.plan.addresses import ROLE_ADMIN, ROLE_MEMBER, ROLE_SET
 from tempoctl.plan.model import Action, Change
 from tempoctl.profiles.base import ObservedValues
-
-_ROLE = re.compile(r"^(?P<contract>[^.]+)\.role\.(?P<role>[^\[]+)\[(?P<member>[^\]]+)\]$")
 
 
 def check_lockout(changes: list[Change], observed: ObservedValues) -> None:
     values = observed.values
     final: dict[tuple[str, str], set[str]] = {}
     for key, members in values.items():
-        m = re.match(r"^([^.]+)\.role\.([^\[]+)$", key)
+        m = ROLE_SET.match(key)
         if m:
-            final[(m[1], m[2])] = set(members)
+            final[(m["contract"], m["role"])] = set(members)
     admin_roles: dict[str, set[str]] = {}
     names: dict[str, str] = observed.facts.get("role_names", {})
     for key, admin_id in values.items():
-        m = re.match(r"^([^.]+)\.role_admin\.(.+)$", key)
+        m = ROLE_ADMIN.match(key)
         if m:
-            admin_roles.setdefault(m[1], {"ADMIN"}).add(names.get(admin_id, admin_id))
+            admin_roles.setdefault(m["contract"], {"ADMIN"}).add(names.get(admin_id, admin_id))
     for c in changes:
-        m = _ROLE.match(c.address)
+        m = ROLE_MEMBER.match(c.address)
         if m and (m["contract"], m["role"]) in final:
             (final[(m["contract"], m["role"])].add if c.action == Action.CREATE else final[(m["contract"], m["role"])].discard)(m["member"])
-        rm = re.match(r"^([^.]+)\.role_admin\.(.+)$", c.address)
+        rm = ROLE_ADMIN.match(c.address)
         if rm and isinstance(c.after, str):
-            admin_roles.setdefault(rm[1], {"ADMIN"}).add(c.after)
+            admin_roles.setdefault(rm["contract"], {"ADMIN"}).add(c.after)
     problems = []
     for contract, roles in sorted(admin_roles.items()):
         for role in sorted(roles):
