@@ -204,6 +204,11 @@ def role_id(role: str | bytes) -> bytes:
     return Web3.keccak(text=name)
 
 
+def _role_tx(fn: str, w3_or_url: Web3 | str, governance: str, role: str | bytes, account: str, key: str,
+             abi_name: str) -> TxReceipt:
+    return send(w3_or_url, governance, abi_name, fn, role_id(role), Web3.to_checksum_address(account), key=key)
+
+
 def grant_role(
     w3_or_url: Web3 | str,
     governance: str,
@@ -214,15 +219,7 @@ def grant_role(
     abi_name: str = "GovernanceRoles",
 ) -> TxReceipt:
     """grantRole(role_id(role), account) on `governance`, out of band."""
-    return send(
-        w3_or_url,
-        governance,
-        abi_name,
-        "grantRole",
-        role_id(role),
-        Web3.to_checksum_address(account),
-        key=key,
-    )
+    return _role_tx("grantRole", w3_or_url, governance, role, account, key, abi_name)
 
 
 def revoke_role(
@@ -235,15 +232,7 @@ def revoke_role(
     abi_name: str = "GovernanceRoles",
 ) -> TxReceipt:
     """revokeRole(role_id(role), account) on `governance`, out of band."""
-    return send(
-        w3_or_url,
-        governance,
-        abi_name,
-        "revokeRole",
-        role_id(role),
-        Web3.to_checksum_address(account),
-        key=key,
-    )
+    return _role_tx("revokeRole", w3_or_url, governance, role, account, key, abi_name)
 
 
 def pair_id(token_a: str, token_b: str) -> bytes:
