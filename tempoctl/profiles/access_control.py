@@ -88,8 +88,6 @@ class AccessControlProfile:
                 ctx.observed.values[f"{name}.role.{r}"] = sorted(members.get(r, set()))
             if admins.get(r) is not None:
                 ctx.observed.values[f"{name}.role_admin.{r}"] = admins[r]
-        # The contract is its own governance: remember which declared signers hold which role here.
-        ctx.observed.facts.setdefault("signer_roles_from_members", {})[addr] = {r: sorted(m) for r, m in members.items()}
         yield from observe_signer_roles(ctx, addr, known)
 
     def _count_and_index(self, addr: str, roles: list[str], role_id: dict[str, str]) -> Any:
