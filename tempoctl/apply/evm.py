@@ -12,20 +12,14 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from tempoctl.apply.executors import ApplyContext, SentStep
 from tempoctl.apply.journal import Journal
+from tempoctl.apply.signers import SignerError, load_evm_account
+from tempoctl.desired.models import EvmNetwork
 from tempoctl.errors import ApplyError
 from tempoctl.plan.model import Change, Step
 
 GAS_CAP = 30_000_000
-
-
-@dataclass
-class SentStep:
-    change: Change
-    step: Step
-    tx_hash: str
-    nonce: int
-    receipt: dict[str, Any] | None = None
 
 
 @dataclass
@@ -37,6 +31,7 @@ class EvmExecutor:
     client: Any
     accounts: dict[str, Any]
     journal: Journal
+    actx: ApplyContext | None = None
     gas_margin_percent: int = 25
     role_names: dict[str, str] = field(default_factory=dict)
     receipt_timeout: float = 120.0
@@ -48,6 +43,20 @@ class EvmExecutor:
         n = self._nonces[address]
         self._nonces[address] = n + 1
         return n
+
+    def prepare(self, items: list[tuple[Change, Step]]) -> None:
+        """Load every signer's key this network needs (and check its address) before anything is sent."""
+        for change, step in items:
+            if step.signer is None:
+                raise ApplyError(f"{change.address}: no declared signer can send {step.display}",
+                                 hint="Declare a signer that holds the role it needs, or set `signer:` on the contract.")
+            if step.signer in self.accounts or self.actx is None:
+                continue
+            signer = self.actx.env.state.signers.get(step.signer)
+            if signer is None:
+                raise SignerError(f"the plan names signer {step.signer}, which the state files no longer declare")
+            self.accounts[step.signer] = load_evm_account(step.signer, signer, environ=self.actx.environ,
+                                                          prompt=self.actx.prompt)
 
     def preflight(self, items: list[tuple[Change, Step]]) -> None:
         """Simulate every step of a wave at the latest block, as its signer; refuse the wave on a revert."""
@@ -94,8 +103,18 @@ class EvmExecutor:
             self.journal.record("receipt", address=s.change.address, tx_hash=s.tx_hash, status=status,
                                 block=int(str(s.receipt.get("blockNumber", "0x0")), 16),
                                 gas_used=int(str(s.receipt.get("gasUsed", "0x0")), 16))
+            s.summary = f"tx {s.tx_hash}  gas {int(str(s.receipt.get('gasUsed', '0x0')), 16):,}"
             if status != 1:
                 failed.append(s)
         if failed:
             raise ApplyError(f"{len(failed)} transaction(s) failed on chain: " + ", ".join(
                 f"{s.change.address} ({s.tx_hash})" for s in failed))
+
+
+def make_evm_executor(actx: ApplyContext, network: str) -> EvmExecutor:
+    """The executor of one EVM network, on the client the fresh observation opened (chain ID checked)."""
+    net = actx.env.state.networks[network]
+    assert isinstance(net, EvmNetwork)
+    return EvmExecutor(network, net.chain_id, actx.fresh.clients[network], {}, actx.journal,
+                       actx=actx, gas_margin_percent=net.gas_margin_percent,
+                       role_names=dict(actx.fresh.observed.facts.get("role_names", {})))

@@ -11,17 +11,16 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from tempoctl.apply.evm import EvmExecutor, SentStep
+from tempoctl.apply.executors import EXECUTORS, ApplyContext, Executor, SentStep, group_of
 from tempoctl.apply.journal import Journal, journal_path
-from tempoctl.apply.signers import SignerError, load_evm_account
 from tempoctl.desired import DesiredEnvironment
-from tempoctl.desired.models import EvmNetwork
 from tempoctl.errors import ApplyError, PartialApplyError, StalePlanError, TempoctlError
-from tempoctl.observed.engine import Observation
+from tempoctl.observed.observation import Observation
 from tempoctl.plan.build import PlanOptions, build_plan
-from tempoctl.plan.model import Change, Plan
+from tempoctl.plan.model import Change, Plan, Step
 
 
 @dataclass
@@ -43,8 +42,12 @@ def check_stale(plan: Plan, env: DesiredEnvironment, fresh: Observation) -> None
         problems.append(f"the state files of {env.name} changed since the plan was made")
     for net, pin in plan.observed.items():
         now = fresh.pins.get(net)
-        if now is None or now.get("chain_id") != pin.get("chain_id"):
-            problems.append(f"network {net}: chain {pin.get('chain_id')} in the plan, {now and now.get('chain_id')} now")
+        if now is None:
+            problems.append(f"network {net}: in the plan, not read now")
+            continue
+        for ident in ("chain_id", "passphrase"):
+            if now.get(ident) != pin.get(ident):
+                problems.append(f"network {net}: {ident} {pin.get(ident)} in the plan, {now and now.get(ident)} now")
     for key, before in plan.inputs.items():
         now = fresh.observed.values.get(key)
         if _fmt(now) != _fmt(before):
@@ -81,46 +84,27 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
         return report
     for c in plan.changes:
         for s in c.steps:
-            if s.kind != "evm_transaction":
+            if s.kind not in EXECUTORS:
                 raise ApplyError(f"{c.address}: step kind {s.kind} is not supported by this version")
-            if s.signer is None:
-                raise ApplyError(f"{c.address}: no declared signer can send {s.display}",
-                                 hint="Declare a signer that holds the role it needs, or set `signer:` on the contract.")
-    accounts: dict[str, Any] = {}
-    for name in sorted({s.signer for c in plan.changes for s in c.steps if s.signer}):
-        signer = env.state.signers.get(name)
-        if signer is None:
-            raise SignerError(f"the plan names signer {name}, which the state files no longer declare")
-        accounts[name] = load_evm_account(name, signer, environ=environ, prompt=prompt)
     journal = Journal(journal_path(env.state.backend, env.name, cwd), plan.fingerprint())
+    actx = ApplyContext(env=env, fresh=fresh, journal=journal, environ=environ, echo=echo, prompt=prompt,
+                        cwd=Path(cwd) if cwd is not None else None)
+    executors: dict[tuple[str, str], Executor] = {}
+    grouped: dict[tuple[str, str], list[tuple[Change, Step]]] = {}
+    for c in plan.changes:
+        for s in c.steps:
+            grouped.setdefault((s.kind, group_of(s)), []).append((c, s))
+    for key, items in grouped.items():
+        executors[key] = EXECUTORS[key[0]](actx, key[1])
+        executors[key].prepare(items)
     journal.record("begin", changes=len(plan.changes))
-    executors: dict[str, EvmExecutor] = {}
-    for net_name, client in fresh.clients.items():
-        net = env.state.networks[net_name]
-        assert isinstance(net, EvmNetwork)
-        executors[net_name] = EvmExecutor(net_name, net.chain_id, client, accounts, journal,
-                                          gas_margin_percent=net.gas_margin_percent,
-                                          role_names=dict(fresh.observed.facts.get("role_names", {})))
     try:
         for wave in waves(plan.changes):
-            depth = max(len(c.steps) for c in wave)
-            for i in range(depth):
-                by_net: dict[str, list[Any]] = {}
-                for c in wave:
-                    if i < len(c.steps):
-                        by_net.setdefault(c.steps[i].fields["network"], []).append((c, c.steps[i]))
-                for net_name, items in by_net.items():
-                    ex = executors[net_name]
-                    sent = ex.send_wave(items)
-                    report.sent += sent
-                    ex.await_wave(sent)
-                    for done in sent:
-                        gas = int(str((done.receipt or {}).get("gasUsed", "0x0")), 16)
-                        echo(f"  {done.change.action.glyph} {done.change.address}: {done.step.display}  "
-                             f"tx {done.tx_hash}  gas {gas:,}")
+            _run_wave(wave, executors, report, echo)
     except TempoctlError as exc:
         journal.record("stopped", error=exc.summary)
-        summary = "\n".join(f"  done: {s.change.address} ({s.tx_hash})" for s in report.sent if s.receipt)
+        summary = "\n".join(f"  done: {s.change.address} ({s.tx_hash or s.summary})"
+                            for s in report.sent if s.receipt or not s.tx_hash)
         err = PartialApplyError if report.sent else ApplyError
         raise err(f"apply stopped: {exc.summary}",
                   detail=(exc.detail + "\n" if exc.detail else "") + (summary or "  nothing was sent"),
@@ -129,3 +113,29 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
     after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=fresh.clients)
     report.leftover = after
     return report
+
+
+def _run_wave(wave: list[Change], executors: dict[tuple[str, str], Executor], report: ApplyReport,
+              echo: Callable[[str], None]) -> None:
+    """Step i of every change of the wave runs before step i+1 of any; each group's steps go back to back.
+
+    A change whose step was handed off (pending: a multisig, an offline signer) runs no further steps: the
+    rest waits for that hand-off and shows in the next plan."""
+    held: set[str] = set()
+    depth = max(len(c.steps) for c in wave)
+    for i in range(depth):
+        by_group: dict[tuple[str, str], list[tuple[Change, Step]]] = {}
+        for c in wave:
+            if i < len(c.steps) and c.address not in held:
+                s = c.steps[i]
+                by_group.setdefault((s.kind, group_of(s)), []).append((c, s))
+        for key, items in by_group.items():
+            ex = executors[key]
+            sent = ex.send_wave(items)
+            report.sent += sent
+            ex.await_wave(sent)
+            for done in sent:
+                if done.pending:
+                    held.add(done.change.address)
+                tag = "pending" if done.pending else done.change.action.glyph
+                echo(f"  {tag} {done.change.address}: {done.step.display}  {done.summary}".rstrip())

@@ -187,7 +187,9 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, targets: tuple[st
             return ExitCode.OK
         click.echo("\nApplying:")
         report = apply_plan(env, p, echo=click.echo, prompt=lambda m: click.prompt(m, hide_input=True))
-        click.echo(f"\nApply complete: {len(report.sent)} transaction(s) sent.")
+        pending = [s for s in report.sent if s.pending]
+        click.echo(f"\nApply complete: {len(report.sent) - len(pending)} step(s) done"
+                   + (f", {len(pending)} pending (handed off; see above)." if pending else "."))
         if report.leftover is not None and not report.leftover.empty:
             click.echo(f"Warning: re-planning after apply still finds {len(report.leftover.changes)} change(s):", err=True)
             for ch in report.leftover.changes:

@@ -14,7 +14,7 @@ from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork
 from tempoctl.diff.steps import evm_step
 from tempoctl.plan.model import Change, DriftItem
-from tempoctl.profiles import ORACLE, REGISTRY
+from tempoctl.profiles import ENV_PLANNERS, REGISTRY
 from tempoctl.profiles.base import ObservedValues, PlanContext
 
 
@@ -65,7 +65,7 @@ def signer_chooser(env: DesiredEnvironment, observed: ObservedValues) -> Any:
 
 
 def compute(env: DesiredEnvironment, observed: ObservedValues) -> DiffResult:
-    """Every change and uncorrected drift item for the EVM part of `env`, unordered."""
+    """Every change and uncorrected drift item of `env`, unordered: contract profiles, then env planners."""
     role_names: dict[str, str] = dict(observed.facts.get("role_names", {}))
     out = DiffResult()
 
@@ -83,6 +83,6 @@ def compute(env: DesiredEnvironment, observed: ObservedValues) -> DiffResult:
         if profile is None:
             continue
         out.add(profile.plan(ctx, cname, contract))
-    if env.state.oracle is not None:
-        out.add(ORACLE.plan(ctx, "oracle", env.state.oracle))
+    for planner in ENV_PLANNERS:
+        out.add(planner.plan(ctx))
     return out

@@ -1,4 +1,4 @@
-"""Observe an environment's live EVM state: one pinned block per network, every profile's reads merged.
+"""The EVM source: an environment's live EVM state: one pinned block per network, every profile's reads merged.
 
 Each profile's `observe` is a generator that yields batches of calls. This engine advances all of them in
 lockstep, so each round is one `call_many` per network (one JSON-RPC batch, chunked only by size): the
@@ -8,30 +8,14 @@ members or breakers are managed (DESIGN §10).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork
-from tempoctl.errors import TempoctlError
+from tempoctl.observed.observation import Observation, ReadOptions
 from tempoctl.profiles import ORACLE, REGISTRY
-from tempoctl.profiles.base import Call, ObserveContext, ObservedValues, ObserveGen, Result
-
-
-class ObservationError(TempoctlError):
-    """Live state could not be read the way the YAML describes it (missing getter, wrong contract)."""
-
-
-@dataclass
-class Observation:
-    """What was read: values by resource address, helper facts, and the pin of each network."""
-
-    observed: ObservedValues
-    pins: dict[str, dict[str, Any]] = field(default_factory=dict)
-    round_trips: int = 0
-    clients: dict[str, Any] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
+from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, Result
 
 
 @lru_cache(maxsize=4096)
@@ -61,7 +45,7 @@ def _run_round(client: Any, block: int, calls: list[Call]) -> list[Result]:
 
 def evm_networks(env: DesiredEnvironment) -> dict[str, EvmNetwork]:
     """EVM networks that some contract or the oracle lives on."""
-    used = {c.network for c in env.state.contracts.values() if c.profile in REGISTRY}
+    used = {c.network for c in env.state.contracts.values() if c.profile in REGISTRY and REGISTRY[c.profile].provider == "evm"}
     return {n: net for n, net in env.state.networks.items() if isinstance(net, EvmNetwork) and n in used}
 
 
@@ -69,50 +53,52 @@ def connect(env: DesiredEnvironment, *, batching: bool = True, clients: dict[str
     """One client per EVM network, with its chain ID checked against the YAML before anything else."""
     from tempoctl.observed.evm.client import EvmClient
 
-    out = dict(clients or {})
+    out: dict[str, Any] = {}
     for name, net in evm_networks(env).items():
-        if name not in out:
+        out[name] = (clients or {}).get(name)
+        if out[name] is None:
             out[name] = EvmClient(net.rpc_url, batching=batching)
         out[name].check_chain(net.chain_id, env.where("networks", name, "chain_id"))
     return out
 
 
-def observe(env: DesiredEnvironment, *, batching: bool = True, clients: dict[str, Any] | None = None) -> Observation:
-    """Read every managed EVM item of `env` at one pinned block per network."""
-    clients = connect(env, batching=batching, clients=clients)
-    observed = ObservedValues()
-    result = Observation(observed=observed, clients=clients)
-    gens: dict[str, list[ObserveGen]] = {n: [] for n in clients}
-    pins: dict[str, int] = {}
-    for name, client in clients.items():
-        ref = client.block("latest")
-        pins[name] = ref.number
-        result.pins[name] = {"chain_id": env.state.networks[name].chain_id, "block": ref.number,  # type: ignore[union-attr]
-                             "block_hash": ref.hash}
-    for cname, contract in env.state.contracts.items():
-        profile = REGISTRY.get(contract.profile)
-        if profile is None:
-            result.skipped.append(f"{cname}: profile {contract.profile} has no provider yet; not planned")
-            continue
-        ctx = ObserveContext(env=env, network=contract.network, chain_id=pins[contract.network],
-                             block=pins[contract.network], client=clients[contract.network], observed=observed)
-        gens[contract.network].append(profile.observe(ctx, cname, contract))
-    oracle = env.state.oracle
-    if oracle is not None and oracle.contract in env.state.contracts:
-        net = env.state.contracts[oracle.contract].network
-        if net in clients:
-            ctx = ObserveContext(env=env, network=net, chain_id=pins[net], block=pins[net], client=clients[net],
-                                 observed=observed)
-            gens[net].append(ORACLE.observe(ctx, "oracle", oracle))
-    start = {n: c.round_trips for n, c in clients.items()}
-    for net, active in gens.items():
-        _drive(clients[net], pins[net], active)
-    result.round_trips = sum(c.round_trips - start[n] for n, c in clients.items())
-    errors = observed.facts.get("errors", [])
-    if errors:
-        lines = [f"{env.where(*path)}: {msg}" for path, msg in errors]
-        raise ObservationError("live state does not match the declared contract interfaces", detail="\n".join(lines))
-    return result
+class EvmSource:
+    """Every EVM contract profile and the oracle, read at one pinned block per network."""
+
+    name = "evm"
+
+    def wanted(self, env: DesiredEnvironment) -> bool:
+        return bool(evm_networks(env))
+
+    def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
+        clients = connect(env, batching=options.batching, clients=out.clients)
+        out.clients.update(clients)
+        observed = out.observed
+        gens: dict[str, list[ObserveGen]] = {n: [] for n in evm_networks(env)}
+        pins: dict[str, int] = {}
+        for name in gens:
+            ref = clients[name].block("latest")
+            pins[name] = ref.number
+            out.pins[name] = {"chain_id": env.state.networks[name].chain_id, "block": ref.number,  # type: ignore[union-attr]
+                              "block_hash": ref.hash}
+        for cname, contract in env.state.contracts.items():
+            profile = REGISTRY.get(contract.profile)
+            if profile is None or profile.provider != "evm":
+                continue
+            ctx = ObserveContext(env=env, network=contract.network, chain_id=pins[contract.network],
+                                 block=pins[contract.network], client=clients[contract.network], observed=observed)
+            gens[contract.network].append(profile.observe(ctx, cname, contract))
+        oracle = env.state.oracle
+        if oracle is not None and oracle.contract in env.state.contracts:
+            net = env.state.contracts[oracle.contract].network
+            if net in gens:
+                ctx = ObserveContext(env=env, network=net, chain_id=pins[net], block=pins[net], client=clients[net],
+                                     observed=observed)
+                gens[net].append(ORACLE.observe(ctx, "oracle", oracle))
+        start = {n: clients[n].round_trips for n in gens}
+        for net, active in gens.items():
+            _drive(clients[net], pins[net], active)
+        out.round_trips += sum(clients[n].round_trips - start[n] for n in gens)
 
 
 def _drive(client: Any, block: int, gens: list[ObserveGen]) -> None:

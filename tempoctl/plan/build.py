@@ -13,7 +13,8 @@ from typing import Any
 from tempoctl import __version__
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.diff import compute
-from tempoctl.observed.engine import Observation, observe
+from tempoctl.observed.observation import Observation
+from tempoctl.observed.sources import observe
 from tempoctl.plan.model import Change, Plan
 from tempoctl.plan.order import add_ordering_edges, order
 from tempoctl.plan.safety import check_lockout

@@ -1,13 +1,15 @@
 """Profiles: one small plug-in per kind of contract (`access-control`, `tempovault/risk-controller`, …).
 
-`REGISTRY` maps the YAML `profile:` value to the plug-in. Adding a profile is adding a module and a line
-here; the engine in `tempoctl.diff` and `tempoctl.observed` does not change.
+`REGISTRY` maps the YAML `profile:` value to the plug-in. `ENV_PLANNERS` plan what is not one contract
+(the oracle, hosts, backups). Adding a profile is adding a module and a line here; the engine in `tempoctl.diff` and `tempoctl.observed` does not change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tempoctl.profiles.access_control import AccessControlProfile
-from tempoctl.profiles.base import EvmProfile
+from tempoctl.profiles.base import EnvPlanner, EvmProfile, PlanContext, PlanItem
 from tempoctl.profiles.custom import CustomProfile
 from tempoctl.profiles.oracle import OracleProfile
 from tempoctl.profiles.risk_controller import RiskControllerProfile
@@ -19,4 +21,17 @@ REGISTRY: dict[str, EvmProfile] = {
 }
 ORACLE = OracleProfile()
 
-__all__ = ["ORACLE", "REGISTRY", "EvmProfile"]
+
+class OraclePlanner:
+    """The `oracle` block is environment-wide: it plans only when declared."""
+
+    name = "oracle"
+
+    def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
+        oracle = ctx.env.state.oracle
+        return ORACLE.plan(ctx, "oracle", oracle) if oracle is not None else ()
+
+
+ENV_PLANNERS: list[EnvPlanner] = [OraclePlanner()]
+
+__all__ = ["ENV_PLANNERS", "ORACLE", "REGISTRY", "EnvPlanner", "EvmProfile"]

@@ -85,9 +85,14 @@ PlanItem = Change | DriftItem
 
 
 class EvmProfile(Protocol):
-    """A kind of EVM contract tempoctl knows how to read and change."""
+    """A kind of contract tempoctl knows how to read and change.
+
+    `provider` names the source that reads it: ``evm`` profiles are driven by the EVM engine's call batches
+    (`observe` below); ``stellar`` profiles are read by the Stellar source, which calls their own reader.
+    """
 
     name: str
+    provider: str
 
     def observe(self, ctx: ObserveContext, name: str, contract: Any) -> ObserveGen:
         """Yield batches of calls; record observed values under `ctx.observed` by resource address."""
@@ -95,4 +100,13 @@ class EvmProfile(Protocol):
 
     def plan(self, ctx: PlanContext, name: str, contract: Any) -> Iterable[PlanItem]:
         """Return the changes (and uncorrected drift) that bring live state to `contract`."""
+        ...
+
+
+class EnvPlanner(Protocol):
+    """Plans something that is not one contract (the oracle, hosts, backups): pure, like a profile's plan."""
+
+    name: str
+
+    def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
         ...

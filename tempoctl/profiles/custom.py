@@ -59,6 +59,7 @@ def _show(value: Any) -> str:
 
 class CustomProfile:
     name = "custom"
+    provider = "evm"
 
     def observe(self, ctx: ObserveContext, name: str, contract: CustomContract) -> ObserveGen:
         keyed = []

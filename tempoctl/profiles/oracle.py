@@ -25,6 +25,7 @@ def fee_token(ctx_env: object, oracle: Oracle) -> str | None:
 
 class OracleProfile:
     name = "oracle"
+    provider = "evm"
 
     def observe(self, ctx: ObserveContext, name: str, oracle: Oracle) -> ObserveGen:
         token = fee_token(ctx.env, oracle)

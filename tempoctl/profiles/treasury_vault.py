@@ -22,6 +22,7 @@ LISTS = (
 
 class TreasuryVaultProfile:
     name = "tempovault/treasury-vault"
+    provider = "evm"
 
     def observe(self, ctx: ObserveContext, name: str, contract: TreasuryVaultContract) -> ObserveGen:
         addr = contract.address

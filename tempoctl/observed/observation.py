@@ -1,0 +1,36 @@
+"""What one read of live state produced, shared by every source (EVM, Stellar, hosts).
+
+A source writes the values a plan is computed from into `observed.values` by resource address (these are
+what a saved plan records and apply re-reads to refuse a stale plan), helper facts into `observed.facts`,
+its pin (chain ID and block, passphrase and ledger, …) into `pins`, and its client into `clients`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tempoctl.errors import TempoctlError
+from tempoctl.profiles.base import ObservedValues
+
+
+class ObservationError(TempoctlError):
+    """Live state could not be read the way the YAML describes it (missing getter, wrong contract)."""
+
+
+@dataclass
+class ReadOptions:
+    """How to read: `batching` off sends one request per read (benchmarks compare both)."""
+
+    batching: bool = True
+
+
+@dataclass
+class Observation:
+    """What was read: values by resource address, helper facts, and the pin of each network."""
+
+    observed: ObservedValues
+    pins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    round_trips: int = 0
+    clients: dict[str, Any] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
