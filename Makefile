@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NPM_TOOLS := tests/evm/node_modules/.bin/anvil
 
-.PHONY: demo test setup lint bench
+.PHONY: demo test setup lint bench system-packages
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,7 +15,11 @@ $(NPM_TOOLS): tests/evm/package.json tests/evm/package-lock.json
 	cd tests/evm && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed $(NPM_TOOLS)
+# Debian packages for the tests' real parts (PostgreSQL, cron); installs only what is missing.
+system-packages:
+	bash tests/support/system-packages.sh
+
+setup: system-packages $(VENV)/.installed $(NPM_TOOLS)
 
 demo: setup
 	$(PY) -m tests.demo

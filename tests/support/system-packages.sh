@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Debian packages and the OS user that the tests need for their real parts (DESIGN §9): PostgreSQL servers
+# started by the tests (initdb/pg_ctl/pg_dump/pg_restore) and the `crontab` binary of backup schedules.
+# Installs only what is missing, so a machine that has them is not touched. Run by `make setup`.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+need=()
+# initdb and pg_ctl live in the versioned bin dir of the Debian package, not on PATH.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  need+=(postgresql)
+fi
+for tool in pg_dump pg_restore; do
+  if ! command -v "$tool" >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/"$tool" >/dev/null 2>&1; then
+    need+=(postgresql-client)
+  fi
+done
+command -v crontab >/dev/null 2>&1 || need+=(cron)
+command -v gzip >/dev/null 2>&1 || need+=(gzip)
+
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "installing Debian packages: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# PostgreSQL refuses to run as root: the tests run the server as this unprivileged user when they are root.
+if [ "$(id -u)" -eq 0 ] && ! id tempoctl-test >/dev/null 2>&1; then
+  useradd --system --user-group --no-create-home --shell /usr/sbin/nologin tempoctl-test
+fi
