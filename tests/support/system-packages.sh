@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian packages and the OS user that the tests need for their real parts (DESIGN §9): PostgreSQL servers
-# started by the tests (initdb/pg_ctl/pg_dump/pg_restore) and the `crontab` binary of backup schedules.
+# started by the tests (initdb/pg_ctl/pg_dump/pg_restore), sshd/ssh for the ssh transport, and the `crontab` binary of backup schedules.
 # Installs only what is missing, so a machine that has them is not touched. Run by `make setup`.
 set -euo pipefail
 
@@ -19,6 +19,9 @@ for tool in pg_dump pg_restore; do
 done
 command -v crontab >/dev/null 2>&1 || need+=(cron)
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
+# The ssh transport tests run a real OpenSSH server on 127.0.0.1 and connect with the OpenSSH client.
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"

@@ -1,0 +1,49 @@
+"""Fixtures for host tests: one real sshd per session, and the stand-in systemctl's state file per test."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.sshd import STAND_IN_BIN, Sshd, sshd_available, start_sshd
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    if not sshd_available():
+        pytest.fail("sshd is not installed: run `make setup` (it installs openssh-server)")
+    with start_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
+
+
+@pytest.fixture
+def units(sshd: Sshd, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The stand-in systemctl's unit file, empty; PATH puts the stand-in first for local commands too.
+
+    Over ssh the server's SetEnv names the same file, so local and remote commands see the same units.
+    Every unit still running at the end is stopped (the stand-in really runs their processes).
+    """
+    state = sshd.systemctl_state
+    state.write_text(json.dumps({"units": {}}))
+    monkeypatch.setenv("PATH", f"{STAND_IN_BIN}:{os.environ['PATH']}")
+    monkeypatch.setenv("TEMPOCTL_TEST_SYSTEMCTL_STATE", str(state))
+    monkeypatch.setenv("TEMPOCTL_SSH_CONFIG", str(sshd.client_config))
+    yield state
+    data = json.loads(state.read_text() or "{}")
+    for unit in data.get("units", {}).values():
+        pid = unit.get("pid") or 0
+        if pid:
+            try:
+                os.killpg(pid, 15)
+            except OSError:
+                pass
+
+
+def define_units(state: Path, units: dict[str, dict[str, object]]) -> None:
+    data = json.loads(state.read_text() or "{}")
+    data.setdefault("units", {}).update(units)
+    state.write_text(json.dumps(data))
