@@ -238,3 +238,8 @@ def schema(c: Ctx, out: Path) -> None:
         return ExitCode.OK
 
     c.run(go)
+
+
+from tempoctl.cli.import_cmd import import_cmd
+
+main.add_command(import_cmd)

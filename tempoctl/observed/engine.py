@@ -43,6 +43,12 @@ def _run_round(client: Any, block: int, calls: list[Call]) -> list[Result]:
     return [_decode(c, r.ok, bytes(r.data)) for c, r in zip(calls, raw)]
 
 
+def read_calls(client: Any, block: int | str, calls: list[Call]) -> list[Result]:
+    """One batched round of read-only calls at `block`, for commands that read beyond the declared items
+    (`import` probing role getters and breaker ids)."""
+    return _run_round(client, block, calls) if calls else []  # type: ignore[arg-type]
+
+
 def evm_networks(env: DesiredEnvironment) -> dict[str, EvmNetwork]:
     """EVM networks that some contract or the oracle lives on."""
     used = {c.network for c in env.state.contracts.values() if c.profile in REGISTRY and REGISTRY[c.profile].provider == "evm"}
