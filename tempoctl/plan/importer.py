@@ -20,7 +20,9 @@ from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import AccessControlContract, RiskControllerContract, RoleSpec
-from tempoctl.observed.engine import Observation, connect, observe, read_calls
+from tempoctl.observed.engine import connect, read_calls
+from tempoctl.observed.observation import Observation
+from tempoctl.observed.sources import observe
 from tempoctl.profiles.access_control import declared_roles
 from tempoctl.profiles.base import Call
 from tempoctl.profiles.risk_controller import pair_id
