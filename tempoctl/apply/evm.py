@@ -56,7 +56,7 @@ class EvmExecutor:
             if signer is None:
                 raise SignerError(f"the plan names signer {step.signer}, which the state files no longer declare")
             self.accounts[step.signer] = load_evm_account(step.signer, signer, environ=self.actx.environ,
-                                                          prompt=self.actx.prompt)
+                                                          prompt=self.actx.prompt, cwd=self.actx.cwd)
 
     def preflight(self, items: list[tuple[Change, Step]]) -> None:
         """Simulate every step of a wave at the latest block, as its signer; refuse the wave on a revert."""

@@ -186,7 +186,8 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, targets: tuple[st
             click.echo("Nothing to apply.")
             return ExitCode.OK
         click.echo("\nApplying:")
-        report = apply_plan(env, p, echo=click.echo, prompt=lambda m: click.prompt(m, hide_input=True))
+        ask = (lambda m: str(click.prompt(m, hide_input=True))) if sys.stdin.isatty() else None  # keystore passwords
+        report = apply_plan(env, p, echo=click.echo, prompt=ask)
         pending = [s for s in report.sent if s.pending]
         click.echo(f"\nApply complete: {len(report.sent) - len(pending)} step(s) done"
                    + (f", {len(pending)} pending (handed off; see above)." if pending else "."))
