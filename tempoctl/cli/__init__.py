@@ -244,3 +244,7 @@ def schema(c: Ctx, out: Path) -> None:
 from tempoctl.cli.import_cmd import import_cmd
 
 main.add_command(import_cmd)
+
+from tempoctl.cli.backup import backup
+
+main.add_command(backup)
