@@ -1,0 +1,54 @@
+"""The backend schema, one list of migrations for both flavours, applied on first use.
+
+`schema_version` holds the highest migration applied; a newer tempoctl adds a migration at the end of
+`MIGRATIONS` and older databases are brought forward the first time it opens them. A database written by a
+newer tempoctl than this one is refused rather than misread.
+
+The DDL differs only in how an auto-numbered id is spelled, so each statement is a template with `{serial}`.
+"""
+
+from __future__ import annotations
+
+SERIAL = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
+
+MIGRATIONS: list[list[str]] = [
+    [
+        # Every key tempoctl has managed, per environment and scope ("vision_records.whitelist", ...): what
+        # `import` and the Stellar profile use to tell "ours, now removed from YAML" from "never ours".
+        """CREATE TABLE managed_keys (
+            environment TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (environment, scope, key))""",
+        # Small named positions, e.g. the last Soroban ledger scanned for events.
+        """CREATE TABLE cursors (
+            environment TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL,
+            PRIMARY KEY (environment, name))""",
+        # Who holds (or last held) the apply lock of an environment. On SQLite the row *is* the lock; on
+        # PostgreSQL the lock is a session advisory lock and the row only describes its holder.
+        """CREATE TABLE locks (
+            environment TEXT PRIMARY KEY, lock_id TEXT NOT NULL, holder TEXT NOT NULL, host TEXT NOT NULL,
+            pid INTEGER NOT NULL, pid_started TEXT NOT NULL, command TEXT NOT NULL, created_at TEXT NOT NULL,
+            session INTEGER NOT NULL DEFAULT 0)""",
+        # The apply journal: one row per step event, written (committed) before the step is sent.
+        """CREATE TABLE journal (
+            id {serial}, environment TEXT NOT NULL, apply_id TEXT NOT NULL, ts TEXT NOT NULL,
+            event TEXT NOT NULL, address TEXT, network TEXT, sender TEXT, nonce BIGINT, tx_hash TEXT,
+            fields TEXT NOT NULL)""",
+        "CREATE INDEX journal_by_env_event ON journal (environment, event)",
+        "CREATE INDEX journal_by_tx ON journal (environment, tx_hash)",
+        # The audit log: one row per apply (who, from which commit, which plan, how it ended); its steps are
+        # the journal rows with the same apply_id.
+        """CREATE TABLE applies (
+            apply_id TEXT PRIMARY KEY, environment TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
+            holder TEXT NOT NULL, host TEXT NOT NULL, command TEXT NOT NULL, git_commit TEXT,
+            plan_fingerprint TEXT, outcome TEXT NOT NULL, error TEXT)""",
+        "CREATE INDEX applies_by_env ON applies (environment, started_at)",
+    ],
+]
+
+LATEST = len(MIGRATIONS)
+
+
+def statements(version: int, dialect: str) -> list[str]:
+    """The DDL of migration `version` (1-based) for `dialect`."""
+    return [s.replace("{serial}", SERIAL[dialect]) for s in MIGRATIONS[version - 1]]

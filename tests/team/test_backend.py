@@ -1,0 +1,173 @@
+"""The backend API both flavours share: schema on first use, managed keys, cursors, journal, audit, locks."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tempoctl.backend import open_backend, parse_duration
+from tempoctl.backend.holder import LockHolder
+from tempoctl.errors import ConfigError, LockError
+
+
+def test_managed_keys_and_cursors_are_kept_per_environment_and_survive_reopening(backend_spec: str) -> None:
+    with open_backend(backend_spec) as b:
+        b.remember_keys("prod", "vision_records.whitelist", ["GA", "GB", "GB"])
+        b.remember_keys("staging", "vision_records.whitelist", ["GC"])
+        b.forget_keys("prod", "vision_records.whitelist", ["GA", "GZ"])
+        b.set_cursor("prod", "events.ledger", "100")
+        b.set_cursor("prod", "events.ledger", "250")
+    with open_backend(backend_spec) as b:
+        assert b.managed_keys("prod", "vision_records.whitelist") == {"GB"}
+        assert b.managed_keys("staging", "vision_records.whitelist") == {"GC"}
+        assert b.managed_keys("prod", "other") == set()
+        assert b.get_cursor("prod", "events.ledger") == "250"
+        assert b.get_cursor("staging", "events.ledger") is None
+
+
+def test_schema_version_is_recorded_and_a_newer_schema_is_refused(backend_spec: str) -> None:
+    from tempoctl.backend.base import BackendError
+    from tempoctl.backend.schema import LATEST
+
+    with open_backend(backend_spec) as b:
+        assert b._exec("SELECT version FROM schema_version") == [(LATEST,)]
+        b._exec("UPDATE schema_version SET version = ?", (LATEST + 1,))
+    with pytest.raises(BackendError, match="knows up to"):
+        open_backend(backend_spec)
+
+
+def test_journal_rows_are_settled_by_a_receipt_or_abandonment(backend_spec: str) -> None:
+    with open_backend(backend_spec) as b:
+        for n, h in enumerate(["0xa1", "0xa2", "0xa3"]):
+            b.journal_append("prod", "run1", "intent", {"tx_hash": h, "nonce": n, "sender": "0xS", "address": f"x{n}"})
+        b.journal_append("prod", "run1", "receipt", {"tx_hash": "0xa1", "status": 1})
+        b.journal_append("prod", "run1", "abandoned", {"tx_hash": "0xa3"})
+        b.journal_append("staging", "run2", "intent", {"tx_hash": "0xb1", "nonce": 0})
+        assert [e["tx_hash"] for e in b.unsettled("prod")] == ["0xa2"]
+        assert b.unsettled("prod")[0]["nonce"] == 1
+        assert [e["event"] for e in b.journal_entries("prod", "run1")] == ["intent"] * 3 + ["receipt", "abandoned"]
+
+
+def test_audit_log_records_who_which_plan_and_each_step(backend_spec: str) -> None:
+    with open_backend(backend_spec) as b:
+        me = LockHolder.me("prod", "apply prod")
+        b.audit_begin("prod", "run1", holder=me, git_commit="abc123", plan_fingerprint="fp1")
+        b.journal_append("prod", "run1", "intent", {"tx_hash": "0xa1", "address": "c.roles"})
+        b.journal_append("prod", "run1", "receipt", {"tx_hash": "0xa1", "status": 1})
+        b.audit_end("run1", "ok")
+        [entry] = b.applies("prod")
+        assert entry["outcome"] == "ok" and entry["git_commit"] == "abc123" and entry["plan_fingerprint"] == "fp1"
+        assert entry["holder"] == me.holder and entry["finished_at"]
+        assert [(s["event"], s["tx_hash"]) for s in entry["steps"]] == [("intent", "0xa1"), ("receipt", "0xa1")]
+        assert b.applies("staging") == []
+
+
+def test_lock_is_per_environment_and_a_second_holder_is_told_who_holds_it(backend_spec: str) -> None:
+    with open_backend(backend_spec) as one, open_backend(backend_spec) as two:
+        with one.lock("prod", command="apply prod") as held:
+            assert two.lock_status("prod") == held
+            with pytest.raises(LockError) as err, two.lock("prod", command="apply prod"):
+                pass
+            assert held.lock_id in err.value.detail and f"pid {os.getpid()}" in err.value.detail
+            with two.lock("staging", command="apply staging"):  # another environment is not blocked
+                pass
+        assert two.lock_status("prod") is None
+        with two.lock("prod", command="apply prod"):
+            pass
+
+
+HOLDER = """
+import os, sys, time
+from tempoctl.backend import open_backend
+b = open_backend(sys.argv[1])
+with b.lock("prod", command="apply prod"):
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+print("released", flush=True)
+time.sleep(60)
+"""
+
+
+def _holder(spec: str, seconds: float) -> subprocess.Popen[str]:
+    """Another process that takes the lock of `prod`, holds it `seconds`, releases it, then idles."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, spec, str(seconds)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.stdout is not None and proc.stdout.readline() == "locked\n"
+    return proc
+
+
+def test_lock_timeout_waits_for_the_holder_to_finish(backend_spec: str) -> None:
+    holder = _holder(backend_spec, 1.0)
+    try:
+        with open_backend(backend_spec) as b:
+            with pytest.raises(LockError), b.lock("prod", command="apply prod"):
+                pass
+            with b.lock("prod", command="apply prod", timeout=60, poll=0.05) as mine:
+                assert b.lock_status("prod") == mine
+            assert holder.stdout is not None and holder.stdout.readline() == "released\n"
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_killed_holder_does_not_leave_a_stuck_lock(backend_spec: str) -> None:
+    holder = _holder(backend_spec, 600)
+    try:
+        with open_backend(backend_spec) as b:
+            status = b.lock_status("prod")
+            assert status is not None and status.pid == holder.pid
+            with pytest.raises(LockError), b.lock("prod", command="apply prod"):
+                pass
+            holder.kill()
+            holder.wait()
+            # PostgreSQL notices the dropped connection a moment later; SQLite sees the dead pid at once.
+            with b.lock("prod", command="apply prod", timeout=30, poll=0.05) as mine:
+                assert mine.pid == os.getpid()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_force_release_needs_the_right_id(tmp_path: Path) -> None:
+    spec = f"sqlite:///{tmp_path}/s.db"
+    stuck = LockHolder("prod", "deadbeef0001", "ci", "other-host", 1, "", "apply prod", "2026-01-01T00:00:00Z")
+    with open_backend(spec) as b:
+        b._write_holder(stuck)
+        with pytest.raises(LockError) as err, b.lock("prod", command="apply prod"):
+            pass
+        assert "ci@other-host" in err.value.detail and "lock release prod --id deadbeef0001" in err.value.hint
+        with pytest.raises(LockError, match="not wrong"):
+            b.force_release("prod", "wrong")
+        assert b.force_release("prod", stuck.lock_id) == stuck
+        assert b.lock_status("prod") is None
+
+
+def test_sqlite_file_is_private_and_relative_to_the_working_directory(tmp_path: Path) -> None:
+    with open_backend("sqlite:///sub/state.db", tmp_path):
+        pass
+    path = tmp_path / "sub" / "state.db"
+    assert path.stat().st_mode & 0o077 == 0
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+
+
+def test_a_password_in_the_postgresql_url_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as err:
+        open_backend("postgresql://ops:hunter2secret@db.example/tempoctl")
+    assert "hunter2secret" not in err.value.render() and "PGPASSFILE" in err.value.render()
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("0", 0), ("30s", 30), ("5m", 300), ("1h30m", 5400), ("500ms", 0.5)])
+def test_lock_timeout_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["5", "five minutes", "-1s", "5x"])
+def test_bad_lock_timeout_is_a_config_error(text: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_duration(text)
