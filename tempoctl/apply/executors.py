@@ -75,6 +75,15 @@ def _evm(actx: ApplyContext, group: str) -> Executor:
 EXECUTORS: dict[str, ExecutorFactory] = {"evm_transaction": _evm}
 
 
+def _backup_schedule(actx: ApplyContext, group: str) -> Executor:
+    from tempoctl.apply.backups import make_backup_schedule_executor
+
+    return make_backup_schedule_executor(actx, group)
+
+
+EXECUTORS["backup_schedule"] = _backup_schedule
+
+
 def group_of(step: Step) -> str:
     """The network or host a step belongs to: steps of one group share an executor (nonces, a session)."""
     return str(step.fields.get("network") or step.fields.get("host") or "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from tempoctl.desired import DesiredEnvironment
+from tempoctl.observed.backups import BackupsSource
 from tempoctl.observed.engine import EvmSource
 from tempoctl.observed.observation import Observation, ObservationError, ReadOptions
 from tempoctl.profiles.base import ObservedValues
@@ -29,6 +30,7 @@ class Source(Protocol):
 
 
 SOURCES: list[Source] = [EvmSource()]
+SOURCES.append(BackupsSource())
 
 
 def observe(env: DesiredEnvironment, *, batching: bool = True, clients: dict[str, Any] | None = None) -> Observation:

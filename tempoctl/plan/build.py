@@ -72,7 +72,7 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         observed=obs.pins,
         changes=changes,
         drift=[d for d in diff.drift if not opts.targets or any(matches_target(d.address, t) for t in opts.targets)],
-        inputs=obs.observed.values,
+        inputs={k: v for k, v in obs.observed.values.items() if k not in obs.observed.facts.get("drift_only", ())},
         state_digest=env.digest,
         targets=list(opts.targets),
         notes=obs.skipped + _unmanaged_notes(env),
@@ -84,6 +84,7 @@ def _unmanaged_notes(env: DesiredEnvironment) -> list[str]:
     notes = []
     if env.state.hosts:
         notes.append(f"hosts ({', '.join(env.state.hosts)}): validated; host reconciliation is not implemented yet")
-    if env.state.backups:
-        notes.append(f"backups ({', '.join(env.state.backups)}): validated; backup policy is not implemented yet")
+    timers = [n for n, b in env.state.backups.items() if b.via == "systemd-timer"]
+    if timers:
+        notes.append(f"backups ({', '.join(timers)}): via systemd-timer is not implemented yet; schedule not planned")
     return notes

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tempoctl.profiles.access_control import AccessControlProfile
+from tempoctl.profiles.backups import BackupsPlanner
 from tempoctl.profiles.base import EnvPlanner, EvmProfile, PlanContext, PlanItem
 from tempoctl.profiles.custom import CustomProfile
 from tempoctl.profiles.oracle import OracleProfile
@@ -33,5 +34,6 @@ class OraclePlanner:
 
 
 ENV_PLANNERS: list[EnvPlanner] = [OraclePlanner()]
+ENV_PLANNERS.append(BackupsPlanner())
 
 __all__ = ["ENV_PLANNERS", "ORACLE", "REGISTRY", "EnvPlanner", "EvmProfile"]

@@ -1,0 +1,59 @@
+"""The backups source: for each declared backup, what schedule its host has installed and how old the
+newest verified backup is.
+
+Values: `<backup>.schedule` (the crontab block, in the shape of `tempoctl.backup.schedule.desired_schedule`,
+or None) and `<backup>.freshness` (newest verified file, its time, `age_seconds`, and the newer files that
+failed verification). Freshness is evidence, not managed state: it is listed in `facts["drift_only"]` so a
+saved plan does not record it (it changes every second and apply never acts on it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from tempoctl.backup.schedule import Crontab, block_key, observed_schedule
+from tempoctl.backup.store import list_backups, newest_verified
+from tempoctl.desired import DesiredEnvironment
+from tempoctl.observed.host.transport import Transport, open_transport
+from tempoctl.observed.observation import Observation, ReadOptions
+
+
+def host_transport(clients: dict[str, Any], env: DesiredEnvironment, host: str) -> Transport:
+    """The run's one transport for `host`, shared with the hosts source (`clients["host:<name>"]`)."""
+    key = f"host:{host}"
+    if key not in clients:
+        clients[key] = open_transport(env.state.hosts[host].connection)
+    t: Transport = clients[key]
+    return t
+
+
+class BackupsSource:
+    name = "backups"
+
+    def wanted(self, env: DesiredEnvironment) -> bool:
+        return bool(env.state.backups)
+
+    def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
+        now = dt.datetime.now(dt.UTC)
+        values, facts = out.observed.values, out.observed.facts
+        crontabs: dict[tuple[str, str | None], str] = {}
+        for name, backup in env.state.backups.items():
+            t = host_transport(out.clients, env, backup.host)
+            if backup.via == "cron":
+                if (backup.host, backup.user) not in crontabs:
+                    crontabs[(backup.host, backup.user)] = Crontab(t, backup.user, os.environ).read()
+                crontab = crontabs[(backup.host, backup.user)]
+                values[f"{name}.schedule"] = observed_schedule(crontab, block_key(env.name, name), backup.user)
+            files = list_backups(t, backup)
+            fresh = newest_verified(t, backup, files)
+            values[f"{name}.freshness"] = {
+                "newest": fresh.newest.name if fresh.newest else None,
+                "newest_at": fresh.newest.mtime.isoformat(timespec="seconds") if fresh.newest else None,
+                "age_seconds": fresh.age_seconds(now),
+                "max_age_seconds": int(backup.max_age),
+                "files": fresh.count,
+                "failed_verification": [{"file": f, "problem": p} for f, p in fresh.failed],
+            }
+            facts.setdefault("drift_only", []).append(f"{name}.freshness")

@@ -1,0 +1,71 @@
+"""The backups planner: installs each backup's schedule (`<backup>.schedule`, create/update) and reports
+`<backup>.freshness` as drift when the newest *verified* backup is older than `max_age` or there is none.
+
+Freshness has no apply action: a stale backup is fixed by a backup, not by reconciling; the drift item
+says which command takes one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tempoctl.backup.schedule import block_key, desired_schedule
+from tempoctl.plan.model import Action, Change, DriftItem, Step
+from tempoctl.profiles.base import PlanContext, PlanItem
+
+
+def _duration(seconds: int) -> str:
+    """26h, 90m, 45s; an age like 27h03m keeps minutes (operators compare it with `max_age`)."""
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    if h and (m or s):
+        return f"{h}h{m:02d}m"
+    if h:
+        return f"{h}h"
+    return f"{m}m" if m and not s else f"{seconds}s"
+
+
+class BackupsPlanner:
+    name = "backups"
+
+    def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
+        env, values = ctx.env, ctx.observed.values
+        for name, backup in env.state.backups.items():
+            addr = f"{name}.schedule"
+            if addr in values:
+                want = desired_schedule(env, name, backup)
+                have = values[addr]
+                if have != want:
+                    who = backup.user or "the login user"
+                    step = Step(kind="backup_schedule",
+                                display=f"install crontab block {block_key(env.name, name)} for {who}",
+                                fields={"host": backup.host, "backup": name, "key": block_key(env.name, name),
+                                        "user": backup.user, "value": want})
+                    yield Change(address=addr, action=Action.CREATE if have is None else Action.UPDATE,
+                                 before=have, after=want, reason=env.where("backups", name, "schedule"),
+                                 steps=[step])
+            fresh = values.get(f"{name}.freshness")
+            if fresh is not None:
+                item = _freshness_drift(env.name, name, fresh, int(backup.max_age))
+                if item is not None:
+                    yield item
+
+
+def _freshness_drift(env_name: str, name: str, fresh: dict[str, Any], max_age: int) -> DriftItem | None:
+    failed = fresh.get("failed_verification") or []
+    failed_note = (f"; {len(failed)} newer file(s) failed verification ({failed[0]['file']}: {failed[0]['problem']})"
+                   if failed else "")
+    fix = f"no apply action: take one with `tempoctl backup run {env_name} {name}` and check the schedule"
+    expected = f"a verified backup newer than {_duration(max_age)}"
+    if fresh.get("newest") is None:
+        return DriftItem(address=f"{name}.freshness", kind="no_verified_backup", expected=expected,
+                         actual=f"no verified backup ({fresh.get('files', 0)} file(s) found)",
+                         message=f"{fix}{failed_note}")
+    age = int(fresh["age_seconds"])
+    if age <= max_age:
+        return None
+    return DriftItem(address=f"{name}.freshness", kind="stale_backup", expected=expected,
+                     actual=f"newest verified backup {fresh['newest']} is {_duration(age)} old "
+                            f"({fresh['newest_at']})",
+                     message=f"{fix}{failed_note}")
