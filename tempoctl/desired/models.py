@@ -288,6 +288,8 @@ class IndexerLagCheck(Model):
 class HttpCheck(Model):
     url: str
     expect_status: int = Field(default=200, ge=100, le=599)
+    expect_body: str | None = None
+    """Text the response body must contain (e.g. `"ready":true`); unset = any body."""
     timeout: Duration = 5.0
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.backups import BackupsSource
+from tempoctl.observed.checks import ChecksSource
 from tempoctl.observed.engine import EvmSource
 from tempoctl.observed.observation import Observation, ObservationError, ReadOptions
 from tempoctl.profiles.base import ObservedValues
@@ -31,6 +32,7 @@ class Source(Protocol):
 
 SOURCES: list[Source] = [EvmSource()]
 SOURCES.append(BackupsSource())
+SOURCES.append(ChecksSource())
 
 
 def observe(env: DesiredEnvironment, *, batching: bool = True, clients: dict[str, Any] | None = None) -> Observation:

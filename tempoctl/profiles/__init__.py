@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from tempoctl.profiles.access_control import AccessControlProfile
 from tempoctl.profiles.backups import BackupsPlanner
 from tempoctl.profiles.base import EnvPlanner, EvmProfile, PlanContext, PlanItem
+from tempoctl.profiles.checks import ChecksPlanner
 from tempoctl.profiles.custom import CustomProfile
 from tempoctl.profiles.oracle import OracleProfile
 from tempoctl.profiles.risk_controller import RiskControllerProfile
@@ -35,5 +36,6 @@ class OraclePlanner:
 
 ENV_PLANNERS: list[EnvPlanner] = [OraclePlanner()]
 ENV_PLANNERS.append(BackupsPlanner())
+ENV_PLANNERS.append(ChecksPlanner())
 
 __all__ = ["ENV_PLANNERS", "ORACLE", "REGISTRY", "EnvPlanner", "EvmProfile"]

@@ -19,6 +19,8 @@ for tool in pg_dump pg_restore; do
 done
 command -v crontab >/dev/null 2>&1 || need+=(cron)
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
+# HTTP checks run curl on the host.
+command -v curl >/dev/null 2>&1 || need+=(curl)
 # The ssh transport tests run a real OpenSSH server on 127.0.0.1 and connect with the OpenSSH client.
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)

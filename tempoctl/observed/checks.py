@@ -1,0 +1,113 @@
+"""Host checks (`hosts.<name>.checks`): evidence that the services do their job, read for drift.
+
+* `indexer_lag`: chain head − `indexer_state.last_indexed_block` (the indexer's own progress row, id = 1),
+  read with psycopg from the machine running tempoctl. The database follows libpq conventions: a
+  `postgresql://user@host/db` URL without a password, or a bare database name, with PGHOST/PGPORT/PGUSER/
+  PGPASSFILE (or ~/.pgpass) from the environment. The head is the network's pinned block when the EVM
+  source read it, so the lag is measured against the same block the plan used.
+* `http`: `curl` run on the host itself (through its transport), so `http://127.0.0.1:3000/ready` means the
+  host's own port; the status and, with `expect_body`, the body are compared.
+
+Values: `<host>.check[indexer_lag]` and `<host>.check[<url>]`. They change all the time and apply never acts
+on them, so they are listed in `facts["drift_only"]` and kept out of saved-plan inputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tempoctl.desired import DesiredEnvironment
+from tempoctl.desired.models import EvmNetwork, HttpCheck, IndexerLagCheck
+from tempoctl.errors import TempoctlError
+from tempoctl.observed.backups import host_transport
+from tempoctl.observed.host.transport import Transport
+from tempoctl.observed.observation import Observation, ReadOptions
+
+_BODY_LIMIT = 65536
+
+
+def lag_address(host: str) -> str:
+    return f"{host}.check[indexer_lag]"
+
+
+def http_address(host: str, url: str) -> str:
+    return f"{host}.check[{url}]"
+
+
+class ChecksSource:
+    name = "checks"
+
+    def wanted(self, env: DesiredEnvironment) -> bool:
+        return any(h.checks is not None for h in env.state.hosts.values())
+
+    def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
+        values, drift_only = out.observed.values, out.observed.facts.setdefault("drift_only", [])
+        for hname, host in env.state.hosts.items():
+            if host.checks is None:
+                continue
+            if host.checks.indexer_lag is not None:
+                values[lag_address(hname)] = read_indexer_lag(env, host.checks.indexer_lag, out)
+                drift_only.append(lag_address(hname))
+            for check in host.checks.http:
+                t = host_transport(out.clients, env, hname)
+                values[http_address(hname, check.url)] = read_http(t, check)
+                drift_only.append(http_address(hname, check.url))
+
+
+def chain_head(env: DesiredEnvironment, network: str, out: Observation) -> int:
+    pin = out.pins.get(network)
+    if pin and "block" in pin:
+        return int(pin["block"])
+    client = out.clients.get(network)
+    if client is None:
+        from tempoctl.observed.evm.client import EvmClient
+
+        net = env.state.networks[network]
+        assert isinstance(net, EvmNetwork)
+        client = EvmClient(net.rpc_url)
+        client.check_chain(net.chain_id, env.where("networks", network, "chain_id"))
+        out.clients[network] = client
+    return int(client.block("latest").number)
+
+
+def read_indexer_lag(env: DesiredEnvironment, check: IndexerLagCheck, out: Observation) -> dict[str, Any]:
+    """{head, last_indexed_block, last_indexed_at, lag, max_blocks} or {error, max_blocks}."""
+    import psycopg
+
+    base: dict[str, Any] = {"max_blocks": check.max_blocks}
+    try:
+        head = chain_head(env, check.network, out)
+    except TempoctlError as exc:
+        return {**base, "error": f"chain head of {check.network} unreadable: {exc.summary}"}
+    base["head"] = head
+    try:
+        kwargs: dict[str, Any] = {"connect_timeout": 10}
+        conn = (psycopg.connect(check.database, **kwargs) if "://" in check.database
+                else psycopg.connect(dbname=check.database, **kwargs))
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT last_indexed_block, last_indexed_at FROM indexer_state WHERE id = 1")
+            row = cur.fetchone()
+    except psycopg.Error as exc:
+        # The message names host/db/user, never a password (there is none in YAML, libpq reads it).
+        return {**base, "error": f"database unreadable: {str(exc).strip().splitlines()[0]}"}
+    if row is None:
+        return {**base, "error": "indexer_state has no row with id = 1 (the indexer cannot persist progress)"}
+    last, at = int(row[0]), row[1]
+    return {**base, "last_indexed_block": last, "last_indexed_at": at.isoformat() if at else None,
+            "lag": max(0, head - last)}
+
+
+def read_http(t: Transport, check: HttpCheck) -> dict[str, Any]:
+    """{url, status, body_ok} or {url, error}: one `curl` on the host; the body match looks at 64 KiB."""
+    argv = ["curl", "-sS", "-o", "-", "-m", str(max(1, int(check.timeout))), "-w", "\n%{http_code}", check.url]
+    result = t.run(argv, check=False)
+    text = result.text
+    body, _, status = text.rpartition("\n")
+    body = body[:_BODY_LIMIT]
+    if result.returncode != 0 or not status.strip().isdigit() or status.strip() == "000":
+        err = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        return {"url": check.url, "error": err[-1] if err else f"curl exited {result.returncode}"}
+    out: dict[str, Any] = {"url": check.url, "status": int(status)}
+    if check.expect_body is not None:
+        out["body_ok"] = check.expect_body in body
+    return out
