@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tempoctl.observed.checks import http_address, lag_address
 from tempoctl.plan.model import DriftItem
 from tempoctl.profiles.base import PlanContext, PlanItem
 
@@ -17,6 +16,9 @@ class ChecksPlanner:
     name = "checks"
 
     def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
+        # Imported here: tempoctl.observed.observation imports this package (profiles.base) at load time.
+        from tempoctl.observed.checks import http_address, lag_address
+
         values = ctx.observed.values
         for hname, host in ctx.env.state.hosts.items():
             if host.checks is None:
