@@ -72,7 +72,27 @@ def _evm(actx: ApplyContext, group: str) -> Executor:
     return make_evm_executor(actx, group)
 
 
-EXECUTORS: dict[str, ExecutorFactory] = {"evm_transaction": _evm}
+def _stellar(actx: ApplyContext, group: str) -> Executor:
+    from tempoctl.apply.stellar import make_stellar_executor
+
+    return make_stellar_executor(actx, group)
+
+
+def _record_stellar_keys(actx: ApplyContext) -> None:
+    from tempoctl.apply.stellar import record_declared_keys
+
+    record_declared_keys(actx)
+
+
+EXECUTORS: dict[str, ExecutorFactory] = {
+    "evm_transaction": _evm,
+    "soroban_invocation": _stellar,
+    "soroban_extend_ttl": _stellar,
+    "soroban_verify": _stellar,
+}
+
+AFTER_APPLY: list[Callable[[ApplyContext], None]] = [_record_stellar_keys]
+"""Run after an apply that completed (also one with nothing to change): bookkeeping, never chain writes."""
 
 
 def _backup_schedule(actx: ApplyContext, group: str) -> Executor:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tempoctl.apply.executors import EXECUTORS, ApplyContext, Executor, SentStep, group_of
+from tempoctl.apply.executors import AFTER_APPLY, EXECUTORS, ApplyContext, Executor, SentStep, group_of
 from tempoctl.apply.journal import Journal, journal_path
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.errors import ApplyError, PartialApplyError, StalePlanError, TempoctlError
@@ -80,15 +80,17 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
     _, fresh = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=clients)
     check_stale(plan, env, fresh)
     report = ApplyReport()
+    journal = Journal(journal_path(env.state.backend, env.name, cwd), plan.fingerprint())
+    actx = ApplyContext(env=env, fresh=fresh, journal=journal, environ=environ, echo=echo, prompt=prompt,
+                        cwd=Path(cwd) if cwd is not None else None)
     if plan.empty:
+        for hook in AFTER_APPLY:
+            hook(actx)
         return report
     for c in plan.changes:
         for s in c.steps:
             if s.kind not in EXECUTORS:
                 raise ApplyError(f"{c.address}: step kind {s.kind} is not supported by this version")
-    journal = Journal(journal_path(env.state.backend, env.name, cwd), plan.fingerprint())
-    actx = ApplyContext(env=env, fresh=fresh, journal=journal, environ=environ, echo=echo, prompt=prompt,
-                        cwd=Path(cwd) if cwd is not None else None)
     executors: dict[tuple[str, str], Executor] = {}
     grouped: dict[tuple[str, str], list[tuple[Change, Step]]] = {}
     for c in plan.changes:
@@ -108,8 +110,11 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
         err = PartialApplyError if report.sent else ApplyError
         raise err(f"apply stopped: {exc.summary}",
                   detail=(exc.detail + "\n" if exc.detail else "") + (summary or "  nothing was sent"),
-                  hint="Fix the cause, then run `tempoctl plan` again: it shows only what remains.") from None
+                  hint=(exc.hint + " " if exc.hint else "")
+                  + "Fix the cause, then run `tempoctl plan` again: it shows only what remains.") from None
     journal.record("end", sent=len(report.sent))
+    for hook in AFTER_APPLY:
+        hook(actx)
     after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=fresh.clients)
     report.leftover = after
     return report

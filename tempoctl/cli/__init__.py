@@ -172,9 +172,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, targets: tuple[st
             env = load_environment(spec)
             p, _ = build_plan(env, PlanOptions(targets=targets))
             click.echo(_render(p.to_dict(), "text", c), nl=False)
-            if p.empty:
-                return ExitCode.OK
-            if not auto_approve:
+            if not p.empty and not auto_approve:
                 if not sys.stdin.isatty():
                     raise ConfigError("apply needs confirmation but stdin is not a terminal",
                                       hint="Review the plan above, then rerun with --auto-approve, or save it with "
@@ -183,6 +181,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, targets: tuple[st
                     click.echo("Apply cancelled.")
                     return ExitCode.ERROR
         if p.empty:
+            apply_plan(env, p, echo=click.echo)  # settles bookkeeping (managed-key record); sends nothing
             click.echo("Nothing to apply.")
             return ExitCode.OK
         click.echo("\nApplying:")
@@ -191,11 +190,18 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, targets: tuple[st
         pending = [s for s in report.sent if s.pending]
         click.echo(f"\nApply complete: {len(report.sent) - len(pending)} step(s) done"
                    + (f", {len(pending)} pending (handed off; see above)." if pending else "."))
-        if report.leftover is not None and not report.leftover.empty:
-            click.echo(f"Warning: re-planning after apply still finds {len(report.leftover.changes)} change(s):", err=True)
-            for ch in report.leftover.changes:
+        handed_off = {s.change.address for s in pending}
+        left = [ch for ch in (report.leftover.changes if report.leftover else []) if ch.address not in handed_off]
+        if handed_off:
+            click.echo(f"{len(handed_off)} change(s) wait for a signature: {', '.join(sorted(handed_off))}. "
+                       "Run apply again once the key is available; the next plan shows only what remains.")
+        if left:
+            click.echo(f"Warning: re-planning after apply still finds {len(left)} change(s):", err=True)
+            for ch in left:
                 click.echo(f"  {ch.action.glyph} {ch.address}", err=True)
             return ExitCode.ERROR
+        if handed_off:
+            return ExitCode.OK
         click.echo("Re-plan after apply: no changes. Live state matches the desired state.")
         return ExitCode.OK
 

@@ -29,3 +29,21 @@ def evm_step(network: str, chain_id: int, to: str, function: str, args: tuple[An
     if via == "safe":
         fields["via"] = "safe"
     return Step(kind="evm_transaction", display=display, signer=signer, fields=fields)
+
+
+def soroban_step(network: str, passphrase: str, contract: str, function: str, args: list[dict[str, Any]],
+                 signer: str | None, source: str | None, *, record: dict[str, str] | None = None,
+                 extend_to: int | None = None) -> Step:
+    """A `soroban_invocation` step (or `soroban_extend_ttl` when `extend_to` is given): plain JSON args,
+    the source account that signs, and what to add to the managed-key record once it succeeds."""
+    from tempoctl.observed.stellar.args import display
+
+    fields: dict[str, Any] = {"network": network, "passphrase": passphrase, "contract": contract,
+                              "function": function, "args": args, "source": source}
+    if record:
+        fields["record"] = record
+    if extend_to is not None:
+        fields["extend_to"] = extend_to
+        return Step(kind="soroban_extend_ttl", display=f"ExtendFootprintTTL(instance, extend_to={extend_to:,})",
+                    signer=signer, fields=fields)
+    return Step(kind="soroban_invocation", display=display(function, args), signer=signer, fields=fields)

@@ -8,6 +8,7 @@ its pin (chain ID and block, passphrase and ledger, …) into `pins`, and its cl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tempoctl.errors import TempoctlError
@@ -34,3 +35,7 @@ class Observation:
     round_trips: int = 0
     clients: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    cwd: Path | None = None
+    """Where relative backend and release paths resolve (the working directory of the command)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Per-source helpers that apply reuses (the Stellar managed-key record)."""

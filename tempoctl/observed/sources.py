@@ -15,6 +15,7 @@ from tempoctl.observed.backups import BackupsSource
 from tempoctl.observed.checks import ChecksSource
 from tempoctl.observed.engine import EvmSource
 from tempoctl.observed.observation import Observation, ObservationError, ReadOptions
+from tempoctl.observed.stellar.source import StellarSource
 from tempoctl.profiles.base import ObservedValues
 
 
@@ -30,7 +31,7 @@ class Source(Protocol):
         ...
 
 
-SOURCES: list[Source] = [EvmSource()]
+SOURCES: list[Source] = [EvmSource(), StellarSource()]
 SOURCES.append(BackupsSource())
 SOURCES.append(ChecksSource())
 

@@ -19,6 +19,7 @@ from tempoctl.plan.model import Change, Plan
 from tempoctl.plan.order import add_ordering_edges, order
 from tempoctl.plan.safety import check_lockout
 from tempoctl.plan.simulate import simulate
+from tempoctl.plan.simulate_soroban import SOROBAN_KINDS, simulate_soroban
 
 
 @dataclass
@@ -63,8 +64,10 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         check_lockout(changes, obs.observed)
     changes = select_targets(changes, opts.targets)
     if opts.simulate:
-        pins = {n: int(p["block"]) for n, p in obs.pins.items()}
+        pins = {n: int(p["block"]) for n, p in obs.pins.items() if "block" in p}
         simulate(changes, obs.clients, pins, dict(obs.observed.facts.get("role_names", {})))
+        if any(s.kind in SOROBAN_KINDS for c in changes for s in c.steps):
+            simulate_soroban(changes, obs.clients)
     plan = Plan(
         environment=env.name,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -75,7 +78,7 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         inputs={k: v for k, v in obs.observed.values.items() if k not in obs.observed.facts.get("drift_only", ())},
         state_digest=env.digest,
         targets=list(opts.targets),
-        notes=obs.skipped + _unmanaged_notes(env),
+        notes=obs.skipped + list(obs.observed.facts.get("notes", [])) + _unmanaged_notes(env),
     )
     return plan, obs
 

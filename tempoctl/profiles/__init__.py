@@ -16,10 +16,12 @@ from tempoctl.profiles.custom import CustomProfile
 from tempoctl.profiles.oracle import OracleProfile
 from tempoctl.profiles.risk_controller import RiskControllerProfile
 from tempoctl.profiles.treasury_vault import TreasuryVaultProfile
+from tempoctl.profiles.vision_records import VisionRecordsProfile
 
 REGISTRY: dict[str, EvmProfile] = {
     p.name: p
-    for p in (AccessControlProfile(), RiskControllerProfile(), TreasuryVaultProfile(), CustomProfile())
+    for p in (AccessControlProfile(), RiskControllerProfile(), TreasuryVaultProfile(), CustomProfile(),
+              VisionRecordsProfile())
 }
 ORACLE = OracleProfile()
 

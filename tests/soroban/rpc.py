@@ -311,6 +311,34 @@ class Rpc:
             return {"status": "NOT_FOUND", "txHash": tx_hash, **base}
         return {**base, **{k: v for k, v in rec.items() if not k.startswith("_")}}
 
+    # ---- getTransactions ---------------------------------------------------------------------------
+    def m_getTransactions(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Applied transactions in ledger order, paged by an opaque cursor (the TOID of the last one)."""
+        pag = p.get("pagination") or {}
+        limit = min(int(pag.get("limit") or 50), 200)
+        latest = self.state.sequence
+        if pag.get("cursor"):
+            after = int(pag["cursor"])
+        else:
+            start = p.get("startLedger")
+            if start is None or not (self.state.oldest <= int(start) <= latest):
+                raise RpcError(-32600, f"start ledger must be between the oldest ledger: {self.state.oldest} "
+                                       f"and the latest ledger: {latest}")
+            after = (int(start) << 32) - 1
+        found: list[dict[str, Any]] = []
+        toid = after
+        for rec in self.emu.transactions.values():
+            toid = (rec["ledger"] << 32) | (rec["applicationOrder"] << 12)
+            if toid <= after:
+                continue
+            found.append({k: v for k, v in rec.items() if not k.startswith("_")})
+            if len(found) >= limit:
+                break
+        cursor = str((found and (found[-1]["ledger"] << 32 | found[-1]["applicationOrder"] << 12)) or after)
+        return {"transactions": found, "latestLedger": latest, "latestLedgerCloseTimestamp": self.state.close_time,
+                "oldestLedger": self.state.oldest,
+                "oldestLedgerCloseTimestamp": self.state.close_times.get(self.state.oldest, 0), "cursor": cursor}
+
     # ---- getEvents ---------------------------------------------------------------------------------
     def m_getEvents(self, p: dict[str, Any]) -> dict[str, Any]:
         pag = p.get("pagination") or {}

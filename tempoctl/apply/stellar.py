@@ -1,0 +1,242 @@
+"""Send Soroban steps: simulate again as the source, assemble (`prepare_transaction`), sign, journal, send,
+poll `getTransaction`; or, when the signer's key is not available, write the unsigned transaction XDR under
+`plans/` and mark the change pending (the next plan shows what is left).
+
+Keys: `key: env:VAR` holds an `S…` secret seed, read only here. A declared key whose variable is unset is
+"not available": an offline signer, a second person holding the new admin's key. The two-step admin
+handover therefore stops cleanly after `propose_admin` and resumes on a later apply with that key.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tempoctl.apply.executors import ApplyContext, SentStep
+from tempoctl.apply.signers import SignerError
+from tempoctl.atomic import write_atomic
+from tempoctl.errors import ApplyError
+from tempoctl.plan.model import Change, Step
+
+POLL_TIMEOUT = 60.0
+
+
+def load_stellar_keypair(name: str, address: str, key: str | None, environ: Any) -> Any | None:
+    """The signer's Keypair, or None when no key is available (no `key:`, or its variable unset)."""
+    from stellar_sdk import Keypair
+
+    if not key:
+        return None
+    kind, ref = key.split(":", 1)
+    if kind != "env":
+        raise SignerError(f"signer {name}: Stellar keys are read from env:VAR (an S… seed); {kind}: is for EVM keystores")
+    raw = environ.get(ref)
+    if not raw:
+        return None
+    try:
+        kp = Keypair.from_secret(raw.strip())
+    except Exception:  # noqa: BLE001 - never echo the value or the library's message about it
+        raise SignerError(f"signer {name}: {ref} does not hold a valid Stellar secret seed") from None
+    if kp.public_key != address:
+        raise SignerError(f"signer {name}: the seed in {ref} belongs to {kp.public_key}, not the declared {address}")
+    return kp
+
+
+def _failure(rec: Any) -> str:
+    """The decoded reason of a FAILED transaction, from its diagnostic events when the RPC gives them."""
+    from stellar_sdk import xdr
+
+    from tempoctl.observed.stellar.errors import CONTRACT_ERRORS
+
+    for raw in getattr(rec, "diagnostic_events_xdr", None) or []:
+        try:
+            body = xdr.DiagnosticEvent.from_xdr(raw).event.body.v0
+        except Exception:  # noqa: BLE001 - an undecodable event says nothing about the failure
+            body = None
+        for val in [*(body.topics if body else []), body.data if body else None]:
+            if (val is not None and val.type == xdr.SCValType.SCV_ERROR and val.error is not None
+                    and val.error.contract_code is not None):
+                code = int(val.error.contract_code.uint32)
+                return f"{CONTRACT_ERRORS.get(code, 'unknown contract error')} (Error(Contract, #{code}))"
+    try:
+        return xdr.TransactionResult.from_xdr(rec.result_xdr).result.code.name
+    except Exception:  # noqa: BLE001
+        return "transaction failed"
+
+
+@dataclass
+class StellarExecutor:
+    """Runs the Soroban steps of one network; shared by the step kinds of that network so sequence numbers
+    of one source account stay in one place."""
+
+    actx: ApplyContext
+    network: str
+    keypairs: dict[str, Any] = field(default_factory=dict)
+    builder: Any = None
+
+    def __post_init__(self) -> None:
+        from tempoctl.observed.stellar.tx import TxBuilder
+
+        net = self.actx.env.state.networks[self.network]
+        self.client = self.actx.fresh.clients[self.network]
+        self.builder = TxBuilder(self.client, net.passphrase)  # type: ignore[union-attr]
+
+    def prepare(self, items: list[tuple[Change, Step]]) -> None:
+        for change, step in items:
+            if step.kind == "soroban_verify":
+                continue
+            if not step.fields.get("source"):
+                raise ApplyError(f"{change.address}: no declared Stellar signer can send {step.display}",
+                                 hint="Declare the signer (with its address) or set `signer:` on the contract.")
+            name = step.signer
+            if name is None or name in self.keypairs:
+                continue
+            signer = self.actx.env.state.signers.get(name)
+            if signer is None:
+                raise SignerError(f"the plan names signer {name}, which the state files no longer declare")
+            self.keypairs[name] = load_stellar_keypair(name, signer.address, signer.key, self.actx.environ)
+
+    def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
+        out: list[SentStep] = []
+        for change, step in items:
+            if step.kind == "soroban_verify":
+                out.append(self._verify(change, step))
+                continue
+            kp = self.keypairs.get(step.signer or "")
+            sim = self.builder.simulate(step.fields)
+            if not sim.ok:
+                raise ApplyError(f"{change.address}: {step.display} would fail: {sim.error}",
+                                 hint="Nothing of this step was sent. Check the signer's tier or the contract state, "
+                                      "then re-plan.")
+            source = step.fields["source"]
+            seq = self.builder.sequence(source) + 1
+            if kp is None:
+                out.append(self._export(change, step, sim.envelope, seq))
+                self.builder.consume(source)
+                continue
+            te = sim.envelope
+            te.sign(kp)
+            tx_hash = te.hash_hex()
+            self.actx.journal.record("intent", address=change.address, display=step.display, signer=step.signer,
+                                     sender=source, nonce=seq, network=self.network, tx_hash=tx_hash)
+            self._send(change, te)
+            self.builder.consume(source)
+            self.actx.journal.record("sent", address=change.address, tx_hash=tx_hash, nonce=seq, sender=source)
+            out.append(SentStep(change, step, tx_hash=tx_hash, nonce=seq))
+        return out
+
+    def _send(self, change: Change, te: Any) -> None:
+        from stellar_sdk import xdr
+
+        for attempt in range(4):
+            res = self.client._rpc("sendTransaction", self.client.server.send_transaction, te)
+            status = str(getattr(res.status, "value", res.status))
+            if status in ("PENDING", "DUPLICATE"):
+                return
+            if status == "TRY_AGAIN_LATER" and attempt < 3:
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            try:
+                code = xdr.TransactionResult.from_xdr(res.error_result_xdr).result.code.name
+            except Exception:  # noqa: BLE001
+                code = status
+            raise ApplyError(f"{change.address}: the RPC refused the transaction ({code})",
+                             hint="txBAD_SEQ means another transaction from this account was sent meanwhile; re-plan.")
+
+    def _export(self, change: Change, step: Step, te: Any, seq: int) -> SentStep:
+        base = Path(self.actx.cwd or Path.cwd()) / "plans"
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.actx.env.name}-{change.address}-{step.fields['function']}")
+        path = base / f"{slug}.xdr"
+        write_atomic(path, te.to_xdr() + "\n")
+        self.actx.journal.record("exported", address=change.address, display=step.display, signer=step.signer,
+                                 sender=step.fields["source"], nonce=seq, path=str(path))
+        who = step.signer or step.fields["source"]
+        return SentStep(change, step, nonce=seq, pending=True,
+                        summary=f"no key for {who}: unsigned XDR written to {path}; sign and submit it, "
+                                "or provide the key and run apply again")
+
+    def _verify(self, change: Change, step: Step) -> SentStep:
+        """Re-check the new contract at the latest ledger just before consumers would be repointed."""
+        from tempoctl.observed.stellar import ledger as L
+
+        f = step.fields
+        got, _ = self.client.entries([L.instance_key(f["contract"])])
+        entry = got.get(L.instance_key(f["contract"]).to_xdr())
+        problems = []
+        if entry is None:
+            problems.append("the contract does not exist (or is archived)")
+        else:
+            wasm, storage = L.instance_storage(entry.data)
+            if f.get("wasm_sha256") and wasm != f["wasm_sha256"]:
+                problems.append(f"wasm {wasm} is not the pin {f['wasm_sha256']}")
+            if not storage.get("INIT"):
+                problems.append("it is not initialised")
+            if f.get("admin") and storage.get("ADMIN") != f["admin"]:
+                problems.append(f"its admin is {storage.get('ADMIN')}, not {f['admin']}")
+        if problems:
+            raise ApplyError(f"{change.address}: {f['contract']} failed verification: " + "; ".join(problems))
+        record = self.actx.fresh.extra.get("stellar_record")
+        if record is not None:
+            record.save(cursors={f"contract_id:{f['name']}": f["contract"]})
+        self.actx.journal.record("verified", address=change.address, contract=f["contract"])
+        return SentStep(change, step, summary=f"verified {f['contract']}", receipt={"status": "verified"})
+
+    def await_wave(self, sent: list[SentStep]) -> None:
+        deadline = time.monotonic() + POLL_TIMEOUT
+        failed = []
+        for s in sent:
+            if s.tx_hash is None:
+                continue
+            while True:
+                rec = self.client._rpc("getTransaction", self.client.server.get_transaction, s.tx_hash)
+                status = str(getattr(rec.status, "value", rec.status))
+                if status != "NOT_FOUND":
+                    break
+                if time.monotonic() > deadline:
+                    raise ApplyError(f"{s.change.address}: transaction {s.tx_hash} not seen after {POLL_TIMEOUT:.0f} s",
+                                     hint="It may still land: the journal holds its hash; the next apply settles it.")
+                time.sleep(0.3)
+            s.receipt = {"status": status, "ledger": rec.ledger}
+            self.actx.journal.record("receipt", address=s.change.address, tx_hash=s.tx_hash, status=status,
+                                     ledger=rec.ledger)
+            if status == "SUCCESS":
+                s.summary = f"tx {s.tx_hash}  ledger {rec.ledger}"
+                rec_info = s.step.fields.get("record")
+                record = self.actx.fresh.extra.get("stellar_record")
+                if rec_info and record is not None:
+                    record.save(scopes={rec_info["scope"]: {rec_info["key"]}})
+            else:
+                failed.append((s, _failure(rec)))
+        if failed:
+            raise ApplyError(f"{len(failed)} Soroban transaction(s) failed: " + ", ".join(
+                f"{s.change.address} ({s.tx_hash}): {why}" for s, why in failed))
+
+
+def make_stellar_executor(actx: ApplyContext, network: str) -> StellarExecutor:
+    """One executor per Stellar network for all Soroban step kinds (shared sequence numbers)."""
+    key = f"stellar:{network}"
+    if key not in actx.extra:
+        actx.extra[key] = StellarExecutor(actx, network)
+    ex: StellarExecutor = actx.extra[key]
+    return ex
+
+
+def record_declared_keys(actx: ApplyContext) -> None:
+    """After an apply, every declared tier and whitelist key, and the live contract ID, are tempoctl-managed:
+    removing one from the YAML later plans its removal."""
+    record = actx.fresh.extra.get("stellar_record")
+    if record is None:
+        return
+    for name, c in actx.env.state.contracts.items():
+        if c.profile != "teye/vision-records":
+            continue
+        scopes = {f"{name}.admin_tier": set(c.admin_tiers)}
+        wl = c.whitelist
+        if wl is not None and wl.members:
+            scopes[f"{name}.whitelist"] = set(wl.members)
+        live = actx.fresh.observed.values.get(f"{name}.contract_id") or {}
+        cursors = {f"contract_id:{name}": c.contract_id} if live.get("exists") else {}
+        record.save(scopes=scopes, cursors=cursors)

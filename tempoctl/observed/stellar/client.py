@@ -1,0 +1,112 @@
+"""A Soroban RPC client that checks the network passphrase first, counts round trips, and batches
+ledger-entry reads (up to 200 keys per `getLedgerEntries`, the RPC's limit).
+
+It wraps stellar-sdk's `SorobanServer` and passes it a counting HTTP client (the SDK's own extension
+point), so every JSON-RPC request is one counted round trip; nothing in the SDK is patched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from tempoctl.errors import ChainMismatchError, RpcError
+
+MAX_KEYS_PER_CALL = 200
+
+
+def _host(url: str) -> str:
+    """Only scheme and host for messages: an RPC URL may carry an API key in its path or query."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}"
+
+
+@dataclass
+class Entry:
+    """One live ledger entry: its data (`LedgerEntryData`) and `liveUntilLedgerSeq` (None for accounts)."""
+
+    data: Any
+    live_until: int | None
+    last_modified: int
+
+
+class StellarClient:
+    def __init__(self, url: str, *, timeout: float = 20.0) -> None:
+        from stellar_sdk import SorobanServer
+        from stellar_sdk.client.requests_client import RequestsClient
+
+        outer = self
+
+        class CountingClient(RequestsClient):
+            def post(self, url: str, data: Any = None, json_data: Any = None) -> Any:
+                outer.round_trips += 1
+                return super().post(url, data=data, json_data=json_data)
+
+        self.url = url
+        self.host = _host(url)
+        self.round_trips = 0
+        self.server = SorobanServer(url, client=CountingClient(num_retries=3, post_timeout=timeout))
+
+    def _rpc(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call the SDK, turning transport and RPC failures into one clear `RpcError` naming only the host."""
+        try:
+            return fn(*args, **kwargs)
+        except RpcError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - SDK raises many types (requests, BadResponseError, ...)
+            name = type(exc).__name__
+            text = str(exc).replace(self.url, self.host)
+            raise RpcError(f"Stellar RPC {self.host}: {what} failed ({name})", detail=text[:500],
+                           hint="Check that the RPC is reachable and healthy; tempoctl retried transient errors.") from None
+
+    def check_network(self, passphrase: str, where: str) -> None:
+        """Refuse to go on when the RPC serves another network than the YAML declares (DESIGN §8)."""
+        got = self._rpc("getNetwork", self.server.get_network).passphrase
+        if got != passphrase:
+            raise ChainMismatchError(
+                f"{where}: the RPC at {self.host} serves network {got!r}, not the declared {passphrase!r}",
+                hint="Fix `rpc_url` or `passphrase` in the state files; nothing was read or sent.")
+
+    def latest_ledger(self) -> int:
+        return int(self._rpc("getLatestLedger", self.server.get_latest_ledger).sequence)
+
+    def entries(self, keys: list[Any]) -> tuple[dict[str, Entry], int]:
+        """Live entries by base64 key XDR, plus the RPC's latest ledger. Absent (or archived) keys are
+        simply missing from the result. One round trip per 200 keys."""
+        from stellar_sdk import xdr
+
+        out: dict[str, Entry] = {}
+        latest = 0
+        unique = list(dict.fromkeys(k.to_xdr() for k in keys))
+        for i in range(0, len(unique), MAX_KEYS_PER_CALL):
+            chunk = [xdr.LedgerKey.from_xdr(k) for k in unique[i:i + MAX_KEYS_PER_CALL]]
+            res = self._rpc("getLedgerEntries", self.server.get_ledger_entries, chunk)
+            latest = max(latest, int(res.latest_ledger))
+            for e in res.entries or []:
+                out[e.key] = Entry(xdr.LedgerEntryData.from_xdr(e.xdr), e.live_until_ledger,
+                                   int(e.last_modified_ledger))
+        return out, latest
+
+    def oldest_ledger(self) -> int:
+        """The first ledger the RPC still holds transactions for (its retention window, ~7 days by default)."""
+        return int(self._rpc("getHealth", self.server.get_health).oldest_ledger)
+
+    def transactions_since(self, start_ledger: int, limit: int = 200) -> tuple[list[Any], int]:
+        """Transactions from `start_ledger` on (paged), and the latest ledger."""
+        txs: list[Any] = []
+        cursor: str | None = None
+        latest = start_ledger
+        while True:
+            if cursor is None:
+                res = self._rpc("getTransactions", self.server.get_transactions, start_ledger=start_ledger, limit=limit)
+            else:
+                res = self._rpc("getTransactions", self.server.get_transactions, cursor=cursor, limit=limit)
+            txs += res.transactions or []
+            latest = int(res.latest_ledger)
+            if not res.transactions or len(res.transactions) < limit:
+                return txs, latest
+            cursor = res.cursor
+
+    def close(self) -> None:
+        self.server.close()

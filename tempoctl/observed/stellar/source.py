@@ -1,0 +1,114 @@
+"""The Stellar source: one `SorobanServer` per declared Stellar network, its passphrase checked against
+`getNetwork` before anything else, one pinned ledger, then every `provider = "stellar"` profile's reader.
+
+Tiers and whitelist members are not enumerable on chain (reference §2.6), so readers are given the record
+of keys tempoctl has managed in this environment (`ManagedRecord`, kept in the backend of DESIGN §7) and
+read declared ∪ recorded keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tempoctl.desired import DesiredEnvironment
+from tempoctl.desired.models import StellarNetwork
+from tempoctl.observed.observation import Observation, ReadOptions
+from tempoctl.profiles.base import ObservedValues
+
+
+@dataclass
+class ManagedRecord:
+    """Keys tempoctl has managed per scope (`vision_records.whitelist`), and named cursors (last contract ID
+    applied, last ledger scanned), read from the backend once per run. Writes go through `save`."""
+
+    environment: str
+    backend: str
+    cwd: Path | None = None
+    keys: dict[str, set[str]] = field(default_factory=dict)
+    cursors: dict[str, str | None] = field(default_factory=dict)
+
+    def _open(self) -> Any:
+        from tempoctl.backend import open_backend
+
+        return open_backend(self.backend, cwd=self.cwd)
+
+    def known(self, scope: str) -> set[str]:
+        if scope not in self.keys:
+            with self._open() as be:
+                self.keys[scope] = set(be.managed_keys(self.environment, scope))
+        return self.keys[scope]
+
+    def cursor(self, name: str) -> str | None:
+        if name not in self.cursors:
+            with self._open() as be:
+                self.cursors[name] = be.get_cursor(self.environment, name)
+        return self.cursors[name]
+
+    def save(self, scopes: dict[str, set[str]] | None = None, cursors: dict[str, str] | None = None) -> None:
+        with self._open() as be:
+            for scope, keys in (scopes or {}).items():
+                if keys:
+                    be.remember_keys(self.environment, scope, sorted(keys))
+                    self.keys.setdefault(scope, set()).update(keys)
+            for name, value in (cursors or {}).items():
+                be.set_cursor(self.environment, name, value)
+                self.cursors[name] = value
+
+
+@dataclass
+class StellarReadContext:
+    env: DesiredEnvironment
+    network: str
+    passphrase: str
+    client: Any
+    ledger: int
+    observed: ObservedValues
+    record: ManagedRecord
+
+
+def stellar_networks(env: DesiredEnvironment) -> dict[str, StellarNetwork]:
+    from tempoctl.profiles import REGISTRY
+
+    used = {c.network for c in env.state.contracts.values()
+            if c.profile in REGISTRY and REGISTRY[c.profile].provider == "stellar"}
+    return {n: net for n, net in env.state.networks.items() if isinstance(net, StellarNetwork) and n in used}
+
+
+def connect(env: DesiredEnvironment, clients: dict[str, Any]) -> dict[str, Any]:
+    """A client per Stellar network, passphrase checked (refuse on mismatch)."""
+    from tempoctl.observed.stellar.client import StellarClient
+
+    out: dict[str, Any] = {}
+    for name, net in stellar_networks(env).items():
+        out[name] = clients.get(name) or StellarClient(net.rpc_url)
+        out[name].check_network(net.passphrase, env.where("networks", name, "passphrase"))
+    return out
+
+
+class StellarSource:
+    name = "stellar"
+
+    def wanted(self, env: DesiredEnvironment) -> bool:
+        return bool(stellar_networks(env))
+
+    def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
+        from tempoctl.profiles import REGISTRY
+
+        clients = connect(env, out.clients)
+        out.clients.update(clients)
+        record = ManagedRecord(env.name, env.state.backend, cwd=out.cwd)
+        out.extra["stellar_record"] = record
+        for name, client in clients.items():
+            net = env.state.networks[name]
+            assert isinstance(net, StellarNetwork)
+            start = client.round_trips
+            ledger = client.latest_ledger()
+            out.pins[name] = {"passphrase": net.passphrase, "ledger": ledger}
+            out.observed.facts.setdefault("stellar_ledger", {})[name] = ledger
+            ctx = StellarReadContext(env, name, net.passphrase, client, ledger, out.observed, record)
+            for cname, contract in env.state.contracts.items():
+                profile = REGISTRY.get(contract.profile)
+                if profile is not None and profile.provider == "stellar" and contract.network == name:
+                    profile.read(ctx, cname, contract)  # type: ignore[attr-defined]
+            out.round_trips += client.round_trips - start

@@ -1,0 +1,74 @@
+"""Build, simulate and assemble Soroban transactions with stellar-sdk (reference: build → simulate →
+`prepare_transaction` → sign → send → poll). Used by plan-time simulation and by apply.
+
+Sequence numbers are tracked here per source account: loaded once, advanced only when a transaction built
+from them is actually sent (or exported for offline signing), so several transactions from one signer go
+out back to back and a refused step does not burn a number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tempoctl.observed.stellar import args as A
+from tempoctl.observed.stellar.client import StellarClient
+from tempoctl.observed.stellar.ledger import instance_key
+
+BASE_FEE = 100
+TIMEOUT_SECONDS = 300
+
+
+@dataclass
+class Simulated:
+    ok: bool
+    error: str | None = None
+    fee: int | None = None
+    envelope: Any = None  # the assembled (prepared) TransactionEnvelope when ok
+
+
+@dataclass
+class TxBuilder:
+    client: StellarClient
+    passphrase: str
+    _seq: dict[str, int] = field(default_factory=dict)
+
+    def sequence(self, source: str) -> int:
+        """The next sequence number to use for `source` minus one (what the account holds now, locally advanced)."""
+        if source not in self._seq:
+            acc = self.client._rpc("loadAccount", self.client.server.load_account, source)
+            self._seq[source] = int(acc.sequence)
+        return self._seq[source]
+
+    def consume(self, source: str) -> None:
+        self._seq[source] = self.sequence(source) + 1
+
+    def build(self, step_fields: dict[str, Any]) -> Any:
+        """The unsigned, unprepared envelope of a `soroban_invocation` or `soroban_extend_ttl` step."""
+        from stellar_sdk import Account, SorobanDataBuilder, TransactionBuilder
+
+        source = step_fields["source"]
+        acc = Account(source, self.sequence(source))
+        tb = TransactionBuilder(acc, self.passphrase, base_fee=BASE_FEE).set_timeout(TIMEOUT_SECONDS)
+        if step_fields.get("function") == "ExtendFootprintTTL":
+            tb.append_extend_footprint_ttl_op(int(step_fields["extend_to"]))
+            data = SorobanDataBuilder().set_read_only([instance_key(step_fields["contract"])]).build()  # type: ignore[no-untyped-call]
+            tb.set_soroban_data(data)
+        else:
+            tb.append_invoke_contract_function_op(step_fields["contract"], step_fields["function"],
+                                                  [A.to_scval(a) for a in step_fields["args"]])
+        return tb.build()
+
+    def simulate(self, step_fields: dict[str, Any]) -> Simulated:
+        """Simulate as the step's source; an error comes back decoded, never raised."""
+        from tempoctl.observed.stellar.errors import decode_error
+
+        try:
+            te = self.build(step_fields)
+        except Exception as exc:  # noqa: BLE001 - e.g. source account missing on chain
+            return Simulated(ok=False, error=f"cannot build the transaction: {exc}"[:300])
+        sim = self.client._rpc("simulateTransaction", self.client.server.simulate_transaction, te)
+        if sim.error:
+            return Simulated(ok=False, error=decode_error(sim.error))
+        prepared = self.client._rpc("prepareTransaction", self.client.server.prepare_transaction, te, sim)
+        return Simulated(ok=True, fee=int(prepared.transaction.fee), envelope=prepared)

@@ -1,0 +1,245 @@
+"""Plan a vision_records deployment from the values `read` recorded: pure, no chain access.
+
+Code facts that shape it (reference teye-interface §2, §4–§9):
+* admin handover is two steps, `propose_admin` by the current admin and `accept_admin` signed by the new
+  one; it moves no tier, so it runs after every other change of the contract (the old admin still signs);
+* `demote_admin` does not clear a tier: removing a tier is planned as a downgrade to OperatorAdmin plus
+  `demote_admin` (untrack), and the residual OperatorAdmin (which can still pause) is said out loud;
+* a rate limit cannot be unset once set, so asking for that is refused;
+* the instance TTL is extended with an ExtendFootprintTTL operation when it falls below the minimum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tempoctl.desired.models import StellarNetwork, VisionRecordsContract
+from tempoctl.diff.steps import soroban_step
+from tempoctl.errors import SafetyError
+from tempoctl.observed.stellar import args as A
+from tempoctl.plan.model import Action, Change, DriftItem, Step
+from tempoctl.profiles.base import PlanContext, PlanItem
+from tempoctl.profiles.vision_records.read import TIER_RANK, scope
+
+MAX_ENTRY_TTL = 3_110_400  # network maximum (reference §21); contract constants are clamped to it
+
+
+class _Planner:
+    def __init__(self, ctx: PlanContext, name: str, c: VisionRecordsContract) -> None:
+        self.ctx, self.name, self.c = ctx, name, c
+        self.values = ctx.observed.values
+        net = ctx.env.state.networks[c.network]
+        assert isinstance(net, StellarNetwork)
+        self.passphrase = net.passphrase
+        live_admin = (self.values.get(f"{name}.admin") or {}).get("admin")
+        self.caller, self.caller_address = self._signer(c.signer, live_admin)
+
+    def _signer(self, declared: str | None, address: str | None) -> tuple[str | None, str | None]:
+        """The declared `signer:`, else the declared Stellar signer whose address is `address`."""
+        signers = self.ctx.env.state.signers
+        if declared:
+            return declared, signers[declared].address
+        for sname, s in signers.items():
+            if s.network == self.c.network and s.address == address:
+                return sname, s.address
+        return None, address
+
+    def where(self, *path: str) -> str:
+        return self.ctx.env.where("contracts", self.name, *path)
+
+    def step(self, function: str, args: list[dict[str, Any]], *, signer: tuple[str | None, str | None] | None = None,
+             record: str | None = None, key: str | None = None) -> Step:
+        sname, source = signer or (self.caller, self.caller_address)
+        rec = {"scope": scope(self.name, record), "key": key} if record and key else None
+        return soroban_step(self.c.network, self.passphrase, self.c.contract_id, function, args, sname, source,
+                            record=rec)
+
+    def me(self) -> dict[str, Any]:
+        return A.address(self.caller_address or "")
+
+    # --- what to plan ------------------------------------------------------------------------------
+    def plan(self) -> Iterator[PlanItem]:
+        cid = self.values.get(f"{self.name}.contract_id") or {}
+        yield from self.contract_id(cid)
+        if not cid.get("exists"):
+            return
+        yield from self.tiers()
+        yield from self.whitelist()
+        yield from self.paused()
+        yield from self.rate_limit()
+        yield from self.ttl()
+        yield from self.admin()
+
+    def contract_id(self, cid: dict[str, Any]) -> Iterator[PlanItem]:
+        recorded, live = cid.get("recorded"), self.c.contract_id
+        pin = self.ctx.observed.facts.get("wasm_pins", {}).get(self.name)
+        problems = []
+        if not cid.get("exists"):
+            problems.append(f"contract {live} does not exist on {self.c.network} (or its instance is archived)")
+        else:
+            if pin and cid.get("wasm_sha256") != pin:
+                problems.append(f"its wasm hash is {cid.get('wasm_sha256')}, the pin is {pin}")
+            if not cid.get("initialized"):
+                problems.append("it is not initialised (initialize(admin) was never called)")
+            if self.c.admin and cid.get("admin") != self.c.admin:
+                problems.append(f"its admin is {cid.get('admin')}, the declared admin is {self.c.admin}")
+        changing = recorded is not None and recorded != live
+        if problems and (changing or not cid.get("exists")):
+            raise SafetyError(
+                f"{self.where('contract_id')}: refusing to switch {self.name} to {live}",
+                detail="\n".join(f"  - {p}" for p in problems),
+                hint="A contract-ID change must point at an initialised contract whose wasm hash matches the pin "
+                     "and whose admin is the declared admin.")
+        if pin and cid.get("exists") and cid.get("wasm_sha256") != pin:
+            yield DriftItem(address=f"{self.name}.wasm_sha256", kind="wasm_pin", expected=pin,
+                            actual=cid.get("wasm_sha256"),
+                            message=f"the live wasm of {live} differs from the pin ({self.where('wasm_sha256')}); "
+                                    "a new version is a new contract ID")
+        if changing:
+            step = Step(kind="soroban_verify", display=f"verify {A.short(live)}: exists, wasm pin, initialised, admin",
+                        fields={"network": self.c.network, "contract": live, "name": self.name,
+                                "wasm_sha256": pin, "admin": self.c.admin})
+            yield Change(address=f"{self.name}.contract_id", action=Action.UPDATE, before=recorded, after=live,
+                         reason=self.where("contract_id"), steps=[step],
+                         note="upgrade by indirection: consumers are repointed after this verification")
+
+    def tiers(self) -> Iterator[PlanItem]:
+        if "admin_tiers" not in self.c.model_fields_set:
+            return
+        prefix = f"{self.name}.admin_tier["
+        for key in sorted(k for k in self.values if k.startswith(prefix)):
+            addr = key[len(prefix):-1]
+            live, want = self.values[key], self.c.admin_tiers.get(addr)
+            if want is not None and live != want:
+                yield Change(address=key, action=Action.CREATE if live is None else Action.UPDATE, before=live,
+                             after=want, reason=self.where("admin_tiers", addr),
+                             steps=[self.step("promote_admin", [self.me(), A.address(addr), A.u32(TIER_RANK[want])],
+                                              record="admin_tier", key=addr)])
+            elif want is None and live is not None and live != "OperatorAdmin":
+                yield Change(address=key, action=Action.UPDATE, before=live, after="OperatorAdmin",
+                             reason="not declared",
+                             steps=[self.step("promote_admin", [self.me(), A.address(addr), A.u32(1)]),
+                                    self.step("demote_admin", [self.me(), A.address(addr)])],
+                             note="demote_admin does not clear a tier: the address keeps OperatorAdmin "
+                                  "(it can still pause and resume the contract)")
+
+    def whitelist(self) -> Iterator[PlanItem]:
+        wl = self.c.whitelist
+        if wl is None:
+            return
+        if wl.enabled is not None and self.values.get(f"{self.name}.whitelist_enabled") != wl.enabled:
+            yield Change(address=f"{self.name}.whitelist_enabled", action=Action.UPDATE,
+                         before=self.values.get(f"{self.name}.whitelist_enabled"), after=wl.enabled,
+                         reason=self.where("whitelist", "enabled"),
+                         steps=[self.step("set_whitelist_enabled", [self.me(), A.boolean(wl.enabled)])])
+        if wl.members is None:
+            return
+        want = set(wl.members)
+        prefix = f"{self.name}.whitelist["
+        for key in sorted(k for k in self.values if k.startswith(prefix)):
+            addr, live = key[len(prefix):-1], bool(self.values[key])
+            if addr in want and not live:
+                yield Change(address=key, action=Action.CREATE, before=False, after=True,
+                             reason=self.where("whitelist", "members", wl.members.index(addr)),  # type: ignore[arg-type]
+                             steps=[self.step("add_to_whitelist", [self.me(), A.address(addr)],
+                                              record="whitelist", key=addr)])
+            elif addr not in want and live:
+                yield Change(address=key, action=Action.DELETE, before=True, after=False, reason="not declared",
+                             steps=[self.step("remove_from_whitelist", [self.me(), A.address(addr)])])
+
+    def paused(self) -> Iterator[PlanItem]:
+        p = self.c.paused
+        if p is None:
+            return
+        wanted: list[tuple[str, bool, dict[str, Any], tuple[str, ...]]] = []
+        if p.global_ is not None:
+            wanted.append(("global", p.global_, A.vec(A.symbol("Global")), ("paused", "global")))
+        for tag, flag in sorted(p.functions.items()):
+            wanted.append((tag, flag, A.vec(A.symbol("Function"), A.symbol(tag)), ("paused", "functions", tag)))
+        for tag, flag, scope_arg, path in wanted:
+            key = f"{self.name}.paused[{tag}]"
+            live = bool(self.values.get(key, False))
+            if live != flag:
+                fn = "pause_contract" if flag else "resume_contract"
+                yield Change(address=key, action=Action.UPDATE, before=live, after=flag, reason=self.where(*path),
+                             steps=[self.step(fn, [self.me(), scope_arg])])
+
+    def rate_limit(self) -> Iterator[PlanItem]:
+        key = f"{self.name}.rate_limit"
+        live = self.values.get(key)
+        if "rate_limit" in self.c.model_fields_set and self.c.rate_limit is None:
+            if live is not None:
+                raise SafetyError(f"{self.where('rate_limit')}: the rate limit of {self.name} cannot be unset",
+                                  detail="vision_records has no way to switch a rate limit off once set "
+                                         "(set_rate_limit_config only changes it).",
+                                  hint="Declare the limit that should apply instead, or remove the `rate_limit` key "
+                                       "to stop managing it.")
+            return
+        rl = self.c.rate_limit
+        if rl is None:
+            return
+        want = {"max_requests": rl.max_requests, "window_seconds": rl.window_seconds}
+        if live != want:
+            note = "cannot be unset once set; about 10 changes per hour per caller are accepted"
+            if self.ctx.observed.facts.get("stellar_contracts", {}).get(self.name, {}).get("multisig"):
+                note = "multisig is configured on this contract: set_rate_limit_config will fail (reference §9)"
+            yield Change(address=key, action=Action.CREATE if live is None else Action.UPDATE, before=live, after=want,
+                         reason=self.where("rate_limit"), note=note,
+                         steps=[self.step("set_rate_limit_config", [self.me(), A.u64(rl.max_requests),
+                                                                    A.u64(rl.window_seconds), A.u64(0)])])
+
+    def ttl(self) -> Iterator[PlanItem]:
+        minimum = self.c.min_instance_ttl_ledgers
+        live = self.values.get(f"{self.name}.instance_ttl") or {}
+        ledger = self.ctx.observed.facts.get("stellar_ledger", {}).get(self.c.network)
+        if minimum is None or live.get("live_until") is None or ledger is None:
+            return
+        remaining = int(live["live_until"]) - int(ledger)
+        if remaining >= minimum:
+            return
+        extend_to = min(2 * minimum, MAX_ENTRY_TTL - 1)
+        step = soroban_step(self.c.network, self.passphrase, self.c.contract_id, "ExtendFootprintTTL", [],
+                            self.caller, self.caller_address, extend_to=extend_to)
+        yield Change(address=f"{self.name}.instance_ttl", action=Action.UPDATE,
+                     before={"remaining_ledgers": remaining}, after={"remaining_ledgers": extend_to},
+                     reason=self.where("min_instance_ttl_ledgers"), steps=[step],
+                     note=f"instance TTL {remaining:,} ledgers is below the minimum {minimum:,}")
+
+    def admin(self) -> Iterator[PlanItem]:
+        want = self.c.admin
+        live = self.values.get(f"{self.name}.admin") or {}
+        if want is None:
+            return
+        key = f"{self.name}.admin"
+        if live.get("admin") == want:
+            if live.get("pending"):
+                yield Change(address=key, action=Action.UPDATE, before=live, after={"admin": want, "pending": None},
+                             reason=self.where("admin"), note="a handover was proposed outside tempoctl; cancelling it",
+                             steps=[self.step("cancel_admin_transfer", [A.address(want)])])
+            return
+        steps = []
+        current = self._signer(None, live.get("admin"))
+        if live.get("pending") != want:
+            steps.append(self.step("propose_admin", [A.address(live.get("admin") or ""), A.address(want)],
+                                   signer=current))
+        new = self._signer(None, want)
+        steps.append(self.step("accept_admin", [A.address(want)], signer=new))
+        keys = sorted({s.signer or f"offline signer {A.short(want)}" for s in steps})
+        yield Change(address=key, action=Action.UPDATE, before=live, after={"admin": want, "pending": None},
+                     reason=self.where("admin"), steps=steps,
+                     note=f"two-step handover, needs keys of: {', '.join(keys)}; the new admin gets no tier "
+                          "or role from it")
+
+
+def plan(ctx: PlanContext, name: str, contract: VisionRecordsContract) -> list[PlanItem]:
+    items = list(_Planner(ctx, name, contract).plan())
+    changes = [i for i in items if isinstance(i, Change)]
+    first = [c.address for c in changes if c.address == f"{name}.contract_id"]
+    others = [c.address for c in changes if c.address not in (f"{name}.contract_id", f"{name}.admin")]
+    for c in changes:
+        if c.address == f"{name}.admin":
+            c.depends_on += first + others
+        elif c.address != f"{name}.contract_id":
+            c.depends_on += first
+    return items

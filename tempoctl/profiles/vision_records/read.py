@@ -1,0 +1,141 @@
+"""Read a vision_records deployment: the instance entry (wasm hash, ADMIN, PEND_ADM, INIT, WL_EN, P_GLOB,
+P_FUNC, RL_IN_CFG, TTL) and the per-key entries `("ADM_TIER", addr)` / `("WL_ADR", addr)` for declared ∪
+recorded keys, all in one `getLedgerEntries` list (chunked by 200). Recent invocations of the contract
+(`getTransactions` since the last scan) add keys changed out of band to the record, so a whitelist entry
+added from a console shows up as drift even though the contract has no enumeration and no event for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tempoctl.desired.models import VisionRecordsContract
+from tempoctl.observed.stellar import ledger as L
+from tempoctl.observed.stellar.source import StellarReadContext
+
+TIERS = {1: "OperatorAdmin", 2: "ContractAdmin", 3: "SuperAdmin"}
+TIER_RANK = {v: k for k, v in TIERS.items()}
+PAUSE_TAGS = ("REG_USR", "ADD_REC", "GRT_ACC", "RVK_ACC")
+KEYED_FUNCTIONS = {"add_to_whitelist": "whitelist", "remove_from_whitelist": "whitelist",
+                   "promote_admin": "admin_tier", "demote_admin": "admin_tier"}
+
+
+def scope(name: str, attribute: str) -> str:
+    return f"{name}.{attribute}"
+
+
+def wasm_pin(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) -> str | None:
+    """The pinned wasm sha256: `wasm_sha256`, or the `vision_records.wasm` line of a release
+    `SHA256SUMS.txt` (`<64-hex>  ./<name>.wasm`, reference §16), looked up beside the state files first."""
+    from pathlib import Path
+
+    from tempoctl.errors import ConfigError
+
+    if contract.wasm_sha256 or not contract.release:
+        return contract.wasm_sha256
+    candidates = [Path(ctx.env.root) / contract.release, Path(contract.release)]
+    path = next((p for p in candidates if p.is_file()), None)
+    where = ctx.env.where("contracts", name, "release")
+    if path is None:
+        raise ConfigError(f"{where}: release file {contract.release} not found",
+                          hint="Point `release:` at the SHA256SUMS.txt of the release, or pin `wasm_sha256:`.")
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("./").lstrip("*") == "vision_records.wasm":
+            return parts[0].lower()
+    raise ConfigError(f"{where}: {contract.release} has no line for vision_records.wasm",
+                      hint="Each line is `<sha256>  ./<name>.wasm`, as sha256sum writes it.")
+
+
+def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) -> None:
+    cid = contract.contract_id
+    ctx.observed.facts.setdefault("wasm_pins", {})[name] = wasm_pin(ctx, name, contract)
+    discovered = _scan_invocations(ctx, name, cid)
+    tiers = set(contract.admin_tiers) | ctx.record.known(scope(name, "admin_tier")) | discovered["admin_tier"]
+    members = set(contract.whitelist.members or []) if contract.whitelist else set()
+    members |= ctx.record.known(scope(name, "whitelist")) | discovered["whitelist"]
+    inst = L.instance_key(cid)
+    tier_keys = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a))) for a in sorted(tiers)}
+    wl_keys = {a: L.persistent_key(cid, L.storage_key("WL_ADR", L.address_val(a))) for a in sorted(members)}
+    got, _ = ctx.client.entries([inst, *tier_keys.values(), *wl_keys.values()])
+    values = ctx.observed.values
+    entry = got.get(inst.to_xdr())
+    wasm, storage = L.instance_storage(entry.data) if entry is not None else (None, {})
+    recorded = ctx.record.cursor(f"contract_id:{name}")
+    values[f"{name}.contract_id"] = {
+        "contract_id": cid, "exists": entry is not None, "wasm_sha256": wasm,
+        "initialized": bool(storage.get("INIT", False)), "admin": storage.get("ADMIN"), "recorded": recorded,
+    }
+    if entry is None:
+        return
+    values[f"{name}.admin"] = {"admin": storage.get("ADMIN"), "pending": storage.get("PEND_ADM")}
+    for a, key in tier_keys.items():
+        e = got.get(key.to_xdr())
+        values[f"{name}.admin_tier[{a}]"] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
+    values[f"{name}.whitelist_enabled"] = bool(storage.get("WL_EN", False))
+    for a, key in wl_keys.items():
+        e = got.get(key.to_xdr())
+        values[f"{name}.whitelist[{a}]"] = bool(L.data_value(e.data)) if e is not None else False
+    values[f"{name}.paused[global]"] = bool(storage.get("P_GLOB", False))
+    for tag in sorted(set(PAUSE_TAGS) | set(contract.paused.functions if contract.paused else {})):
+        values[f"{name}.paused[{tag}]"] = bool(storage.get(("P_FUNC", tag), False))
+    rl = storage.get("RL_IN_CFG")
+    values[f"{name}.rate_limit"] = {"max_requests": int(rl[0]), "window_seconds": int(rl[1])} if rl else None
+    values[f"{name}.instance_ttl"] = {"live_until": entry.live_until}
+    ctx.observed.facts.setdefault("stellar_contracts", {})[name] = {
+        "network": ctx.network, "ledger": ctx.ledger, "multisig": "MSIG_CFG" in storage,
+    }
+
+
+def _scan_invocations(ctx: StellarReadContext, name: str, cid: str) -> dict[str, set[str]]:
+    """Keys touched by invocations of `cid` since the last scan (within the RPC's retention window).
+
+    The scan cursor and discovered keys are the tool's own bookkeeping, saved at once so that a scheduled
+    `drift` keeps up with the retention window even when nobody applies."""
+    found: dict[str, set[str]] = {"whitelist": set(), "admin_tier": set()}
+    cursor_name = f"scan:{name}"
+    last = ctx.record.cursor(cursor_name)
+    start = int(last) + 1 if last else 1
+    notes = ctx.observed.facts.setdefault("notes", [])
+    try:
+        oldest = ctx.client.oldest_ledger()
+        if last and start < oldest:
+            notes.append(f"{name}: ledgers {start}–{oldest - 1} are past the RPC's retention window and were not "
+                         "scanned for out-of-band changes; run drift more often than the window")
+        txs, latest = ctx.client.transactions_since(min(max(start, oldest), ctx.ledger))
+    except Exception:  # noqa: BLE001 - method unsupported by this RPC: reads cover managed keys only
+        notes.append(f"{name}: could not scan recent invocations; keys changed out of band are only seen if "
+                     "tempoctl managed them before")
+        return found
+    for tx in txs:
+        for fn, target in _invocations(tx, cid):
+            kind = KEYED_FUNCTIONS.get(fn)
+            if kind and target:
+                found[kind].add(target)
+    scopes = {scope(name, k): v for k, v in found.items() if v}
+    ctx.record.save(scopes=scopes, cursors={cursor_name: str(latest)})
+    return found
+
+
+def _invocations(tx: Any, cid: str) -> list[tuple[str, str | None]]:
+    """(function, second argument as strkey) of every successful InvokeContract of `cid` in one transaction."""
+    from stellar_sdk import xdr
+
+    if getattr(tx, "status", "SUCCESS") != "SUCCESS":
+        return []
+    try:
+        env = xdr.TransactionEnvelope.from_xdr(tx.envelope_xdr)
+    except Exception:  # noqa: BLE001 - an envelope we cannot parse is not one of ours
+        return []
+    inner = env.v1.tx if env.v1 else (env.fee_bump.tx.inner_tx.v1.tx if env.fee_bump and env.fee_bump.tx.inner_tx.v1 else None)
+    out: list[tuple[str, str | None]] = []
+    for op in (inner.operations if inner else []):
+        ihf = op.body.invoke_host_function_op
+        if ihf is None or ihf.host_function.invoke_contract is None:
+            continue
+        ica = ihf.host_function.invoke_contract
+        if L.native(xdr.SCVal(xdr.SCValType.SCV_ADDRESS, address=ica.contract_address)) != cid:
+            continue
+        args = list(ica.args)
+        target = L.native(args[1]) if len(args) > 1 and args[1].type == xdr.SCValType.SCV_ADDRESS else None
+        out.append((ica.function_name.sc_symbol.decode(), target))
+    return out
