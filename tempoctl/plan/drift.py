@@ -46,7 +46,9 @@ def render_drift(plan: dict[str, Any], fmt: str = "text") -> str:
         fix = "apply corrects it" if it["corrected_by_apply"] else "reported only"
         line = f"  {it['address']}: declared {_short(it['expected'])}, live {_short(it['actual'])} ({it['kind']}; {fix})"
         lines.append(line if fmt == "text" else "-" + line[1:])
-    pins = ", ".join(f"{n}: chain {p.get('chain_id')} at block {p.get('block')}" for n, p in plan.get("observed", {}).items())
+    from tempoctl.plan.render.text import format_observed
+
+    pins = ", ".join(format_observed(plan.get("observed", {})))
     if pins:
         lines.append(f"\nObserved {pins}.")
     return "\n".join(lines) + "\n"

@@ -226,10 +226,12 @@ class _Planner:
         new = self._signer(None, want)
         steps.append(self.step("accept_admin", [A.address(want)], signer=new))
         keys = sorted({s.signer or f"offline signer {A.short(want)}" for s in steps})
+        proposed = live.get("pending") == want
+        note = (f"proposed; awaiting accept_admin signed by {keys[0]}" if proposed else
+                f"two-step handover, needs keys of: {', '.join(keys)}")
         yield Change(address=key, action=Action.UPDATE, before=live, after={"admin": want, "pending": None},
                      reason=self.where("admin"), steps=steps,
-                     note=f"two-step handover, needs keys of: {', '.join(keys)}; the new admin gets no tier "
-                          "or role from it")
+                     note=note + "; the new admin gets no tier or role from it")
 
 
 def plan(ctx: PlanContext, name: str, contract: VisionRecordsContract) -> list[PlanItem]:
