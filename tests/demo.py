@@ -1,5 +1,6 @@
-"""The README demo: a local anvil, the TempoVault fixture contracts, `state/local` applied, an out-of-band
-change, the drift it causes and the plan that repairs it. Run with `make demo`."""
+"""The README demo: a local anvil with the TempoVault fixture contracts and the Soroban RPC emulator with a
+vision_records contract (clearly an emulator, not a Stellar network), `state/local` applied, out-of-band
+changes, the drift they cause and the plan that repairs them. Run with `make demo`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from tests.support.anvil import DEV_ADDRESSES as A
 from tests.support.anvil import DEV_KEYS, start_anvil
 from tests.support.contracts import deploy_tempovault, grant_role, send
+from tests.support.teye_demo import PASSPHRASE, contract_id, keypair
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPOCTL = str(Path(sys.executable).parent / "tempoctl")
@@ -24,8 +26,25 @@ def step(title: str, *args: str, expect: int = 0, env: dict[str, str]) -> None:
         sys.exit(f"demo: `tempoctl {shlex.join(args)}` exited {code}, expected {expect}")
 
 
+def _console_whitelist_add(url: str, member: str) -> None:
+    """A Teye operator adds a whitelist entry from a console: a real signed Soroban transaction."""
+    from stellar_sdk import SorobanServer, TransactionBuilder, scval
+
+    admin = keypair("admin")
+    with SorobanServer(url) as srv:
+        tx = (TransactionBuilder(srv.load_account(admin.public_key), PASSPHRASE, base_fee=100).set_timeout(300)
+              .append_invoke_contract_function_op(contract_id(), "add_to_whitelist",
+                                                  [scval.to_address(admin.public_key), scval.to_address(member)])
+              .build())
+        tx = srv.prepare_transaction(tx)
+        tx.sign(admin)
+        srv.poll_transaction(srv.send_transaction(tx).hash)
+
+
 def main() -> None:
-    with start_anvil(42431) as node:
+    from tests.soroban import start_emulator
+
+    with start_anvil(42431) as node, start_emulator(PASSPHRASE) as emu:
         print(f"Started anvil (chain 42431) at {node.url}")
         d = deploy_tempovault(node.url, chain_id=42431)
         declared = (ROOT / "state" / "local" / "tempovault.yaml").read_text()
@@ -33,15 +52,24 @@ def main() -> None:
             if getattr(d, name) not in declared:
                 sys.exit(f"demo: {name} deployed at {getattr(d, name)}, which state/local does not declare")
         print(f"Deployed GovernanceRoles {d.governance}, RiskController {d.risk}, TreasuryVault {d.vault}")
+        for label in ("admin", "operator", "console-user"):
+            emu.fund(keypair(label).public_key)
+        emu.deploy_vision_records(contract_id=contract_id(), admin=keypair("admin").public_key,
+                                  instance_ttl=emu.ledger + 200_000)
+        print(f"Started the Soroban RPC EMULATOR (tests/soroban; not a Stellar network) at {emu.url} with "
+              f"vision_records {contract_id()}: instance TTL 200,000 ledgers, nothing configured yet")
         env = dict(os.environ, TEMPOCTL_LOCAL_RPC=node.url, LOCAL_ADMIN_KEY=DEV_KEYS[0],
-                   LOCAL_RISK_OFFICER_KEY=DEV_KEYS[1], LOCAL_EMERGENCY_KEY=DEV_KEYS[2])
+                   LOCAL_RISK_OFFICER_KEY=DEV_KEYS[1], LOCAL_EMERGENCY_KEY=DEV_KEYS[2],
+                   TEYE_LOCAL_RPC=emu.url, LOCAL_TEYE_ADMIN_SECRET=keypair("admin").secret)
         step("Validate the desired state (offline)", "validate", "local", env=env)
         step("Plan against the fresh deployment", "plan", "local", env=env)
         step("Apply it", "apply", "local", "--auto-approve", env=env)
         step("Re-plan: nothing left", "plan", "local", "--detailed-exitcode", env=env)
-        print("\n== Out of band: someone grants ORACLE by hand and pauses the protocol from a console")
+        print("\n== Out of band: someone grants ORACLE by hand and pauses the protocol from a console;")
+        print("   a Teye operator whitelists an address from a Stellar console")
         grant_role(node.url, d.governance, "ORACLE", A[8])
         send(node.url, d.risk, "RiskController", "toggleGlobalPause", True, key=DEV_KEYS[2])
+        _console_whitelist_add(emu.url, keypair("console-user").public_key)
         step("Drift (exit 2 when live differs)", "drift", "local", expect=2, env=env)
         step("The plan that repairs it", "plan", "local", env=env)
         step("Apply the repair", "apply", "local", "--auto-approve", env=env)

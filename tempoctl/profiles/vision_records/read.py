@@ -95,6 +95,8 @@ def _scan_invocations(ctx: StellarReadContext, name: str, cid: str) -> dict[str,
     cursor_name = f"scan:{name}"
     last = ctx.record.cursor(cursor_name)
     start = int(last) + 1 if last else 1
+    if start > ctx.ledger + 1:  # the network was reset below our cursor (a local or test network): rescan
+        start = 1
     notes = ctx.observed.facts.setdefault("notes", [])
     try:
         oldest = ctx.client.oldest_ledger()
