@@ -94,3 +94,21 @@ def test_removing_a_member_from_yaml_plans_its_removal(teye: Teye) -> None:
     assert teye.ws.run("apply", "teye-local", "--auto-approve").exit_code == 0
     assert teye.contract.view("is_whitelisted", m2) is False
     _converged(teye)
+
+
+def test_saved_plan_applies_and_a_stale_one_is_refused(teye: Teye) -> None:
+    m1 = teye.others[0].public_key
+    teye.write(whitelist=[m1], paused_global=False)
+    assert teye.ws.run("plan", "teye-local", "--out", "teye.plan.json").exit_code == 0
+    teye.contract.set_paused(True)  # someone pauses the contract after the plan was reviewed
+    res = teye.ws.run("apply", "teye.plan.json")
+    assert res.exit_code == 1
+    assert "Saved plan is stale" in res.output and "vision_records.paused[global]: was false" in res.output
+    assert teye.contract.view("is_whitelisted", m1) is False
+
+    teye.contract.set_paused(False)
+    assert teye.ws.run("plan", "teye-local", "--out", "teye.plan.json").exit_code == 0
+    res = teye.ws.run("apply", "teye.plan.json")
+    assert res.exit_code == 0, res.output
+    assert teye.contract.view("is_whitelisted", m1) is True
+    _converged(teye)

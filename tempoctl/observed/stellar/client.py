@@ -7,6 +7,7 @@ point), so every JSON-RPC request is one counted round trip; nothing in the SDK 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +33,7 @@ class Entry:
 
 
 class StellarClient:
-    def __init__(self, url: str, *, timeout: float = 20.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 20.0, retries: int = 3, backoff: float = 0.2) -> None:
         from stellar_sdk import SorobanServer
         from stellar_sdk.client.requests_client import RequestsClient
 
@@ -46,19 +47,27 @@ class StellarClient:
         self.url = url
         self.host = _host(url)
         self.round_trips = 0
+        self.retries, self.backoff = retries, backoff
         self.server = SorobanServer(url, client=CountingClient(num_retries=3, post_timeout=timeout))
 
     def _rpc(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Call the SDK, turning transport and RPC failures into one clear `RpcError` naming only the host."""
-        try:
-            return fn(*args, **kwargs)
-        except RpcError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - SDK raises many types (requests, BadResponseError, ...)
-            name = type(exc).__name__
-            text = str(exc).replace(self.url, self.host)
-            raise RpcError(f"Stellar RPC {self.host}: {what} failed ({name})", detail=text[:500],
-                           hint="Check that the RPC is reachable and healthy; tempoctl retried transient errors.") from None
+        """Call the SDK, retrying transient failures, then turning them into one clear `RpcError` naming only
+        the host. Every call made here is safe to repeat: reads, simulations, and sending the same signed
+        envelope (the RPC answers DUPLICATE for a transaction it already has)."""
+        last: Exception | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - SDK raises many types (requests, BadResponseError, ...)
+                if type(exc).__name__ in ("NotFoundError", "AccountNotFoundException"):
+                    raise RpcError(f"Stellar RPC {self.host}: {what}: not found", detail=str(exc)[:300]) from None
+                last = exc
+                if attempt < self.retries:
+                    time.sleep(self.backoff * (3 ** attempt))
+        assert last is not None
+        text = str(last).replace(self.url, self.host)
+        raise RpcError(f"Stellar RPC {self.host}: {what} failed ({type(last).__name__}) after {self.retries + 1} attempts",
+                       detail=text[:500], hint="Check that the RPC is reachable and healthy.")
 
     def check_network(self, passphrase: str, where: str) -> None:
         """Refuse to go on when the RPC serves another network than the YAML declares (DESIGN §8)."""
