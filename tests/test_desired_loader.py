@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tempoctl.desired import DesiredEnvironment, load_environment, resolve_environment, source
+from tempoctl.desired import DesiredEnvironment, load_environment, resolve_environment
 from tempoctl.desired.models import AccessControlContract, CustomContract
 from tempoctl.desired.schema import write_schemas
 from tempoctl.errors import ConfigError, ValidationError
@@ -92,23 +91,6 @@ def test_error_never_a_traceback_for_binary(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as info:
         load_environment(env, environ={}, cwd=tmp_path)
     assert info.value.diagnostics[0].where == "env/bin.yaml:2:3"
-
-
-def test_load_is_fast() -> None:
-    load_environment(EXAMPLE, environ={})  # imports done; now time uncached loads (parse included)
-
-    def uncached() -> None:
-        source._CACHE.clear()
-        load_environment(EXAMPLE, environ={})
-
-    best = min(_timed(uncached) for _ in range(5))
-    assert best < 0.05, f"load_environment took {best * 1000:.1f} ms"
-
-
-def _timed(fn: object) -> float:
-    t = time.perf_counter()
-    fn()  # type: ignore[operator]
-    return time.perf_counter() - t
 
 
 def test_import_does_not_pull_web3_or_stellar_sdk() -> None:
