@@ -12,7 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from tempoctl.errors import TempoctlError
-from tempoctl.profiles.base import ObservedValues
+
+
+@dataclass
+class ObservedValues:
+    """Everything read from live state, by resource address, plus facts the planners need.
+
+    `values` are what a plan is computed from and what apply re-reads to refuse a stale plan (JSON-able).
+    `facts` are helper observations (role ids, which signer holds which role) that do not themselves
+    describe managed state but that planners use to choose signers.
+    """
+
+    values: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 class ObservationError(TempoctlError):

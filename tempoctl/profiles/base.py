@@ -15,10 +15,11 @@ Adding a profile means writing one module with a class that satisfies `EvmProfil
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tempoctl.desired import DesiredEnvironment
+from tempoctl.observed.observation import ObservedValues
 from tempoctl.plan.model import Change, DriftItem
 
 
@@ -42,19 +43,6 @@ class Result:
 
 
 ObserveGen = Generator[list[Call], list[Result], None]
-
-
-@dataclass
-class ObservedValues:
-    """Everything read from live state, by resource address, plus facts the planners need.
-
-    `values` are what a plan is computed from and what apply re-reads to refuse a stale plan (JSON-able).
-    `facts` are helper observations (role ids, which signer holds which role) that do not themselves
-    describe managed state but that planners use to choose signers.
-    """
-
-    values: dict[str, Any] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,3 +98,7 @@ class EnvPlanner(Protocol):
 
     def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
         ...
+
+
+__all__ = ["Call", "EnvPlanner", "EvmProfile", "ObserveContext", "ObserveGen", "ObservedValues", "PlanContext",
+           "PlanItem", "Result"]
