@@ -1,4 +1,5 @@
-"""Executor for `backup_schedule` steps: rewrite one backup's managed block in its user's crontab.
+"""Executor for `backup_schedule` steps: rewrite one backup's managed block in its user's crontab, or
+write, reload and enable its systemd timer units (`via: systemd-timer`).
 
 Each step reads the crontab again just before writing it (another block may have changed in the same
 wave), replaces only the lines between this backup's markers, and writes it back. Journal before write.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from tempoctl.apply.executors import ApplyContext, SentStep
 from tempoctl.backup.schedule import Crontab, find_block, replace_block
+from tempoctl.backup.timer import install_timer, unit_name
 from tempoctl.observed.backups import host_transport
 from tempoctl.plan.model import Change, Step
 
@@ -24,16 +26,21 @@ class BackupScheduleExecutor:
         t = host_transport(self.actx.fresh.clients, self.actx.env, self.host)
         sent = []
         for change, step in items:
-            crontab = Crontab(t, step.fields.get("user"), self.actx.environ)
-            key = str(step.fields["key"])
+            key, name, value = str(step.fields["key"]), str(step.fields["backup"]), step.fields["value"]
             self.actx.journal.record("intent", address=change.address, display=step.display, host=self.host)
-            before = crontab.read()
-            # The job appends its log beside the backups: the destination must exist before the first run.
-            t.run(["mkdir", "-p", "-m", "700", "--", self.actx.env.state.backups[str(step.fields["backup"])].destination])
-            crontab.write(replace_block(before, key, step.fields["value"]))
+            # The job writes beside the backups (and its log there): the destination must exist before it runs.
+            t.run(["mkdir", "-p", "-m", "700", "--", self.actx.env.state.backups[name].destination])
+            if value["via"] == "systemd-timer":
+                install_timer(t, self.actx.env.name, name, key, value, self.actx.environ)
+                summary = f"installed and enabled {unit_name(self.actx.env.name, name)}.timer on {self.host}"
+            else:
+                crontab = Crontab(t, step.fields.get("user"), self.actx.environ)
+                before = crontab.read()
+                crontab.write(replace_block(before, key, value))
+                verb = "updated" if find_block(before, key) is not None else "installed"
+                summary = f"{verb} crontab block {key} on {self.host}"
             self.actx.journal.record("done", address=change.address, host=self.host)
-            verb = "updated" if find_block(before, key) is not None else "installed"
-            sent.append(SentStep(change, step, summary=f"{verb} crontab block {key} on {self.host}"))
+            sent.append(SentStep(change, step, summary=summary))
         return sent
 
     def await_wave(self, sent: list[SentStep]) -> None:

@@ -72,3 +72,59 @@ def _value(text: str, names: dict[str, int]) -> int | None:
     if text.isdigit():
         return int(text)
     return names.get(text.upper())
+
+
+_DOW_NAMES = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def to_on_calendar(expr: str) -> str:
+    """The systemd `OnCalendar=` of a valid cron schedule (`0 2 * * *` → `*-*-* 02:00:00`).
+
+    Raises ValueError, in operator words, for what a timer cannot say the same way: a step over a range
+    (`1-10/2`), or both day-of-month and day-of-week restricted (cron runs on either, systemd on both)."""
+    text = MACROS.get(expr.strip().lower(), expr.strip())
+    minute, hour, dom, month, dow = text.split()
+    if dom != "*" and dow != "*":
+        raise ValueError("a timer cannot run on day-of-month OR day-of-week like cron does; restrict only one")
+    names = {n: i + 1 for i, n in enumerate(_MONTHS)}
+    parts = {
+        "minute": _calendar_field(minute, 0, {}, 2),
+        "hour": _calendar_field(hour, 0, {}, 2),
+        "dom": _calendar_field(dom, 1, {}, 2),
+        "month": _calendar_field(month, 1, names, 2),
+    }
+    weekday = "" if dow == "*" else _weekdays(dow) + " "
+    return f"{weekday}*-{parts['month']}-{parts['dom']} {parts['hour']}:{parts['minute']}:00"
+
+
+def _calendar_field(part: str, lo: int, names: dict[str, int], width: int) -> str:
+    out = []
+    for item in part.split(","):
+        rng, slash, step = item.partition("/")
+        if rng == "*":
+            out.append(f"{lo:0{width}d}/{step}" if slash else "*")
+            continue
+        start, dash, end = rng.partition("-")
+        a = _value(start, names)
+        b = _value(end, names) if dash else None
+        if a is None or (dash and b is None):
+            raise ValueError(f"{item!r} cannot be converted")
+        if dash and slash:
+            raise ValueError(f"{item!r}: a timer has no step over a range; list the values instead")
+        text = f"{a:0{width}d}" + (f"..{b:0{width}d}" if dash and b is not None else "")
+        out.append(text + (f"/{step}" if slash else ""))
+    return ",".join(out)
+
+
+def _weekdays(part: str) -> str:
+    names = {n: i for i, n in enumerate(_DAYS)}
+    out = []
+    for item in part.split(","):
+        if "/" in item:
+            raise ValueError(f"day of week {item!r}: a timer has no step over weekdays; list them instead")
+        start, dash, end = item.partition("-")
+        a, b = _value(start, names), _value(end, names) if dash else None
+        if a is None or (dash and b is None):
+            raise ValueError(f"day of week {item!r} cannot be converted")
+        out.append(_DOW_NAMES[a] + (f"..{_DOW_NAMES[b]}" if dash and b is not None else ""))
+    return ",".join(out)

@@ -14,7 +14,7 @@ from datetime import datetime
 from string import Formatter
 from typing import Any
 
-from tempoctl.desired.cron import cron_error
+from tempoctl.desired.cron import cron_error, to_on_calendar
 from tempoctl.desired.models import (
     AccessControlContract,
     CustomContract,
@@ -347,6 +347,11 @@ class _Checker:
             problem = cron_error(b.schedule)
             if problem:
                 self.err((*path, "schedule"), f"not a valid cron schedule: {problem}")
+            elif b.via == "systemd-timer":
+                try:
+                    to_on_calendar(b.schedule)
+                except ValueError as exc:
+                    self.err((*path, "schedule"), f"via systemd-timer: {exc}")
             problem = _filename_error(b.filename)
             if problem:
                 self.err((*path, "filename"), problem)

@@ -15,6 +15,7 @@ from typing import Any
 
 from tempoctl.backup.schedule import Crontab, block_key, observed_schedule
 from tempoctl.backup.store import list_backups, newest_verified
+from tempoctl.backup.timer import observed_timer
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.host.transport import Transport, open_transport
 from tempoctl.observed.observation import Observation, ReadOptions
@@ -46,6 +47,8 @@ class BackupsSource:
                     crontabs[(backup.host, backup.user)] = Crontab(t, backup.user, os.environ).read()
                 crontab = crontabs[(backup.host, backup.user)]
                 values[f"{name}.schedule"] = observed_schedule(crontab, block_key(env.name, name), backup.user)
+            else:
+                values[f"{name}.schedule"] = observed_timer(t, env.name, name, os.environ)
             files = list_backups(t, backup)
             fresh = newest_verified(t, backup, files)
             values[f"{name}.freshness"] = {

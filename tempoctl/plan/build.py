@@ -87,7 +87,4 @@ def _unmanaged_notes(env: DesiredEnvironment) -> list[str]:
     notes = []
     if env.state.hosts:
         notes.append(f"hosts ({', '.join(env.state.hosts)}): validated; host reconciliation is not implemented yet")
-    timers = [n for n, b in env.state.backups.items() if b.via == "systemd-timer"]
-    if timers:
-        notes.append(f"backups ({', '.join(timers)}): via systemd-timer is not implemented yet; schedule not planned")
     return notes

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tempoctl.backup.schedule import block_key, desired_schedule
+from tempoctl.backup.timer import desired_timer, unit_name
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
 
@@ -35,11 +36,14 @@ class BackupsPlanner:
             addr = f"{name}.schedule"
             if addr in values:
                 want = desired_schedule(env, name, backup)
+                if backup.via == "systemd-timer":
+                    want = desired_timer(env, name, backup, str(want["command"]))
                 have = values[addr]
                 if have != want:
                     who = backup.user or "the login user"
-                    step = Step(kind="backup_schedule",
-                                display=f"install crontab block {block_key(env.name, name)} for {who}",
+                    what = (f"install crontab block {block_key(env.name, name)} for {who}" if backup.via == "cron"
+                            else f"install and enable {unit_name(env.name, name)}.timer on {backup.host}")
+                    step = Step(kind="backup_schedule", display=what,
                                 fields={"host": backup.host, "backup": name, "key": block_key(env.name, name),
                                         "user": backup.user, "value": want})
                     yield Change(address=addr, action=Action.CREATE if have is None else Action.UPDATE,
