@@ -120,8 +120,9 @@ class StellarExecutor:
             te = sim.envelope
             te.sign(kp)
             tx_hash = te.hash_hex()
-            self.actx.journal.record("intent", address=change.address, display=step.display, signer=step.signer,
-                                     sender=source, nonce=seq, network=self.network, tx_hash=tx_hash)
+            self.actx.journal.record("intent", kind="soroban_invocation", address=change.address,
+                                     display=step.display, signer=step.signer, sender=source, nonce=seq,
+                                     network=self.network, tx_hash=tx_hash, raw_tx=te.to_xdr())
             self._send(change, te)
             self.builder.consume(source)
             self.actx.journal.record("sent", address=change.address, tx_hash=tx_hash, nonce=seq, sender=source)
@@ -200,8 +201,9 @@ class StellarExecutor:
                                      hint="It may still land: the journal holds its hash; the next apply settles it.")
                 time.sleep(0.3)
             s.receipt = {"status": status, "ledger": rec.ledger}
-            self.actx.journal.record("receipt", address=s.change.address, tx_hash=s.tx_hash, status=status,
-                                     ledger=rec.ledger)
+            self.actx.journal.record("receipt", kind="soroban_invocation", address=s.change.address,
+                                     tx_hash=s.tx_hash, status=1 if status == "SUCCESS" else 0, ledger=rec.ledger,
+                                     network=self.network)
             if status == "SUCCESS":
                 s.summary = f"tx {s.tx_hash}  ledger {rec.ledger}"
                 rec_info = s.step.fields.get("record")
