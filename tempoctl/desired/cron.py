@@ -127,4 +127,4 @@ def _weekdays(part: str) -> str:
         if a is None or (dash and b is None):
             raise ValueError(f"day of week {item!r} cannot be converted")
         out.append(_DOW_NAMES[a] + (f"..{_DOW_NAMES[b]}" if dash and b is not None else ""))
-    return ",".join(out)
+    return ",".join(dict.fromkeys(out))  # 0 and 7 are both Sunday
