@@ -1,0 +1,32 @@
+"""The benchmark (`make bench`) in its smallest size: it runs end to end on anvil behind the latency proxy and
+writes its table and JSON. Not a timed test: only counts and the shape of the output are checked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_runs_at_size_10_and_writes_its_results(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    # --full-max 4 takes the extrapolation paths too (unbatched at 0 ms, a 4-item cast sample).
+    r = subprocess.run([sys.executable, "-m", "bench", "--sizes", "10", "--reps", "1", "--latency-ms", "5",
+                        "--full-max", "4", "--cast-sample", "4", "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    data = json.loads((out / "results.json").read_text())
+    rows = {row["method"]: row for row in data["rows"]}
+    assert set(rows) == {"plan", "plan --no-batch", "cast loop"}
+    assert all(row["size"] == 10 and row["wall_s"] > 0 and row["peak_rss_mb"] > 0 for row in rows.values())
+    # The point of the benchmark: batching keeps round trips flat; the runbook pays one (or more) per item.
+    assert rows["plan"]["round_trips"] < 10 < rows["plan --no-batch"]["round_trips"]
+    assert rows["cast loop"]["round_trips"] >= 10
+    assert rows["cast loop"]["how"].startswith("extrapolated") and rows["plan"]["how"] == "measured"
+    assert {"--help", "validate 10"} <= set(data["startup"])
+    table = (out / "results.md").read_text()
+    assert "| items | method | wall time |" in table and " cores, " in table
+    assert "`tempoctl --help` < 0.3 s" in table
