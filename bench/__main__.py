@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(median_row("plan", n, [command_run(proxy, plan, env, _empty_plan) for _ in range(a.reps)]))
                 rows.append(_unbatched(a, proxy, [*plan, "--no-batch"], env, n, model_check, say))
                 rows.append(_cast(a, proxy, cast, envs[n], say))
+    machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     data = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine,
@@ -124,6 +125,8 @@ def _unbatched(a: argparse.Namespace, proxy: RpcProxy, argv: list[str], env: dic
     """Measured in full up to --full-max; beyond, run with no added latency and add latency × round trips
     (every unbatched request waits for the one before, so the latency adds up exactly)."""
     lat = a.latency_ms / 1000
+    if n > a.full_max:
+        say(f"{n:,} items: plan --no-batch × {a.reps} at 0 ms (+ latency × round trips)")
     proxy.latency_ms = 0
     try:
         zero = [command_run(proxy, argv, env, _empty_plan) for _ in range(a.reps if n > a.full_max else 1)]
@@ -131,7 +134,6 @@ def _unbatched(a: argparse.Namespace, proxy: RpcProxy, argv: list[str], env: dic
         proxy.latency_ms = a.latency_ms
     t0 = statistics.median(r.wall_s for r in zero)
     if n > a.full_max:
-        say(f"{n:,} items: plan --no-batch × {a.reps} at 0 ms (+ latency × round trips)")
         runs = [Run(r.wall_s + r.round_trips * lat, r.round_trips, r.peak_rss_mb, r.cpu_s) for r in zero]
         return median_row("plan --no-batch", n, runs, how=(
             f"extrapolated: run at 0 ms added latency, plus {a.latency_ms:g} ms × its counted round trips "

@@ -92,11 +92,12 @@ def markdown(data: dict[str, Any], chart: str | None) -> str:
     lines = [
         (f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, {m['os']}; "
         f"{', '.join(f'{k} {v}' for k, v in m['tools'].items())}. Load average at start: "
-        f"{', '.join(str(x) for x in m['load_average_at_start'])}. Run at {data['created_at']}."),
+        f"{', '.join(str(x) for x in m['load_average_at_start'])}, at end: "
+        f"{', '.join(str(x) for x in m.get('load_average_at_end', []))}. Run at {data['created_at']}."),
         "",
         (f"Every request crosses `tests/support/rpc_proxy.py` adding {cfg['latency_ms']:g} ms; figures are the "
         f"median of {cfg['reps']} runs; round trips are HTTP requests counted by the proxy; peak RSS is the "
-        "largest resident set of one process (`os.wait4`); CPU time is user + system time of the process(es), "
+        "largest resident set of one process (taken by `bench/rss.py`); CPU time is user + system time of the process(es), "
         "which, unlike wall time, load from other work on the machine does not inflate. The environment is converged (the plan is empty): "
         "half the items are role memberships, half tripped circuit breakers."),
         "",
@@ -121,7 +122,11 @@ def markdown(data: dict[str, Any], chart: str | None) -> str:
     lines.append("")
     for i, note in enumerate(notes):
         lines.append(f"{'*' * (i + 1)} {note}")
-    if notes:
+    checks = data.get("model_check") or []
+    if checks:
+        ratios = ", ".join(f"{c['model_s'] / c['measured_s']:.2f} at {c['size']:,} items" for c in checks)
+        lines.append(f"Check of the unbatched model where both were run: model ÷ measured = {ratios}.")
+    if notes or checks:
         lines.append("")
     startup = data["startup"]
     if startup:
