@@ -57,10 +57,14 @@ def _dump(yaml: Any, doc: Any) -> str:
 
 
 def _scalar(value: Any) -> Any:
-    """New strings are double-quoted: a hex address or id would otherwise read back as an integer."""
+    """New 0x… strings are double-quoted, as state files write EVM addresses and ids (unquoted, YAML 1.2
+    reads them as integers); other strings are plain, and ruamel quotes them if they would read as
+    anything but a string."""
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-    return DoubleQuotedScalarString(value) if isinstance(value, str) else value
+    if isinstance(value, str) and value[:2].lower() == "0x":
+        return DoubleQuotedScalarString(value)
+    return value
 
 
 def _node(value: Any, flow: bool) -> Any:

@@ -6,7 +6,10 @@ computing changes towards the YAML it computes the YAML that would make the plan
 * role holders not listed (declared roles, ADMIN, and the well-known TempoVault roles whose `<NAME>_ROLE()`
   getter answers), on every `access-control` contract;
 * circuit breakers that are tripped but not declared, found from `CircuitBreakerTriggered` events and
-  confirmed with `pairCircuitBroken` at the pinned block.
+  confirmed with `pairCircuitBroken` at the pinned block;
+* Soroban keys (`vision_records` whitelist members and admin tiers) that are live but not declared, among
+  the keys the Stellar source reads: declared, recorded in the backend as managed before, and found in
+  recent invocations of the contract (a Soroban map cannot be enumerated).
 
 The result is plain data (per file, a nested dict to merge); printing and writing are the CLI's business.
 """
@@ -19,7 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
-from tempoctl.desired.models import AccessControlContract, RiskControllerContract, RoleSpec
+from tempoctl.desired.models import (
+    AccessControlContract,
+    RiskControllerContract,
+    RoleSpec,
+    VisionRecordsContract,
+)
 from tempoctl.observed.engine import connect, read_calls
 from tempoctl.observed.observation import Observation
 from tempoctl.observed.sources import observe
@@ -85,6 +93,8 @@ def find_undeclared(env: DesiredEnvironment, *, from_block: int = 0,
             _import_roles(env, obs, result, name, contract, probed.get(name, {}), file)
         elif isinstance(contract, RiskControllerContract) and contract.network in clients:
             _import_breakers(obs, result, name, contract, clients[contract.network], from_block, file)
+        elif isinstance(contract, VisionRecordsContract):
+            _import_soroban_keys(obs, result, name, contract, file)
     return result
 
 
@@ -174,3 +184,21 @@ def _import_breakers(obs: Observation, result: ImportResult, name: str, contract
         taken.add(bname)
         result.add(file, f"{name}.circuit_breaker[{bname}]", ("contracts", name, "circuit_breakers", bname),
                    {"id": pid, "broken": True})
+
+
+def _import_soroban_keys(obs: Observation, result: ImportResult, name: str, contract: VisionRecordsContract,
+                         file: Path) -> None:
+    values = obs.observed.values
+    wl = contract.whitelist
+    declared = set(wl.members or []) if wl is not None else set()
+    whitelist_prefix, tier_prefix = f"{name}.whitelist[", f"{name}.admin_tier["
+    for address in sorted(values):
+        live = values[address]
+        if address.startswith(whitelist_prefix) and live is True:
+            key = address[len(whitelist_prefix):-1]
+            if key not in declared:
+                result.add(file, address, ("contracts", name, "whitelist", "members"), [key])
+        elif address.startswith(tier_prefix) and isinstance(live, str):
+            key = address[len(tier_prefix):-1]
+            if key not in contract.admin_tiers:
+                result.add(file, address, ("contracts", name, "admin_tiers", key), live)
