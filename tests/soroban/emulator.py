@@ -31,7 +31,7 @@ from .ledger import LedgerState, NetworkConfig, Overlay
 from .rpc import Rpc, RpcError, event_json
 
 DEFAULT_WASM = b"\x00asm\x01\x00\x00\x00" + b"\x00\x0econtractmetav0vision_records-emulator"
-FAULT_KINDS = ("error", "http500", "garbage", "delay", "drop")
+FAULT_KINDS = ("error", "http500", "garbage", "delay", "drop", "drop_after")
 
 
 @dataclass
@@ -52,6 +52,8 @@ class Faults:
     * ``garbage`` — HTTP 200 with a body that is not JSON
     * ``delay``   — sleep ``delay`` seconds, then answer normally
     * ``drop``    — close the connection without answering
+    * ``drop_after`` — process the request (a transaction is applied), then close without answering:
+      the client cannot know whether its request took effect
     """
 
     def __init__(self) -> None:
@@ -182,6 +184,12 @@ class Emulator:
             self.calls[method] += 1
             self.requests.append((method, req.get("params")))
         fault = self.faults.take(method)
+        if fault is not None and fault.kind == "drop_after":
+            try:
+                self.rpc.dispatch(method, req.get("params"))
+            except Exception:  # noqa: BLE001 - the answer is lost either way
+                pass
+            return 0, b"", True
         if fault is not None:
             if fault.kind == "delay":
                 time.sleep(fault.delay)

@@ -145,3 +145,17 @@ def test_500_whitelist_members_are_read_in_three_ledger_entry_calls(teye: Teye, 
     assert emulator.calls["getLedgerEntries"] - before <= 3
     assert sum(1 for c in plan.changes if c.address.startswith("vision_records.whitelist[")) == 250
     assert sum(1 for k in obs.observed.values if k.startswith("vision_records.whitelist[")) == 500
+
+
+def test_a_signer_without_a_key_gets_unsigned_xdr_and_nothing_is_sent(teye: Teye) -> None:
+    folder = teye.write(whitelist=[teye.others[0].public_key, teye.others[1].public_key])
+    env_file = folder / "environment.yaml"
+    env_file.write_text(env_file.read_text().replace(", key: env:TEYE_ADMIN_SECRET}", "}"))
+    seq = teye.emu.account_sequence(teye.admin.public_key)
+    res = teye.ws.run("apply", "teye-local", "--auto-approve")
+    assert res.exit_code == 0, res.output
+    assert "0 step(s) done, 3 pending" in res.output
+    files = sorted(p.name for p in (teye.ws.root / "plans").glob("*.xdr"))
+    assert len(files) == 3 and all("add_to_whitelist" in f or "set_whitelist_enabled" in f for f in files)
+    assert teye.emu.account_sequence(teye.admin.public_key) == seq
+    assert teye.admin.secret not in res.output
