@@ -30,6 +30,15 @@ def test_help_does_not_import_web3_or_stellar() -> None:
     assert "plan" in r.stdout and "HEAVY:\n" in r.stdout
 
 
+def test_help_does_not_build_the_models_or_load_yaml() -> None:
+    """`--help` needs neither pydantic (~0.2 s to build the state models) nor the YAML parser: a command module
+    that imports them at the top makes every invocation of every command pay for them."""
+    probe = "import sys\nfrom tempoctl.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n" \
+            "print('LOADED:' + ','.join(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'ruamel'})))"
+    r = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert r.stdout.strip().endswith("LOADED:"), r.stdout[-300:]
+
+
 def test_validate_does_not_import_web3_or_stellar() -> None:
     r = _run("validate", "state/tempo-testnet", "state/local")
     assert r.returncode == 0, r.stderr
