@@ -146,8 +146,13 @@ def test_journal_records_every_sent_step_without_keys(chain, workspace: Workspac
     write_local_state(workspace.root / "state" / "local", chain)
     r = workspace.run("apply", "local", "--auto-approve")
     assert r.exit_code == 0
-    journal = (workspace.root / ".tempoctl" / "local.journal.jsonl").read_text()
-    events = [json.loads(line) for line in journal.splitlines()]
+    from tempoctl.backend import open_backend
+
+    with open_backend("sqlite:///.tempoctl/local.db", workspace.root) as backend:
+        events = backend.journal_entries("local")
+        [audit] = backend.applies("local")
+    journal = json.dumps(events)
+    assert audit["outcome"] == "ok" and audit["plan_fingerprint"] and len(audit["steps"]) == 28
     intents = [e for e in events if e["event"] == "intent"]
     receipts = [e for e in events if e["event"] == "receipt"]
     assert len(intents) == len(receipts) == 14

@@ -17,6 +17,7 @@ from tempoctl.apply.journal import Journal
 from tempoctl.apply.signers import SignerError, load_evm_account
 from tempoctl.desired.models import EvmNetwork
 from tempoctl.errors import ApplyError
+from tempoctl.observed.evm.client import RpcResponseError
 from tempoctl.plan.model import Change, Step
 
 GAS_CAP = 30_000_000
@@ -84,11 +85,21 @@ class EvmExecutor:
             tx.update({"gas": gas, "nonce": nonce, "chainId": self.chain_id, **fees})
             tx.pop("from")
             signed = account.sign_transaction(tx)
-            self.journal.record("intent", address=change.address, display=step.display, signer=step.signer,
-                                sender=account.address, nonce=nonce, to=step.fields["to"], network=self.network,
+            # The signed bytes hold no key; keeping them lets a later apply re-send exactly this transaction
+            # (same nonce, same hash) if this process dies before the node has it (apply/resume.py).
+            self.journal.record("intent", kind=step.kind, address=change.address, display=step.display,
+                                signer=step.signer, sender=account.address, nonce=nonce, to=step.fields["to"],
+                                network=self.network, data=step.fields["data"],
                                 data_sha256=hashlib.sha256(step.fields["data"].encode()).hexdigest(),
-                                tx_hash="0x" + bytes(signed.hash).hex())
-            tx_hash = self.client.send_raw(bytes(signed.raw_transaction))
+                                tx_hash="0x" + bytes(signed.hash).hex(),
+                                raw_tx="0x" + bytes(signed.raw_transaction).hex())
+            try:
+                tx_hash = self.client.send_raw(bytes(signed.raw_transaction))
+            except RpcResponseError as exc:
+                # The node answered "no" (not a lost connection): this transaction will never be mined.
+                self.journal.record("abandoned", address=change.address, tx_hash="0x" + bytes(signed.hash).hex(),
+                                    nonce=nonce, sender=account.address, network=self.network, reason=exc.summary)
+                raise
             self.journal.record("sent", address=change.address, tx_hash=tx_hash, nonce=nonce, sender=account.address)
             sent.append(SentStep(change, step, tx_hash, nonce))
         return sent

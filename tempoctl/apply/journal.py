@@ -1,53 +1,31 @@
-"""The apply journal: one JSON line per step event, written and fsynced *before* the step is sent.
+"""The apply journal, kept in the environment's backend (one source of truth; see `tempoctl.backend`).
 
-Records hold what is needed to explain or settle an interrupted apply (address, signer address, nonce,
-calldata hash, tx hash, receipt status) and never a key. The team backend (SQLite/PostgreSQL) will hold
-the same records; until then the journal sits beside the environment's local backend file.
+Each step is recorded and committed *before* it is sent (`intent`: signer address, nonce, tx hash and the
+signed raw transaction, which holds no key) and after (`sent`, `receipt`). A later apply settles every
+`intent` without a receipt (`tempoctl.apply.resume`) before it plans. Records never hold a key.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
 import uuid
-from pathlib import Path
 from typing import Any
 
-
-def journal_path(backend: str, environment: str, cwd: Path | None = None) -> Path:
-    """`.tempoctl/<env>.journal.jsonl`, next to the declared SQLite backend file when there is one."""
-    base = Path(cwd or Path.cwd())
-    if backend.startswith("sqlite:///"):
-        return (base / backend[len("sqlite:///"):]).parent / f"{environment}.journal.jsonl"
-    return base / ".tempoctl" / f"{environment}.journal.jsonl"
+from tempoctl.backend import Backend
 
 
 class Journal:
-    def __init__(self, path: Path, fingerprint: str) -> None:
-        self.path = path
-        self.apply_id = uuid.uuid4().hex[:12]
+    """The journal of one apply (`apply_id`) of one environment."""
+
+    def __init__(self, backend: Backend, environment: str, fingerprint: str, apply_id: str | None = None) -> None:
+        self.backend = backend
+        self.environment = environment
         self.fingerprint = fingerprint
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.apply_id = apply_id or uuid.uuid4().hex[:12]
 
     def record(self, event: str, **fields: Any) -> None:
-        entry = {"ts": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), "apply_id": self.apply_id,
-                 "plan": self.fingerprint, "event": event, **fields}
-        line = json.dumps(entry, sort_keys=True, default=str) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, line.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        """Write one event; it is durable when this returns."""
+        self.backend.journal_append(self.environment, self.apply_id, event, {"plan": self.fingerprint, **fields})
 
     def entries(self) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        out = []
-        for line in self.path.read_text().splitlines():
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                continue  # a torn last line after a crash: the step before it is what counts
-        return out
+        """This apply's events, oldest first."""
+        return self.backend.journal_entries(self.environment, self.apply_id)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tempoctl.apply.executors import AFTER_APPLY, EXECUTORS, ApplyContext, Executor, SentStep, group_of
-from tempoctl.apply.journal import Journal, journal_path
+from tempoctl.apply.journal import Journal
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.errors import ApplyError, PartialApplyError, StalePlanError, TempoctlError
 from tempoctl.observed.observation import Observation
@@ -75,12 +75,21 @@ def waves(changes: list[Change]) -> list[list[Change]]:
 
 def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] | None = None,
                environ: Mapping[str, str] | None = None, echo: Callable[[str], None] = print,
-               prompt: Callable[[str], str] | None = None, cwd: Any = None) -> ApplyReport:
+               prompt: Callable[[str], str] | None = None, cwd: Any = None,
+               journal: Journal | None = None) -> ApplyReport:
+    """Apply `plan`, journalling into `journal`. Without one, this takes the environment's lock and settles
+    earlier unfinished applies first (`ApplySession`), as the CLI does around planning."""
+    if journal is None:
+        from tempoctl.apply.session import ApplySession
+
+        with ApplySession(env, command=f"apply {env.name}", cwd=Path(cwd) if cwd else None, echo=echo) as session:
+            clients = session.settle(clients)
+            return apply_plan(env, plan, clients=clients, environ=environ, echo=echo, prompt=prompt, cwd=cwd,
+                              journal=session.journal(plan.fingerprint()))
     environ = os.environ if environ is None else environ
     _, fresh = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=clients)
     check_stale(plan, env, fresh)
     report = ApplyReport()
-    journal = Journal(journal_path(env.state.backend, env.name, cwd), plan.fingerprint())
     actx = ApplyContext(env=env, fresh=fresh, journal=journal, environ=environ, echo=echo, prompt=prompt,
                         cwd=Path(cwd) if cwd is not None else None)
     if plan.empty:

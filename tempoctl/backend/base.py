@@ -143,12 +143,15 @@ class Backend(AbstractContextManager["Backend"]):
                        (apply_id, environment, now_iso(), holder.holder, holder.host, holder.command, git_commit,
                         plan_fingerprint))
 
-    def audit_end(self, apply_id: str, outcome: str, error: str | None = None,
-                  plan_fingerprint: str | None = None) -> None:
+    def audit_plan(self, apply_id: str, plan_fingerprint: str) -> None:
+        """Record which plan the apply runs (known only once it is computed or loaded)."""
         with self._transaction():
-            self._exec("UPDATE applies SET finished_at = ?, outcome = ?, error = ?, "
-                       "plan_fingerprint = COALESCE(?, plan_fingerprint) WHERE apply_id = ?",
-                       (now_iso(), outcome, error, plan_fingerprint, apply_id))
+            self._exec("UPDATE applies SET plan_fingerprint = ? WHERE apply_id = ?", (plan_fingerprint, apply_id))
+
+    def audit_end(self, apply_id: str, outcome: str, error: str | None = None) -> None:
+        with self._transaction():
+            self._exec("UPDATE applies SET finished_at = ?, outcome = ?, error = ? WHERE apply_id = ?",
+                       (now_iso(), outcome, error, apply_id))
 
     def applies(self, environment: str, limit: int = 20) -> list[dict[str, Any]]:
         """The latest applies of an environment, newest first, each with its steps from the journal."""

@@ -144,13 +144,20 @@ def show(c: Ctx, planfile: Path, fmt: str) -> None:
 @main.command()
 @click.argument("target", nargs=-1)
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt (the plan is still computed and shown).")
+@click.option("--lock-timeout", default="0", show_default=True, metavar="DURATION",
+              help="Wait this long (30s, 5m) for another apply of the environment to finish; 0 fails at once.")
 @TARGET
 @pass_ctx
-def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, targets: tuple[str, ...]) -> None:
-    """Apply a saved plan (PLANFILE), or plan ENV, show it, ask, and apply."""
+def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str, targets: tuple[str, ...]) -> None:
+    """Apply a saved plan (PLANFILE), or plan ENV, show it, ask, and apply.
+
+    The environment's lock is held throughout; transactions an earlier, interrupted apply left in flight
+    are settled from the journal first, so the plan shows only what remains."""
 
     def go() -> int:
         from tempoctl.apply.runner import apply_plan
+        from tempoctl.apply.session import ApplySession
+        from tempoctl.backend import parse_duration
         from tempoctl.desired import load_environment
         from tempoctl.errors import ConfigError
         from tempoctl.plan.build import PlanOptions, build_plan
@@ -162,48 +169,61 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, targets: tuple[st
         if len(specs) != 1:
             raise ConfigError("apply takes one environment at a time", hint="Name it: tempoctl apply ENV")
         spec = specs[0]
-        if spec.endswith(".json") and Path(spec).is_file():
+        wait = parse_duration(lock_timeout)
+        saved = spec.endswith(".json") and Path(spec).is_file()
+        if saved:
             if targets:
                 raise ConfigError("--target is fixed when the plan is saved; re-plan with --target instead")
             p = load_plan(Path(spec))
             env = load_environment(p.environment)
-            click.echo(_render(p.to_dict(), "text", c), nl=False)
         else:
             env = load_environment(spec)
-            p, _ = build_plan(env, PlanOptions(targets=targets))
-            click.echo(_render(p.to_dict(), "text", c), nl=False)
-            if not p.empty and not auto_approve:
-                if not sys.stdin.isatty():
-                    raise ConfigError("apply needs confirmation but stdin is not a terminal",
-                                      hint="Review the plan above, then rerun with --auto-approve, or save it with "
-                                           "`plan --out` and apply that file.")
-                if click.prompt("\nDo you want to perform these actions? Only 'yes' will be accepted", default="") != "yes":
-                    click.echo("Apply cancelled.")
-                    return ExitCode.ERROR
-        if p.empty:
-            apply_plan(env, p, echo=click.echo)  # settles bookkeeping (managed-key record); sends nothing
-            click.echo("Nothing to apply.")
+        with ApplySession(env, command=f"apply {spec}", lock_timeout=wait, echo=click.echo) as session:
+            clients = session.settle()
+            if saved:
+                click.echo(_render(p.to_dict(), "text", c), nl=False)
+            else:
+                p, _ = build_plan(env, PlanOptions(targets=targets), clients=clients)
+                click.echo(_render(p.to_dict(), "text", c), nl=False)
+                if not p.empty and not auto_approve:
+                    if not sys.stdin.isatty():
+                        raise ConfigError("apply needs confirmation but stdin is not a terminal",
+                                          hint="Review the plan above, then rerun with --auto-approve, or save it "
+                                               "with `plan --out` and apply that file.")
+                    if click.prompt("\nDo you want to perform these actions? Only 'yes' will be accepted",
+                                    default="") != "yes":
+                        click.echo("Apply cancelled.")
+                        session.outcome = "cancelled"
+                        return ExitCode.ERROR
+            journal = session.journal(p.fingerprint())
+            if p.empty:
+                # settles bookkeeping (managed-key record); sends nothing
+                apply_plan(env, p, clients=clients, echo=click.echo, journal=journal)
+                click.echo("Nothing to apply.")
+                session.outcome = "nothing to do"
+                return ExitCode.OK
+            click.echo("\nApplying:")
+            ask = (lambda m: str(click.prompt(m, hide_input=True))) if sys.stdin.isatty() else None  # keystores
+            report = apply_plan(env, p, clients=clients, echo=click.echo, prompt=ask, journal=journal)
+            pending = [s for s in report.sent if s.pending]
+            click.echo(f"\nApply complete: {len(report.sent) - len(pending)} step(s) done"
+                       + (f", {len(pending)} pending (handed off; see above)." if pending else "."))
+            handed_off = {s.change.address for s in pending}
+            left = [ch for ch in (report.leftover.changes if report.leftover else []) if ch.address not in handed_off]
+            if handed_off:
+                click.echo(f"{len(handed_off)} change(s) wait for a signature: {', '.join(sorted(handed_off))}. "
+                           "Run apply again once the key is available; the next plan shows only what remains.")
+            if left:
+                session.outcome = "ok, changes remain"
+                click.echo(f"Warning: re-planning after apply still finds {len(left)} change(s):", err=True)
+                for ch in left:
+                    click.echo(f"  {ch.action.glyph} {ch.address}", err=True)
+                return ExitCode.ERROR
+            session.outcome = "ok, some pending" if handed_off else "ok"
+            if handed_off:
+                return ExitCode.OK
+            click.echo("Re-plan after apply: no changes. Live state matches the desired state.")
             return ExitCode.OK
-        click.echo("\nApplying:")
-        ask = (lambda m: str(click.prompt(m, hide_input=True))) if sys.stdin.isatty() else None  # keystore passwords
-        report = apply_plan(env, p, echo=click.echo, prompt=ask)
-        pending = [s for s in report.sent if s.pending]
-        click.echo(f"\nApply complete: {len(report.sent) - len(pending)} step(s) done"
-                   + (f", {len(pending)} pending (handed off; see above)." if pending else "."))
-        handed_off = {s.change.address for s in pending}
-        left = [ch for ch in (report.leftover.changes if report.leftover else []) if ch.address not in handed_off]
-        if handed_off:
-            click.echo(f"{len(handed_off)} change(s) wait for a signature: {', '.join(sorted(handed_off))}. "
-                       "Run apply again once the key is available; the next plan shows only what remains.")
-        if left:
-            click.echo(f"Warning: re-planning after apply still finds {len(left)} change(s):", err=True)
-            for ch in left:
-                click.echo(f"  {ch.action.glyph} {ch.address}", err=True)
-            return ExitCode.ERROR
-        if handed_off:
-            return ExitCode.OK
-        click.echo("Re-plan after apply: no changes. Live state matches the desired state.")
-        return ExitCode.OK
 
     c.run(go)
 
@@ -254,3 +274,7 @@ main.add_command(import_cmd)
 from tempoctl.cli.backup import backup
 
 main.add_command(backup)
+
+from tempoctl.cli.lock import lock
+
+main.add_command(lock)
