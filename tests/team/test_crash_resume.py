@@ -14,8 +14,6 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,6 +26,7 @@ from tests.conftest import Workspace
 from tests.support.anvil import DEV_ADDRESSES as A
 from tests.support.anvil import Anvil
 from tests.support.local_state import environment_yaml, tempovault_yaml
+from tests.team.apply_zygote import Zygote
 
 ROUNDS = 50
 SEED = 20261123
@@ -57,37 +56,6 @@ def _intended(ws: Workspace) -> list[tuple[str, str]]:
     assert r.exit_code == 0, r.output
     plan = json.loads(r.stdout)
     return [(s["to"].lower(), s["data"].lower()) for c in plan["changes"] for s in c["steps"]]
-
-
-class Zygote:
-    """`tests/team/apply_zygote.py`: forks real `tempoctl apply` processes without paying the imports."""
-
-    def __init__(self) -> None:
-        root = Path(__file__).resolve().parents[2]
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.team.apply_zygote"], cwd=root, text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        assert self._read() == {"ready": True}
-
-    def _read(self) -> dict:  # type: ignore[type-arg]
-        assert self.proc.stdout is not None
-        return json.loads(self.proc.stdout.readline())  # type: ignore[no-any-return]
-
-    def _ask(self, **req: object) -> dict:  # type: ignore[type-arg]
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(req) + "\n")
-        self.proc.stdin.flush()
-        return self._read()
-
-    def apply(self, ws: Workspace) -> int:
-        env = {**ws.env, "HOME": str(ws.root / "home")}
-        return int(self._ask(op="run", cwd=str(ws.root), env=env, argv=["apply", "local", "--auto-approve"])["pid"])
-
-    def wait(self, pid: int) -> int:
-        return int(self._ask(op="wait", pid=pid)["status"])
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
 
 
 def _running(pid: int) -> bool:
@@ -166,7 +134,7 @@ def test_kill_9_at_random_points_then_resume_converges_with_no_transaction_twice
         k, jitter = rng.randrange(0, 20), rng.uniform(0.0, 0.04)
         with contextlib.ExitStack() as mining:
             miner = mining.enter_context(Miner(anvil)) if mode == "mempool" else None
-            pid = zygote.apply(ws)
+            pid = zygote.run(ws.root, {**ws.env, "HOME": str(ws.root / "home")}, "apply", "local", "--auto-approve")
             deadline = time.monotonic() + 60
             while sent() - nonces_before < k and _running(pid):
                 assert time.monotonic() < deadline, "the apply made no progress"
