@@ -28,16 +28,17 @@ class BackupScheduleExecutor:
         for change, step in items:
             key, name, value = str(step.fields["key"]), str(step.fields["backup"]), step.fields["value"]
             self.actx.journal.record("intent", address=change.address, display=step.display, host=self.host)
-            # The job writes beside the backups (and its log there): the destination must exist before it runs.
-            t.run(["mkdir", "-p", "-m", "700", "--", self.actx.env.state.backups[name].destination])
-            if value["via"] == "systemd-timer":
+            if value is not None:
+                # The job writes beside the backups (and its log there): the destination must exist first.
+                t.run(["mkdir", "-p", "-m", "700", "--", self.actx.env.state.backups[name].destination])
+            if value is not None and value["via"] == "systemd-timer":
                 install_timer(t, self.actx.env.name, name, key, value, self.actx.environ)
                 summary = f"installed and enabled {unit_name(self.actx.env.name, name)}.timer on {self.host}"
             else:
                 crontab = Crontab(t, step.fields.get("user"), self.actx.environ)
                 before = crontab.read()
                 crontab.write(replace_block(before, key, value))
-                verb = "updated" if find_block(before, key) is not None else "installed"
+                verb = "removed" if value is None else ("updated" if find_block(before, key) is not None else "installed")
                 summary = f"{verb} crontab block {key} on {self.host}"
             self.actx.journal.record("done", address=change.address, host=self.host)
             sent.append(SentStep(change, step, summary=summary))

@@ -82,6 +82,14 @@ def parse_line(line: str) -> tuple[str, str] | None:
     return " ".join(parts[:5]), parts[5].replace("\\%", "%")
 
 
+def block_names(crontab: str, env_name: str) -> list[str]:
+    """Names of the backups of `env_name` that have a block in `crontab`."""
+    prefix = BEGIN.split("{key}")[0] + f"{env_name}/"
+    suffix = BEGIN.split("{key}")[1]
+    return [line.strip()[len(prefix):-len(suffix)] for line in crontab.splitlines()
+            if line.strip().startswith(prefix) and line.strip().endswith(suffix)]
+
+
 def find_block(crontab: str, key: str) -> list[str] | None:
     """The lines between this backup's markers (None when there is no block)."""
     lines = crontab.splitlines()

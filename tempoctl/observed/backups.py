@@ -13,7 +13,7 @@ import datetime as dt
 import os
 from typing import Any
 
-from tempoctl.backup.schedule import Crontab, block_key, observed_schedule
+from tempoctl.backup.schedule import Crontab, block_key, block_names, observed_schedule
 from tempoctl.backup.store import list_backups, newest_verified
 from tempoctl.backup.timer import observed_timer
 from tempoctl.desired import DesiredEnvironment
@@ -60,3 +60,15 @@ class BackupsSource:
                 "failed_verification": [{"file": f, "problem": p} for f, p in fresh.failed],
             }
             facts.setdefault("drift_only", []).append(f"{name}.freshness")
+        _orphan_blocks(env, crontabs, values, facts)
+
+
+def _orphan_blocks(env: DesiredEnvironment, crontabs: dict[tuple[str, str | None], str], values: dict[str, Any],
+                   facts: dict[str, Any]) -> None:
+    """Blocks of this environment, in the crontabs read, for backups the YAML no longer declares: the plan
+    removes them (a backup taken off the YAML must stop running)."""
+    for (host, user), crontab in crontabs.items():
+        for name in block_names(crontab, env.name):
+            if name not in env.state.backups:
+                values[f"{name}.schedule"] = observed_schedule(crontab, block_key(env.name, name), user)
+                facts.setdefault("orphan_schedules", {})[name] = {"host": host, "user": user}

@@ -54,6 +54,13 @@ class BackupsPlanner:
                 item = _freshness_drift(env.name, name, fresh, int(backup.max_age))
                 if item is not None:
                     yield item
+        for name, where in ctx.observed.facts.get("orphan_schedules", {}).items():
+            key = block_key(env.name, name)
+            step = Step(kind="backup_schedule", display=f"remove crontab block {key}",
+                        fields={"host": where["host"], "backup": name, "key": key, "user": where["user"],
+                                "value": None})
+            yield Change(address=f"{name}.schedule", action=Action.DELETE, before=values.get(f"{name}.schedule"),
+                         after=None, reason="not declared", steps=[step])
 
 
 def _freshness_drift(env_name: str, name: str, fresh: dict[str, Any], max_age: int) -> DriftItem | None:

@@ -162,3 +162,26 @@ def _freshness(world: BackupWorld) -> dict[str, object]:
     value: dict[str, object] = obs.observed.values["tempovault-db.freshness"]
     assert isinstance(value["age_seconds"], int) and value["age_seconds"] >= 30 * HOUR
     return value
+
+
+def test_a_backup_taken_off_the_yaml_loses_its_block(tmp_path: Path, postgres: Postgres) -> None:
+    world, _ = _world(tmp_path, postgres)
+    world.backups["artifacts"] = {
+        "host": "db-1", "kind": "files", "paths": ["dist/"], "schedule": "30 2 * * *",
+        "destination": str(world.dest), "filename": "artifacts-{date:%Y%m%d-%H%M%S}.tgz",
+        "retention_days": 90, "max_age": "26h"}
+    crontab = Path(world.env["TEMPOCTL_CRONTAB"])
+    crontab.write_text(OTHER_ENTRIES)
+    assert world.run("apply", "bk", "--auto-approve").exit_code == 0
+    assert crontab.read_text().count("# BEGIN tempoctl backup bk/") == 2
+
+    del world.backups["artifacts"]
+    plan = world.run("plan", "bk", "--format", "json")
+    [change] = json.loads(plan.output)["changes"]
+    assert (change["address"], change["action"], change["reason"]) == ("artifacts.schedule", "delete", "not declared")
+    assert world.run("apply", "bk", "--auto-approve").exit_code == 0
+
+    text = crontab.read_text()
+    assert text.startswith(OTHER_ENTRIES)
+    assert "bk/artifacts" not in text and "# BEGIN tempoctl backup bk/tempovault-db" in text
+    assert world.run("plan", "bk", "--format", "json").output.count('"address": "artifacts.schedule"') == 0
