@@ -12,9 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from tempoctl.backup.naming import PARTIAL_PREFIX, dump_format, render
-from tempoctl.backup.store import BackupFile, HostRunner, expired, list_backups, path_of, verify
+from tempoctl.backup.store import BackupFile, expired, list_backups, path_of, verify
 from tempoctl.desired.models import Backup
 from tempoctl.errors import TempoctlError
+from tempoctl.observed.host.transport import Transport
 
 
 class BackupError(TempoctlError):
@@ -45,7 +46,7 @@ def dump_command(backup: Backup, target: str) -> list[str]:
             f"--file={target}", f"--dbname={backup.database}"]
 
 
-def run_backup(host: HostRunner, name: str, backup: Backup, now: dt.datetime | None = None) -> BackupResult:
+def run_backup(host: Transport, name: str, backup: Backup, now: dt.datetime | None = None) -> BackupResult:
     """Take one backup of `backup` on `host` now, verify it, rename it into place, then apply retention."""
     now = now or dt.datetime.now(dt.UTC)
     final = render(backup.filename, now)

@@ -137,12 +137,15 @@ class Crontab:
         self.host = host
         self.user = user
         self.file = environ.get("TEMPOCTL_CRONTAB") or None
+        self._login: str | None = None
 
     def _user_args(self) -> list[str]:
+        # `crontab -u` is for root; the user's own crontab needs no -u (and refuses it for non-root).
         if not self.user:
             return []
-        me = self.host.run(["id", "-un"]).text.strip()
-        return [] if me == self.user else ["-u", self.user]
+        if self._login is None:
+            self._login = self.host.run(["id", "-un"]).text.strip()
+        return [] if self._login == self.user else ["-u", self.user]
 
     def read(self) -> str:
         if self.file:

@@ -16,8 +16,6 @@ from tempoctl.backup.naming import dump_format, pattern
 from tempoctl.desired.models import Backup
 from tempoctl.observed.host.transport import Transport
 
-HostRunner = Transport
-
 
 @dataclass(frozen=True)
 class BackupFile:
@@ -52,7 +50,7 @@ esac
 """
 
 
-def list_backups(host: HostRunner, backup: Backup) -> list[BackupFile]:
+def list_backups(host: Transport, backup: Backup) -> list[BackupFile]:
     """This backup's files in its destination, newest first (other files there are ignored)."""
     result = host.run(["sh", "-c", _LIST_SCRIPT, "sh", backup.destination])
     names = pattern(backup.filename)
@@ -66,7 +64,7 @@ def list_backups(host: HostRunner, backup: Backup) -> list[BackupFile]:
     return sorted(out, key=lambda f: (f.mtime, f.name), reverse=True)
 
 
-def verify(host: HostRunner, backup: Backup, path: str) -> str | None:
+def verify(host: Transport, backup: Backup, path: str) -> str | None:
     """None when the file at `path` (on the host) is a good backup, else why it is not."""
     fmt = dump_format(backup.kind, backup.filename)
     result = host.run(["sh", "-c", _VERIFY_SCRIPT, "sh", path, fmt], check=False)
@@ -91,7 +89,7 @@ class Freshness:
         return None if self.newest is None else max(0, int((now - self.newest.mtime).total_seconds()))
 
 
-def newest_verified(host: HostRunner, backup: Backup, files: list[BackupFile]) -> Freshness:
+def newest_verified(host: Transport, backup: Backup, files: list[BackupFile]) -> Freshness:
     """Walk from the newest file back until one verifies; with `verify: false` the newest file counts.
 
     Only the files newer than the newest good one are checked, so drift costs one verification per run in
