@@ -114,11 +114,15 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
             _run_wave(wave, executors, report, echo)
     except TempoctlError as exc:
         journal.record("stopped", error=exc.summary)
-        summary = "\n".join(f"  done: {s.change.address} ({s.tx_hash or s.summary})"
-                            for s in report.sent if s.receipt or not s.tx_hash)
-        err = PartialApplyError if report.sent else ApplyError
+        done = [f"  done: {s.change.address} ({s.tx_hash or s.summary})"
+                for s in report.sent if s.receipt or not s.tx_hash]
+        # A transaction journalled as intent may have reached the node even if its send "failed" (the answer
+        # was lost): the chain may have changed, so that is a partial apply too, settled by the next one.
+        doubt = _in_doubt(journal, {s.tx_hash for s in report.sent if s.receipt})
+        lines = done + [f"  maybe sent (the next apply settles it): {a} ({h})" for a, h in doubt]
+        err = PartialApplyError if report.sent or doubt else ApplyError
         raise err(f"apply stopped: {exc.summary}",
-                  detail=(exc.detail + "\n" if exc.detail else "") + (summary or "  nothing was sent"),
+                  detail=(exc.detail + "\n" if exc.detail else "") + ("\n".join(lines) or "  nothing was sent"),
                   hint=(exc.hint + " " if exc.hint else "")
                   + "Fix the cause, then run `tempoctl plan` again: it shows only what remains.") from None
     journal.record("end", sent=len(report.sent))
@@ -127,6 +131,15 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
     after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=fresh.clients)
     report.leftover = after
     return report
+
+
+def _in_doubt(journal: Journal, settled: set[str | None]) -> list[tuple[str, str]]:
+    """(address, tx hash) of this apply's transactions journalled as intent, neither receipted nor
+    abandoned: they may be on chain."""
+    entries = journal.entries()
+    closed = settled | {e.get("tx_hash") for e in entries if e["event"] in ("receipt", "abandoned")}
+    return [(str(e.get("address")), str(e["tx_hash"])) for e in entries
+            if e["event"] == "intent" and e.get("tx_hash") and e["tx_hash"] not in closed]
 
 
 def _run_wave(wave: list[Change], executors: dict[tuple[str, str], Executor], report: ApplyReport,
