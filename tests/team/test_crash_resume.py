@@ -96,7 +96,7 @@ class Miner:
         self.anvil.rpc("evm_setAutomine", [True])
 
 
-@pytest.mark.parametrize(("mode", "rounds"), [("instant", ROUNDS), ("mempool", 10)])
+@pytest.mark.parametrize(("mode", "rounds"), [("instant", ROUNDS), ("mempool", 10), ("postgresql", 10)])
 def test_kill_9_at_random_points_then_resume_converges_with_no_transaction_twice(
         anvil: Anvil, chain, tmp_path: Path, request: pytest.FixtureRequest, mode: str,  # type: ignore[no-untyped-def]
         rounds: int) -> None:
@@ -104,6 +104,10 @@ def test_kill_9_at_random_points_then_resume_converges_with_no_transaction_twice
 
     rng = random.Random(f"{SEED}-{mode}")
     base = anvil.snapshot()
+    backend_env: dict[str, str] = {}
+    if mode == "postgresql":  # the team backend: journal in PostgreSQL, the lock dies with the killed session
+        pg = request.getfixturevalue("postgres")
+        backend_env = pg.env()
     signers = [a.lower() for a in A[:3]]
 
     def fresh_round(i: int) -> tuple[Workspace, int]:
@@ -112,8 +116,12 @@ def test_kill_9_at_random_points_then_resume_converges_with_no_transaction_twice
         base = anvil.snapshot()
         ws = Workspace(tmp_path / f"round{i}", {"LOCAL_ADMIN_KEY": DEV_KEYS[0], "LOCAL_RISK_OFFICER_KEY": DEV_KEYS[1],
                                                 "LOCAL_EMERGENCY_KEY": DEV_KEYS[2],
-                                                "TEMPOCTL_CRASH_DIR": str(tmp_path / "crash")})
+                                                "TEMPOCTL_CRASH_DIR": str(tmp_path / "crash"), **backend_env})
         _state(ws.root / "state" / "local", chain)
+        if backend_env:
+            env_file = ws.root / "state" / "local" / "environment.yaml"
+            spec = pg.url(pg.create_database())
+            env_file.write_text(env_file.read_text().replace("sqlite:///.tempoctl/local.db", spec))
         return ws, int(str(anvil.rpc("eth_blockNumber")), 16) + 1
 
     def sent() -> int:  # transactions the signers have sent so far (mined or in the mempool)
