@@ -173,44 +173,9 @@ def _record_receipt(ctx: SettleContext, e: dict[str, Any], receipt: dict[str, An
 
 
 def settle_stellar(ctx: SettleContext, network: str, entries: list[dict[str, Any]]) -> None:
-    """Settle Soroban transactions: record the result of those the RPC knows (waiting a while, since a
-    pending one reads NOT_FOUND); abandon the rest. The journal holds no envelope to re-send, and none is
-    needed: a re-planned transaction takes the same sequence number, so at most one of them can land."""
-    import time
+    from tempoctl.apply.stellar_settle import settle_stellar as settle
 
-    from tempoctl.desired.models import StellarNetwork
-    from tempoctl.observed.stellar.client import StellarClient
-
-    net = ctx.env.state.networks.get(network)
-    if not isinstance(net, StellarNetwork):
-        raise ApplyError(f"the journal holds unfinished transactions on network {network}, which "
-                         f"{ctx.env.name} no longer declares as a Stellar network",
-                         hint="Restore the network in the state files so they can be settled, then apply again.")
-    client = ctx.clients.get(network)
-    if client is None:
-        client = ctx.clients[network] = StellarClient(net.rpc_url)
-    client.check_network(net.passphrase, ctx.env.where("networks", network, "passphrase"))
-    deadline = time.monotonic() + min(ctx.receipt_timeout, 30.0)
-    todo = list(entries)
-    while todo:
-        for e in list(todo):
-            rec = client._rpc("getTransaction", client.server.get_transaction, e["tx_hash"])
-            status = str(getattr(rec.status, "value", rec.status))
-            if status == "NOT_FOUND":
-                continue
-            todo.remove(e)
-            ctx.journal.record("receipt", address=e.get("address"), tx_hash=e["tx_hash"], status=status,
-                               ledger=rec.ledger, nonce=e.get("nonce"), sender=e.get("sender"), network=network,
-                               of_apply=e.get("apply_id"))
-            ctx.echo(f"  settled {e.get('address')}: {e['tx_hash']} {status} in ledger {rec.ledger}")
-        if not todo or time.monotonic() >= deadline:
-            break
-        time.sleep(0.5)
-    for e in todo:
-        reason = "not known to the RPC; a re-planned transaction reuses its sequence number"
-        ctx.journal.record("abandoned", address=e.get("address"), tx_hash=e["tx_hash"], nonce=e.get("nonce"),
-                           sender=e.get("sender"), network=network, reason=reason, of_apply=e.get("apply_id"))
-        ctx.echo(f"  abandoned {e.get('address')}: {e['tx_hash']} ({reason})")
+    settle(ctx, network, entries)
 
 
 SETTLERS: dict[str, Settler] = {"evm_transaction": settle_evm, "soroban_invocation": settle_stellar,

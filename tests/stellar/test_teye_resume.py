@@ -1,0 +1,47 @@
+"""An apply that died around a Soroban send is settled by the next apply: the identical signed envelope is
+sent again only when its sequence number is still free, so it lands exactly once."""
+
+from __future__ import annotations
+
+from tests.stellar.conftest import Teye
+
+
+def test_a_signed_but_unsent_transaction_is_resent_once_by_the_next_apply(teye: Teye) -> None:
+    m1 = teye.others[0].public_key
+    teye.write(whitelist=[m1], enabled=None)
+    seq = teye.emu.account_sequence(teye.admin.public_key)
+    assert seq is not None
+    teye.emu.faults.add("sendTransaction", "garbage", times=20)
+    try:
+        first = teye.ws.run("apply", "teye-local", "--auto-approve")
+    finally:
+        teye.emu.faults.clear()
+    assert first.exit_code == 1 and "sendTransaction failed" in first.output
+    assert teye.emu.account_sequence(teye.admin.public_key) == seq  # signed, journalled, never applied
+
+    second = teye.ws.run("apply", "teye-local", "--auto-approve")
+    assert second.exit_code == 0, second.output
+    assert "Settling 1 transaction(s)" in second.output and "settled vision_records.whitelist[" in second.output
+    assert "Nothing to apply" in second.output or "No changes" in second.output
+    assert teye.emu.account_sequence(teye.admin.public_key) == seq + 1  # exactly one transaction landed
+    assert teye.contract.view("is_whitelisted", m1) is True
+
+
+def test_a_sent_transaction_whose_answer_was_lost_is_settled_not_resent(teye: Teye) -> None:
+    m1 = teye.others[0].public_key
+    teye.write(whitelist=[m1], enabled=None)
+    seq = teye.emu.account_sequence(teye.admin.public_key)
+    assert seq is not None
+    teye.emu.faults.add("sendTransaction", "drop_after", times=20)
+    try:
+        first = teye.ws.run("apply", "teye-local", "--auto-approve")
+    finally:
+        teye.emu.faults.clear()
+    assert first.exit_code in (1, 3)
+    assert teye.emu.account_sequence(teye.admin.public_key) == seq + 1  # it did land, once
+
+    second = teye.ws.run("apply", "teye-local", "--auto-approve")
+    assert second.exit_code == 0, second.output
+    assert "settled vision_records.whitelist[" in second.output and "SUCCESS" in second.output
+    assert teye.emu.account_sequence(teye.admin.public_key) == seq + 1, second.output  # nothing sent twice
+    assert teye.contract.view("is_whitelisted", m1) is True
