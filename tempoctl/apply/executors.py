@@ -72,6 +72,24 @@ def _evm(actx: ApplyContext, group: str) -> Executor:
     return make_evm_executor(actx, group)
 
 
+def _host(actx: ApplyContext, group: str) -> Executor:
+    from tempoctl.apply.host import HostExecutor
+
+    return HostExecutor(actx, group)
+
+
+def _descriptor(actx: ApplyContext, group: str) -> Executor:
+    from tempoctl.apply.host import DescriptorExecutor
+
+    return DescriptorExecutor(actx)
+
+
+def _wait(actx: ApplyContext, group: str) -> Executor:
+    from tempoctl.apply.wait import WaitExecutor
+
+    return WaitExecutor(actx, group)
+
+
 def _stellar(actx: ApplyContext, group: str) -> Executor:
     from tempoctl.apply.stellar import make_stellar_executor
 
@@ -89,6 +107,9 @@ EXECUTORS: dict[str, ExecutorFactory] = {
     "soroban_invocation": _stellar,
     "soroban_extend_ttl": _stellar,
     "soroban_verify": _stellar,
+    "host_command": _host,
+    "descriptor_write": _descriptor,
+    "wait": _wait,
 }
 
 AFTER_APPLY: list[Callable[[ApplyContext], None]] = [_record_stellar_keys]

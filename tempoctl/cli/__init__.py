@@ -25,7 +25,13 @@ class Ctx:
         self.color = color if color is not None else sys.stdout.isatty()
 
     def run(self, fn: Callable[[], int]) -> None:
-        sys.exit(run_guarded(fn, debug=self.debug))
+        from tempoctl.observed.host.transport import close_shared
+
+        try:
+            code = run_guarded(fn, debug=self.debug)
+        finally:
+            close_shared()  # one ssh connection per host per run, closed when the command ends
+        sys.exit(code)
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
@@ -40,6 +46,10 @@ pass_ctx = click.make_pass_decorator(Ctx)
 def main(ctx: click.Context, debug: bool, verbose: int, no_color: bool) -> None:
     """Declarative desired state for TempoVault (EVM) and Teye (Soroban): validate, plan, apply, drift."""
     ctx.obj = Ctx(debug, verbose, False if no_color else None)
+    if verbose:  # -v: every host command (secrets masked) on stderr
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr, force=True)
 
 
 def _envs(specs: tuple[str, ...]) -> list[str]:

@@ -14,6 +14,7 @@ from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.backups import BackupsSource
 from tempoctl.observed.checks import ChecksSource
 from tempoctl.observed.engine import EvmSource
+from tempoctl.observed.host.source import HostsSource
 from tempoctl.observed.observation import Observation, ObservationError, ReadOptions
 from tempoctl.observed.stellar.source import StellarSource
 from tempoctl.profiles.base import ObservedValues
@@ -34,6 +35,7 @@ class Source(Protocol):
 SOURCES: list[Source] = [EvmSource(), StellarSource()]
 SOURCES.append(BackupsSource())
 SOURCES.append(ChecksSource())
+SOURCES.append(HostsSource())
 
 
 def observe(env: DesiredEnvironment, *, batching: bool = True, clients: dict[str, Any] | None = None) -> Observation:

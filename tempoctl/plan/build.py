@@ -85,6 +85,4 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
 
 def _unmanaged_notes(env: DesiredEnvironment) -> list[str]:
     notes = []
-    if env.state.hosts:
-        notes.append(f"hosts ({', '.join(env.state.hosts)}): validated; host reconciliation is not implemented yet")
     return notes

@@ -55,6 +55,12 @@ def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str
             for other in changes:
                 if other is not c and any(s.signer == own for s in other.steps):
                     _dep(c, other.address)
+    # A wait step gates the changes it names (the fresh oracle signal gates the old signer's revoke).
+    for c in changes:
+        for s in c.steps:
+            for gated in s.fields.get("gates", ()):
+                if gated in by_addr:
+                    _dep(by_addr[gated], c.address)
     for c in changes:
         c.depends_on = [d for d in dict.fromkeys(c.depends_on) if d in by_addr and d != c.address]
 

@@ -13,7 +13,10 @@ from tempoctl.profiles.backups import BackupsPlanner
 from tempoctl.profiles.base import EnvPlanner, EvmProfile, PlanContext, PlanItem
 from tempoctl.profiles.checks import ChecksPlanner
 from tempoctl.profiles.custom import CustomProfile
+from tempoctl.profiles.descriptor import DescriptorPlanner
+from tempoctl.profiles.hosts import HostsPlanner
 from tempoctl.profiles.oracle import OracleProfile
+from tempoctl.profiles.oracle_relay import OracleRelayPlanner
 from tempoctl.profiles.risk_controller import RiskControllerProfile
 from tempoctl.profiles.treasury_vault import TreasuryVaultProfile
 from tempoctl.profiles.vision_records import VisionRecordsProfile
@@ -39,5 +42,6 @@ class OraclePlanner:
 ENV_PLANNERS: list[EnvPlanner] = [OraclePlanner()]
 ENV_PLANNERS.append(BackupsPlanner())
 ENV_PLANNERS.append(ChecksPlanner())
+ENV_PLANNERS += [DescriptorPlanner(), HostsPlanner(), OracleRelayPlanner()]
 
 __all__ = ["ENV_PLANNERS", "ORACLE", "REGISTRY", "EnvPlanner", "EvmProfile"]

@@ -9,6 +9,8 @@ another config file (tests, CI). Every command is passed to `log` (shown at `-v`
 
 from __future__ import annotations
 
+import atexit
+import logging
 import os
 import shlex
 import shutil
@@ -197,6 +199,7 @@ class SshTransport(_BaseTransport):
     def _open_master(self) -> None:
         # -f: ssh forks into the background only once authenticated, so a zero exit means the socket is ready.
         # Its stderr goes to a file, not a pipe: a pipe held open by the background master would hang us.
+        os.makedirs(self._dir, mode=0o700, exist_ok=True)  # again after a close(): the run may reuse us
         errlog = os.path.join(self._dir, "master.err")
         argv = [*self._base, "-o", "ControlMaster=yes", "-o", "ControlPersist=no", "-f", "-N", self.destination]
         if self._log is not None:
@@ -215,6 +218,7 @@ class SshTransport(_BaseTransport):
                 hint="Check that `ssh " + self.destination + " true` works non-interactively (ssh config, agent, known_hosts).",
             )
         self._master_up = True
+        atexit.register(self.close)  # never leave a master connection behind when the run ends
 
     def _exec(self, argv: list[str], input: bytes | None) -> CommandResult:
         if not self._master_up:
@@ -261,10 +265,30 @@ def open_transport(
     """A transport for a host's `connection:` value (`local` or `ssh://user@host[:port]`).
 
     `environ` (default: os.environ) supplies `TEMPOCTL_SSH_CONFIG`, an ssh config file used instead of
-    `~/.ssh/config`. Nothing connects until the first command.
+    `~/.ssh/config`. Nothing connects until the first command. Without `log`, commands go to the
+    `tempoctl.host` logger, which the CLI shows at `-v`.
     """
     env = os.environ if environ is None else environ
+    log = log or logging.getLogger("tempoctl.host").info
     if connection == "local":
         return LocalTransport(log=log)
     dest, port = parse_connection(connection)
     return SshTransport(dest, port, log=log, ssh_config=env.get("TEMPOCTL_SSH_CONFIG") or None)
+
+
+_SHARED: dict[tuple[str, str], Transport] = {}
+
+
+def shared_transport(connection: str) -> Transport:
+    """The run's one transport for `connection`: plan, apply and the re-plan after it all use it, so a
+    host gets one ssh connection per run. `close_shared()` ends them (the CLI calls it after each command)."""
+    key = (connection, os.environ.get("TEMPOCTL_SSH_CONFIG", ""))
+    if key not in _SHARED:
+        _SHARED[key] = open_transport(connection)
+    return _SHARED[key]
+
+
+def close_shared() -> None:
+    while _SHARED:
+        _, t = _SHARED.popitem()
+        t.close()

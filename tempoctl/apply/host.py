@@ -1,0 +1,163 @@
+"""Host executors: `host_command` steps (env files, systemctl) and `descriptor_write` steps.
+
+Secrets named by a step (`{"from_env": "VAR"}`; the name only, never the value) are read from the environment only here, checked before
+anything of the apply runs (`prepare`), written through stdin (never a command line) and masked in every
+log line and error. After a start or restart the executor waits until the unit is active; a unit that
+fails instead stops the apply with the last lines of its journal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from tempoctl.apply.executors import ApplyContext, SentStep
+from tempoctl.atomic import write_atomic
+from tempoctl.errors import ApplyError
+from tempoctl.observed.host.facts import count_instances, parse_show, unit_name, update_env
+from tempoctl.observed.host.source import key_address, transport_for
+from tempoctl.plan.model import Change, Step
+
+ACTIVE_TIMEOUT = 60.0
+JOURNAL_LINES = 20
+
+
+class HostExecutor:
+    """Runs one host's steps over the run's one connection to it."""
+
+    def __init__(self, actx: ApplyContext, host: str) -> None:
+        if host not in actx.env.state.hosts:
+            raise ApplyError(f"host {host} is not declared in {actx.env.name}")
+        self.actx = actx
+        self.host = host
+        self.t = transport_for(actx.fresh.clients, host, actx.env.state.hosts[host].connection)
+
+    # --- secrets --------------------------------------------------------------------------------------
+
+    def _secret(self, change: Change, ref: dict[str, Any]) -> str:
+        var = str(ref.get("from_env") or "")
+        value = self.actx.environ.get(var) if var else None
+        if not value:
+            raise ApplyError(f"{change.address}: {var or 'a secret'} is not set",
+                             hint=f"Export {var} (it is read only during apply and never printed), then apply again.")
+        expected = ref.get("expect_address")
+        if expected is not None:
+            got = key_address(value)
+            if got != f"address:{expected}":
+                owner = got[len('address:'):] if got else "no valid EVM key"
+                raise ApplyError(f"{change.address}: {var} holds the key of {owner}, not of the oracle {expected}",
+                                 hint="Set it to the new oracle's key (oracle.address must be that key's address).")
+        return value.strip()
+
+    def _values(self, change: Change, step: Step) -> tuple[dict[str, str], list[str]]:
+        values: dict[str, str] = {}
+        secrets: list[str] = []
+        for key, v in (step.fields.get("set") or {}).items():
+            if isinstance(v, dict):
+                values[key] = self._secret(change, v)
+                secrets.append(values[key])
+            else:
+                values[key] = str(v)
+        return values, secrets
+
+    def prepare(self, items: list[tuple[Change, Step]]) -> None:
+        for change, step in items:
+            if step.fields.get("op") == "write_env":
+                self._values(change, step)
+
+    # --- steps ----------------------------------------------------------------------------------------
+
+    def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
+        sent = []
+        for change, step in items:
+            op = str(step.fields["op"])
+            self.actx.journal.record("intent", address=change.address, display=step.display, host=self.host, op=op)
+            summary = self._run(change, step, op)
+            self.actx.journal.record("done", address=change.address, host=self.host, op=op)
+            sent.append(SentStep(change, step, summary=summary))
+        return sent
+
+    def _run(self, change: Change, step: Step, op: str) -> str:
+        if op == "write_env":
+            path = str(step.fields["path"])
+            values, _ = self._values(change, step)
+            old = self.t.read_file(path)
+            text = update_env(old.decode("utf-8", "replace") if old is not None else "", values)
+            self.t.write_file_atomic(path, text.encode(), mode=step.fields.get("mode"), owner=step.fields.get("owner"))
+            return f"wrote {len(values)} key(s)"
+        unit = unit_name(str(step.fields["unit"]))
+        if op == "start" and step.fields.get("single_instance"):
+            self._refuse_second(change, unit)
+        if op not in ("start", "stop", "restart", "enable", "disable"):
+            raise ApplyError(f"{change.address}: unknown host operation {op}")
+        self.t.run(["systemctl", op, unit])
+        return f"systemctl {op} {unit}"
+
+    def _refuse_second(self, change: Change, unit: str) -> None:
+        shown = self.t.run(["systemctl", "show", "-p", "ExecStart", "--", unit]).text
+        argv = parse_show(shown)[0].argv if shown.strip() else ""
+        running = count_instances(self.t.run(["ps", "-eo", "args="]).text.splitlines(), argv)
+        if running:
+            raise ApplyError(f"{change.address}: refusing to start {unit}: {running} process(es) already run its command",
+                             detail=f"command: {argv}",
+                             hint="single_instance is declared: stop the stray process first, then apply again.")
+
+    def await_wave(self, sent: list[SentStep]) -> None:
+        for s in sent:
+            if s.step.fields.get("op") in ("start", "restart"):
+                self._wait_active(s.change, unit_name(str(s.step.fields["unit"])))
+
+    def _wait_active(self, change: Change, unit: str) -> None:
+        deadline = time.monotonic() + ACTIVE_TIMEOUT
+        while True:
+            out = self.t.run(["systemctl", "show", "-p", "ActiveState,SubState", "--", unit]).text
+            facts = parse_show(out)[0]
+            if facts.active == "active":
+                return
+            if facts.active == "failed" or time.monotonic() > deadline:
+                log = self.t.run(["journalctl", "-u", unit, "-n", str(JOURNAL_LINES), "--no-pager", "-o", "cat"],
+                                 check=False).text.rstrip()
+                what = "failed" if facts.active == "failed" else f"is still {facts.active or 'unknown'}"
+                raise ApplyError(f"{change.address}: {unit} {what} on {self.host} after {change.steps[-1].display}",
+                                 detail=f"last journal lines:\n{log}" if log else "",
+                                 hint=f"See `journalctl -u {unit}` on {self.host}.")
+            time.sleep(0.2)
+
+
+class DescriptorExecutor:
+    """Writes deployment descriptors next to where tempoctl runs (the repository's `deployments/`)."""
+
+    def __init__(self, actx: ApplyContext) -> None:
+        self.actx = actx
+        self.base = actx.cwd or Path.cwd()
+
+    def prepare(self, items: list[tuple[Change, Step]]) -> None:
+        return None
+
+    def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
+        sent = []
+        for change, step in items:
+            path = self.base / str(step.fields["path"])
+            doc = dict(step.fields["document"])
+            self.actx.journal.record("intent", address=change.address, display=step.display)
+            if path.exists():
+                old = path.read_bytes()
+                try:
+                    old_id = json.loads(old).get("contract_id")
+                except (ValueError, AttributeError):
+                    old_id = None
+                if old_id != doc.get("contract_id"):
+                    write_atomic(self.base / str(step.fields["previous"]), old, mode=0o644)
+            doc["deployed_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            ordered = {k: doc[k] for k in ("network", "contract", "contract_id", "admin", "deployed_at", "wasm_hash",
+                                           "admin_transferred") if k in doc}
+            write_atomic(path, json.dumps(ordered, indent=2) + "\n", mode=0o644)
+            self.actx.journal.record("done", address=change.address)
+            sent.append(SentStep(change, step, summary=f"wrote {step.fields['path']}"))
+        return sent
+
+    def await_wave(self, sent: list[SentStep]) -> None:
+        return None

@@ -1,0 +1,134 @@
+"""The hosts source: reads services, env files and deployment descriptors into the observation.
+
+One command per host per run (`facts.read_script`) over one connection; the transport is kept in
+`out.clients["host:<name>"]` so apply and the re-plan after it reuse the same connection. Secrets are read
+from the environment only to compare digests: no secret value ever enters the observation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tempoctl.desired import DesiredEnvironment
+from tempoctl.observed.host.facts import (
+    FileFacts,
+    HostFacts,
+    count_instances,
+    digest,
+    parse_env,
+    parse_read,
+    read_script,
+)
+from tempoctl.observed.host.managed import (
+    Entry,
+    ManagedFile,
+    ManagedHost,
+    descriptor_contracts,
+    managed_hosts,
+)
+from tempoctl.observed.host.transport import Transport, shared_transport
+from tempoctl.observed.observation import Observation, ReadOptions
+
+
+def client_key(host: str) -> str:
+    return f"host:{host}"
+
+
+def transport_for(out_clients: dict[str, Any], host: str, connection: str) -> Transport:
+    """The run's one transport for `host` (opened on first use)."""
+    key = client_key(host)
+    if key not in out_clients:
+        out_clients[key] = shared_transport(connection)
+    t: Transport = out_clients[key]
+    return t
+
+
+class HostsSource:
+    name = "hosts"
+
+    def wanted(self, env: DesiredEnvironment) -> bool:
+        return bool(env.state.hosts) or bool(descriptor_contracts(env))
+
+    def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
+        values, facts = out.observed.values, out.observed.facts
+        for mh in managed_hosts(env).values():
+            paths = list(mh.files)
+            t = transport_for(out.clients, mh.name, mh.connection)
+            result = t.run(read_script(mh.units, paths)) if (mh.units or paths) else None
+            hf = parse_read(result.text, mh.units, paths) if result is not None else HostFacts()
+            self._units(env, mh, hf, values, facts)
+            for path, mf in mh.files.items():
+                values[mf.address] = _file_value(mf, hf.files.get(path, FileFacts(None)))
+                secrets = facts.setdefault("host_secrets", {}).setdefault(mf.address, {})
+                for key, entry in mf.entries.items():
+                    if entry.secret is not None and entry.expect_address is None:
+                        secrets[key] = _desired_digest(mf, key, entry)
+        for cname, c in descriptor_contracts(env).items():
+            values[f"{cname}.descriptor"] = _read_descriptor(Path(str(c.descriptor)))
+
+    def _units(self, env: DesiredEnvironment, mh: ManagedHost, hf: HostFacts, values: dict[str, Any],
+               facts: dict[str, Any]) -> None:
+        declared = env.state.hosts[mh.name].services if mh.name in env.state.hosts else {}
+        unit_facts = facts.setdefault("host_units", {}).setdefault(mh.name, {})
+        for unit in mh.units:
+            uf = hf.units.get(unit)
+            if uf is None:
+                continue
+            value: dict[str, Any] = {"state": uf.state, "enabled": uf.enabled}
+            spec = declared.get(unit)
+            if spec is not None and spec.single_instance:
+                value["instances"] = count_instances(hf.processes, uf.argv)
+            values[f"{mh.name}.service[{unit}]"] = value
+            unit_facts[unit] = {"main_pid": uf.main_pid, "argv": uf.argv}
+
+
+def observed_entry(mf: ManagedFile, key: str, entry: Entry, raw: str | None) -> str | None:
+    """The public form of a live value: plain values as they are, secrets as a digest, the relay key as
+    the address it belongs to."""
+    if raw is None:
+        return None
+    if entry.expect_address is not None:
+        return key_address(raw) or digest(mf.host, mf.path, key, raw)
+    if entry.secret is not None:
+        return digest(mf.host, mf.path, key, raw)
+    return raw
+
+
+def key_address(raw: str) -> str | None:
+    """`address:0x…` of an EVM private key, or None when it is not one."""
+    try:
+        from eth_account import Account
+
+        return "address:" + str(Account.from_key(raw.strip()).address)
+    except Exception:  # noqa: BLE001 - anything that is not a valid key
+        return None
+
+
+def _file_value(mf: ManagedFile, ff: FileFacts) -> dict[str, Any] | None:
+    if ff.content is None:
+        return None
+    live = parse_env(ff.content.decode("utf-8", "replace"))
+    return {
+        "values": {k: observed_entry(mf, k, e, live.get(k)) for k, e in mf.entries.items()},
+        "owner": ff.owner,
+        "mode": ff.mode,
+    }
+
+
+def _desired_digest(mf: ManagedFile, key: str, entry: Entry) -> str | None:
+    var = (entry.secret or "")[len("env:"):]
+    raw = os.environ.get(var)
+    return digest(mf.host, mf.path, key, raw) if raw is not None else None
+
+
+def _read_descriptor(path: Path) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return {"unreadable": str(exc)}
+    return doc if isinstance(doc, dict) else {"unreadable": "not a JSON object"}

@@ -1,0 +1,57 @@
+"""Oracle rotation across chain and host: the fresh-signal wait between the relay's restart and the revoke.
+
+With `oracle.relay`, an oracle change runs: top up the new signer's fee balance (oracle profile) → grant
+ORACLE (access-control profile) → write the new key into the relay's env file → restart the relay (hosts
+planner) → wait until `oracleLastTimestamp` advances for a configured pair (this planner) → revoke the old
+signer. The wait *gates* the revokes: they depend on it, so a relay that does not sign stops the apply
+before the old signer loses ORACLE (exit 3), and the next plan resumes at the wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tempoctl.desired.models import RiskControllerContract
+from tempoctl.plan.model import Action, Change, DriftItem, Step
+from tempoctl.profiles.base import PlanContext, PlanItem
+from tempoctl.profiles.risk_controller import pair_id
+
+DEFAULT_WITHIN = 300.0  # RiskController's default oracleStalenessThreshold (reference §4.6)
+
+
+class OracleRelayPlanner:
+    name = "oracle-relay"
+
+    def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
+        oracle = ctx.env.state.oracle
+        if oracle is None or oracle.relay is None:
+            return
+        relay = oracle.relay
+        members = ctx.observed.values.get(f"{oracle.contract}.role.{oracle.role}")
+        old = [m for m in (members or []) if m != oracle.address]
+        if not old:
+            return
+        network = ctx.env.state.contracts[oracle.contract].network
+        checks = [{"contract": c.address, "pair": pair_id(b), "breaker": f"{name}.{bname}"}
+                  for name, c in ctx.env.state.contracts.items()
+                  if isinstance(c, RiskControllerContract) and c.network == network
+                  for bname, b in c.circuit_breakers.items()]
+        if not checks:
+            yield DriftItem("oracle.fresh_signal", "unchecked", "a fresh signal before the old signer is revoked", None,
+                            "no circuit-breaker pair is declared on a risk controller, so no fresh signal can be checked")
+            return
+        within = float(oracle.fresh_signal_within or DEFAULT_WITHIN)
+        revokes = [f"{oracle.contract}.role.{oracle.role}[{m}]" for m in old]
+        step = Step(kind="wait", display=f"wait up to {within:g}s for oracleLastTimestamp to advance "
+                                         f"({', '.join(c['breaker'] for c in checks)})",
+                    fields={"network": network, "condition": "oracle_signal", "checks": checks, "within": within,
+                            "gates": revokes})
+        where = ("oracle", "fresh_signal_within") if oracle.fresh_signal_within else ("oracle", "relay")
+        yield Change(
+            address="oracle.fresh_signal", action=Action.UPDATE,
+            before={"signer": old[0] if len(old) == 1 else old}, after={"signer": oracle.address, "within_s": within},
+            reason=ctx.env.where(*where), steps=[step],
+            depends_on=[f"{oracle.contract}.role.{oracle.role}[{oracle.address}]",
+                        f"{relay.host}.env_file[{relay.env_file}]", f"{relay.host}.service[{relay.service}]"],
+            note="the old signer is revoked only after the relay lands a fresh signal with the new key",
+        )
