@@ -17,7 +17,7 @@ from tempoctl.backup.schedule import Crontab, block_key, block_names, observed_s
 from tempoctl.backup.store import list_backups, newest_verified
 from tempoctl.backup.timer import observed_timer
 from tempoctl.desired import DesiredEnvironment
-from tempoctl.observed.host.transport import Transport, open_transport
+from tempoctl.observed.host.transport import Transport, shared_transport
 from tempoctl.observed.observation import Observation, ReadOptions
 
 
@@ -25,7 +25,7 @@ def host_transport(clients: dict[str, Any], env: DesiredEnvironment, host: str) 
     """The run's one transport for `host`, shared with the hosts source (`clients["host:<name>"]`)."""
     key = f"host:{host}"
     if key not in clients:
-        clients[key] = open_transport(env.state.hosts[host].connection)
+        clients[key] = shared_transport(env.state.hosts[host].connection)
     t: Transport = clients[key]
     return t
 
