@@ -84,5 +84,5 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
 
 
 def _unmanaged_notes(env: DesiredEnvironment) -> list[str]:
-    notes = []
-    return notes
+    """Parts of the state that are validated but not reconciled yet (none left since hosts and backups)."""
+    return []
