@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.support.anvil import DEV_ADDRESSES as A
 from tests.support.anvil import DEV_KEYS, start_anvil
 from tests.support.contracts import deploy_tempovault, grant_role, send
+from tests.support.demo_host import DemoHost
 from tests.support.teye_demo import PASSPHRASE, contract_id, keypair
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +62,11 @@ def main() -> None:
         env = dict(os.environ, TEMPOCTL_LOCAL_RPC=node.url, LOCAL_ADMIN_KEY=DEV_KEYS[0],
                    LOCAL_RISK_OFFICER_KEY=DEV_KEYS[1], LOCAL_EMERGENCY_KEY=DEV_KEYS[2],
                    TEYE_LOCAL_RPC=emu.url, LOCAL_TEYE_ADMIN_SECRET=keypair("admin").secret)
+        host = DemoHost(ROOT)
+        host.start()
+        env.update(host.environ())
+        print("Local host vault-local: tempovault-api and tempovault-indexer installed but stopped (stand-in "
+              f"systemctl, real processes); {host.env_file.relative_to(ROOT)} as left by hand")
         step("Validate the desired state (offline)", "validate", "local", env=env)
         step("Plan against the fresh deployment", "plan", "local", env=env)
         step("Apply it", "apply", "local", "--auto-approve", env=env)
@@ -70,10 +76,13 @@ def main() -> None:
         grant_role(node.url, d.governance, "ORACLE", A[8])
         send(node.url, d.risk, "RiskController", "toggleGlobalPause", True, key=DEV_KEYS[2])
         _console_whitelist_add(emu.url, keypair("console-user").public_key)
+        print("   and the indexer is stopped on vault-local")
+        host.systemctl("stop", "tempovault-indexer")
         step("Drift (exit 2 when live differs)", "drift", "local", expect=2, env=env)
         step("The plan that repairs it", "plan", "local", env=env)
         step("Apply the repair", "apply", "local", "--auto-approve", env=env)
         step("Converged", "drift", "local", env=env)
+        host.stop_all()
     print("\nDemo complete.")
 
 

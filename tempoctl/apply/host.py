@@ -94,7 +94,7 @@ class HostExecutor:
         if op not in ("start", "stop", "restart", "enable", "disable"):
             raise ApplyError(f"{change.address}: unknown host operation {op}")
         self.t.run(["systemctl", op, unit])
-        return f"systemctl {op} {unit}"
+        return "done"
 
     def _refuse_second(self, change: Change, unit: str) -> None:
         shown = self.t.run(["systemctl", "show", "-p", "ExecStart", "--", unit]).text
@@ -108,15 +108,16 @@ class HostExecutor:
     def await_wave(self, sent: list[SentStep]) -> None:
         for s in sent:
             if s.step.fields.get("op") in ("start", "restart"):
-                self._wait_active(s.change, unit_name(str(s.step.fields["unit"])))
+                s.summary = self._wait_active(s.change, unit_name(str(s.step.fields["unit"])))
 
-    def _wait_active(self, change: Change, unit: str) -> None:
+    def _wait_active(self, change: Change, unit: str) -> str:
+        """Wait until `unit` is active; return "active, pid N". A failed unit raises with its journal."""
         deadline = time.monotonic() + ACTIVE_TIMEOUT
         while True:
-            out = self.t.run(["systemctl", "show", "-p", "ActiveState,SubState", "--", unit]).text
+            out = self.t.run(["systemctl", "show", "-p", "ActiveState,SubState,MainPID", "--", unit]).text
             facts = parse_show(out)[0]
             if facts.active == "active":
-                return
+                return f"active, pid {facts.main_pid}" if facts.main_pid else "active"
             if facts.active == "failed" or time.monotonic() > deadline:
                 log = self.t.run(["journalctl", "-u", unit, "-n", str(JOURNAL_LINES), "--no-pager", "-o", "cat"],
                                  check=False).text.rstrip()
