@@ -25,7 +25,7 @@ from typing import Any
 from tempoctl.apply.journal import Journal
 from tempoctl.backend import Backend
 from tempoctl.desired import DesiredEnvironment
-from tempoctl.desired.models import EvmNetwork
+from tempoctl.desired.models import EvmNetwork, StellarNetwork
 from tempoctl.errors import ApplyError, PartialApplyError, TempoctlError
 
 
@@ -68,7 +68,6 @@ def settle(env: DesiredEnvironment, backend: Backend, journal: Journal, *, clien
 
 def _kind(env: DesiredEnvironment, entry: dict[str, Any]) -> str:
     """Which settler an entry needs: its recorded step kind, else its network's type."""
-    from tempoctl.desired.models import StellarNetwork
 
     if entry.get("kind") in SETTLERS:
         return str(entry["kind"])
@@ -78,18 +77,24 @@ def _kind(env: DesiredEnvironment, entry: dict[str, Any]) -> str:
     return str(entry.get("kind") or "evm_transaction")
 
 
-def _evm_client(ctx: SettleContext, network: str) -> Any:
+def network_client(ctx: SettleContext, network: str, kind: type[EvmNetwork | StellarNetwork]) -> Any:
+    """The client of a journalled network, its chain ID or passphrase checked before anything is settled."""
     net = ctx.env.state.networks.get(network)
-    if not isinstance(net, EvmNetwork):
+    if not isinstance(net, kind):
         raise ApplyError(f"the journal holds unfinished transactions on network {network}, which "
-                         f"{ctx.env.name} no longer declares as an EVM network",
+                         f"{ctx.env.name} no longer declares as {'an EVM' if kind is EvmNetwork else 'a Stellar'} network",
                          hint="Restore the network in the state files so they can be settled, then apply again.")
     client = ctx.clients.get(network)
-    if client is None:
+    if isinstance(net, EvmNetwork):
         from tempoctl.observed.evm.client import EvmClient
 
-        client = ctx.clients[network] = EvmClient(net.rpc_url)
-    client.check_chain(net.chain_id, ctx.env.where("networks", network, "chain_id"))
+        client = ctx.clients[network] = client or EvmClient(net.rpc_url)
+        client.check_chain(net.chain_id, ctx.env.where("networks", network, "chain_id"))
+    else:
+        from tempoctl.observed.stellar.client import StellarClient
+
+        client = ctx.clients[network] = client or StellarClient(net.rpc_url)
+        client.check_network(net.passphrase, ctx.env.where("networks", network, "passphrase"))
     return client
 
 
@@ -97,7 +102,7 @@ def settle_evm(ctx: SettleContext, network: str, entries: list[dict[str, Any]]) 
     """Settle one network's unfinished EVM transactions (see the module docstring)."""
     from tempoctl.observed.evm.client import ReceiptTimeout
 
-    client = _evm_client(ctx, network)
+    client = network_client(ctx, network, EvmNetwork)
     known = client.batch([("eth_getTransactionByHash", [e["tx_hash"]]) for e in entries])
     waiting: dict[str, dict[str, Any]] = {}
     unknown: list[dict[str, Any]] = []

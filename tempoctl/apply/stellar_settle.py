@@ -13,22 +13,7 @@ import time
 from typing import Any
 
 from tempoctl.desired.models import StellarNetwork
-from tempoctl.errors import ApplyError, PartialApplyError, TempoctlError
-
-
-def _client(ctx: Any, network: str) -> Any:
-    from tempoctl.observed.stellar.client import StellarClient
-
-    net = ctx.env.state.networks.get(network)
-    if not isinstance(net, StellarNetwork):
-        raise ApplyError(f"the journal holds unfinished Soroban transactions on network {network}, which "
-                         f"{ctx.env.name} no longer declares as a Stellar network",
-                         hint="Restore the network in the state files so they can be settled, then apply again.")
-    client = ctx.clients.get(network)
-    if client is None:
-        client = ctx.clients[network] = StellarClient(net.rpc_url)
-    client.check_network(net.passphrase, ctx.env.where("networks", network, "passphrase"))
-    return client
+from tempoctl.errors import PartialApplyError, TempoctlError
 
 
 def _status(client: Any, tx_hash: str) -> tuple[str, Any]:
@@ -37,7 +22,9 @@ def _status(client: Any, tx_hash: str) -> tuple[str, Any]:
 
 
 def settle_stellar(ctx: Any, network: str, entries: list[dict[str, Any]]) -> None:
-    client = _client(ctx, network)
+    from tempoctl.apply.resume import network_client
+
+    client = network_client(ctx, network, StellarNetwork)
     for e in sorted(entries, key=lambda e: (str(e.get("sender")), int(e.get("nonce") or 0))):
         status, rec = _status(client, e["tx_hash"])
         if status == "NOT_FOUND":
