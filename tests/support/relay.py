@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 def main() -> int:
     from web3 import Web3
 
-    from tests.support.contracts import OracleSignal, TxReverted, address_of, call, send, sign_oracle_signal
+    from tests.support.contracts import OracleSignal, TxReverted, _transact, address_of, call, contract, sign_oracle_signal
 
     p = argparse.ArgumentParser()
     p.add_argument("--rpc", required=True)
@@ -38,14 +38,19 @@ def main() -> int:
     print(f"relay started as {address_of(key)}", flush=True)
     while True:
         try:
+            # Like the real relay: the local clock (a signal must be newer than the last one and not ahead of
+            # the block that includes it; one that is too early fails and is retried on the next round).
             last = call(w3, args.risk, "RiskController", "oracleLastTimestamp", pair)
-            now = int(w3.eth.get_block("latest")["timestamp"])
-            if now > last:
-                nonce = call(w3, args.risk, "RiskController", "oracleNonces", pair) + 1
-                signal = OracleSignal(0, 0, 10**12, 10**12, now, nonce)
-                sig = sign_oracle_signal(args.risk, chain_id, pair, signal, key)
-                send(w3, args.risk, "RiskController", "updateOracleSignal", pair, tuple(signal), sig, key=key)
-                print(f"signal nonce={nonce} timestamp={now}", flush=True)
+            ts = max(int(time.time()), last + 1)
+            nonce = call(w3, args.risk, "RiskController", "oracleNonces", pair) + 1
+            signal = OracleSignal(0, 0, 10**12, 10**12, ts, nonce)
+            sig = sign_oracle_signal(args.risk, chain_id, pair, signal, key)
+            data = contract(w3, args.risk, "RiskController").functions.updateOracleSignal(
+                pair, tuple(signal), sig)._encode_transaction_data()
+            # A fixed gas limit, as the real relay's 200k: estimation runs against the latest block, whose
+            # timestamp may still be older than the signal's; the block that includes it will not be.
+            _transact(w3, {"to": args.risk, "data": data, "gas": 300_000}, key)
+            print(f"signal nonce={nonce} timestamp={ts}", flush=True)
         except TxReverted as exc:
             print(f"signal rejected: {exc}", flush=True)
         time.sleep(args.interval)
