@@ -65,6 +65,9 @@ class PostgresBackend(Backend):
     def _transaction(self) -> AbstractContextManager[Any]:
         return self.conn.transaction()  # type: ignore[no-any-return]
 
+    def _has_table(self, name: str) -> bool:
+        return bool(self._exec("SELECT to_regclass(?) IS NOT NULL", (name,))[0][0])
+
     def _migration_guard(self) -> None:
         self._exec("SELECT pg_advisory_xact_lock(?)", (MIGRATION_KEY,))
 

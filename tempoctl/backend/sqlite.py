@@ -36,6 +36,9 @@ class SqliteBackend(Backend):
             pass
         super().__init__(conn)
 
+    def _has_table(self, name: str) -> bool:
+        return bool(self._exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         try:

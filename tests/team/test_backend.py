@@ -171,3 +171,21 @@ def test_lock_timeout_durations(text: str, seconds: float) -> None:
 def test_bad_lock_timeout_is_a_config_error(text: str) -> None:
     with pytest.raises(ConfigError):
         parse_duration(text)
+
+
+def test_a_ci_role_with_only_table_grants_can_lock_and_journal(postgres, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL 15+ gives ordinary roles no CREATE on schema public: an administrator creates the schema
+    once (first use), then grants the CI role read/write on tempoctl's tables."""
+    db = postgres.create_database()
+    role = postgres.create_role("ci_runner_" + db)
+    for k, v in postgres.env().items():
+        monkeypatch.setenv(k, v)
+    with open_backend(postgres.url(db)):
+        pass  # the administrator's first use creates the schema
+    postgres.execute(db, f"REVOKE CREATE ON SCHEMA public FROM PUBLIC; "
+                         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; "
+                         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    with open_backend(postgres.url(db, user=role)) as b, b.lock("prod", command="apply prod") as held:
+        b.journal_append("prod", "run1", "intent", {"tx_hash": "0xa1", "nonce": 0})
+        b.remember_keys("prod", "s", ["k"])
+        assert b.lock_status("prod") == held and [e["tx_hash"] for e in b.unsettled("prod")] == ["0xa1"]
