@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "rows": [r.to_dict() for r in rows],
         "startup": startup,
         "model_check": model_check,
-        "targets": targets(rows, startup),
+        "targets": targets(rows, startup, a.latency_ms),
     }
     write_all(data, a.out, ROOT / "README.md" if a.update_readme else None)
     say(f"wrote {a.out}/results.md, results.json" + (", chart.png" if (a.out / "chart.png").exists() else ""))
