@@ -18,25 +18,28 @@ SOROBAN_KINDS = ("soroban_invocation", "soroban_extend_ttl")
 def simulate_soroban(changes: list[Change], clients: dict[str, Any]) -> None:
     from tempoctl.observed.stellar.tx import TxBuilder
 
-    builders: dict[str, TxBuilder] = {}
+    todo: dict[str, list[tuple[int, Change, Any]]] = {}
     for c in changes:
         for i, s in enumerate(c.steps):
             if s.kind not in SOROBAN_KINDS:
                 continue
-            source = s.fields.get("source")
-            if not source:
+            if not s.fields.get("source"):
                 s.simulation = Simulation(status="error", error="no declared Stellar signer can send this step; "
                                                                 "declare one or set `signer:` on the contract")
                 continue
-            net = s.fields["network"]
-            tb = builders.setdefault(net, TxBuilder(clients[net], s.fields["passphrase"]))
-            sim = tb.simulate(s.fields)
-            if sim.ok:
+            todo.setdefault(s.fields["network"], []).append((i, c, s))
+    for net, items in todo.items():
+        tb = TxBuilder(clients[net], items[0][2].fields["passphrase"])
+        raws = tb.simulate_many([s.fields for _, _, s in items])
+        for (i, c, s), raw in zip(items, raws):
+            source = s.fields["source"]
+            if raw.ok:
+                sim = tb.assemble(s.fields, raw)  # in plan order: consecutive sequence numbers per source
                 tb.consume(source)
                 s.simulation = Simulation(status="ok", fee=sim.fee, sender=source)
                 s.fields["xdr"] = sim.envelope.to_xdr()
             elif i > 0 or c.depends_on:
-                s.simulation = Simulation(status="skipped", sender=source, error=sim.error,
+                s.simulation = Simulation(status="skipped", sender=source, error=raw.error,
                                           note="runs after an earlier step of this plan; simulated again before sending")
             else:
-                s.simulation = Simulation(status="revert", sender=source, error=sim.error)
+                s.simulation = Simulation(status="revert", sender=source, error=raw.error)

@@ -7,6 +7,7 @@ point), so every JSON-RPC request is one counted round trip; nothing in the SDK 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -41,12 +42,14 @@ class StellarClient:
 
         class CountingClient(RequestsClient):
             def post(self, url: str, data: Any = None, json_data: Any = None) -> Any:
-                outer.round_trips += 1
+                with outer._count_lock:
+                    outer.round_trips += 1
                 return super().post(url, data=data, json_data=json_data)
 
         self.url = url
         self.host = _host(url)
         self.round_trips = 0
+        self._count_lock = threading.Lock()
         self.retries, self.backoff = retries, backoff
         self.server = SorobanServer(url, client=CountingClient(num_retries=3, post_timeout=timeout))
 

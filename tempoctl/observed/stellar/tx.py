@@ -8,6 +8,7 @@ out back to back and a refused step does not burn a number.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,15 +61,40 @@ class TxBuilder:
         return tb.build()
 
     def simulate(self, step_fields: dict[str, Any]) -> Simulated:
-        """Simulate as the step's source; an error comes back decoded, never raised."""
+        """Simulate as the step's source and assemble at its next sequence number; errors come back
+        decoded, never raised."""
+        [raw] = self.simulate_many([step_fields])
+        return self.assemble(step_fields, raw) if raw.ok else raw
+
+    def simulate_many(self, many: list[dict[str, Any]], workers: int = 8) -> list[Simulated]:
+        """Simulate several steps at once. `simulateTransaction` takes exactly one transaction, so a plan of
+        N Soroban steps costs N requests; they run `workers` at a time, not one after another. The
+        results carry the raw simulation (`envelope` is the SDK response); `assemble` turns one into a
+        transaction at the sequence number the caller decides."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from tempoctl.observed.stellar.errors import decode_error
 
-        try:
-            te = self.build(step_fields)
-        except Exception as exc:  # noqa: BLE001 - e.g. source account missing on chain
-            return Simulated(ok=False, error=f"cannot build the transaction: {exc}"[:300])
-        sim = self.client._rpc("simulateTransaction", self.client.server.simulate_transaction, te)
-        if sim.error:
-            return Simulated(ok=False, error=decode_error(sim.error))
-        prepared = self.client._rpc("prepareTransaction", self.client.server.prepare_transaction, te, sim)
+        def one(fields: dict[str, Any]) -> Simulated:
+            try:
+                te = self.build(fields)
+            except Exception as exc:  # noqa: BLE001 - e.g. source account missing on chain
+                return Simulated(ok=False, error=f"cannot build the transaction: {exc}"[:300])
+            sim = self.client._rpc("simulateTransaction", self.client.server.simulate_transaction, te)
+            if sim.error:
+                return Simulated(ok=False, error=decode_error(sim.error))
+            return Simulated(ok=True, envelope=sim)
+
+        for fields in many:  # account loads first, one per source, so the threads only simulate
+            with contextlib.suppress(Exception):  # a missing account is reported per step by `one`
+                self.sequence(fields["source"])
+        if len(many) == 1:
+            return [one(many[0])]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(one, many))
+
+    def assemble(self, step_fields: dict[str, Any], raw: Simulated) -> Simulated:
+        """The prepared transaction (footprint, resource fee, auth from the simulation) at the source's
+        current local sequence; assembling is local, no request."""
+        prepared = self.client.server.prepare_transaction(self.build(step_fields), raw.envelope)
         return Simulated(ok=True, fee=int(prepared.transaction.fee), envelope=prepared)
