@@ -25,12 +25,12 @@ class Ctx:
         self.color = color if color is not None else sys.stdout.isatty()
 
     def run(self, fn: Callable[[], int]) -> None:
-        from tempoctl.observed.host.transport import close_shared
-
         try:
             code = run_guarded(fn, debug=self.debug)
         finally:
-            close_shared()  # one ssh connection per host per run, closed when the command ends
+            transport = sys.modules.get("tempoctl.observed.host.transport")
+            if transport is not None:  # only commands that reached a host opened connections
+                transport.close_shared()  # one ssh connection per host per run, closed when the command ends
         sys.exit(code)
 
 
