@@ -185,3 +185,18 @@ def test_a_backup_taken_off_the_yaml_loses_its_block(tmp_path: Path, postgres: P
     assert text.startswith(OTHER_ENTRIES)
     assert "bk/artifacts" not in text and "# BEGIN tempoctl backup bk/tempovault-db" in text
     assert world.run("plan", "bk", "--format", "json").output.count('"address": "artifacts.schedule"') == 0
+
+
+def test_the_database_password_never_leaves_the_passfile(tmp_path: Path, postgres: Postgres) -> None:
+    world, _ = _world(tmp_path, postgres)
+    password = postgres.passwords[postgres.superuser]
+    outputs = [world.run(*args).output for args in (
+        ("plan", "bk", "--format", "json", "--out", "plans/p.json"), ("apply", "plans/p.json"),
+        ("backup", "run", "bk", "tempovault-db"), ("drift", "bk", "--format", "json"), ("-v", "drift", "bk"))]
+    world.backups["tempovault-db"]["database"] = postgres.url("no_such_db")
+    outputs.append(world.run("-v", "backup", "run", "bk", "tempovault-db").output)  # a failure's message too
+    # Everything tempoctl wrote under the workspace (saved plan, backend/journal, crontab), dumps aside.
+    written = [p.read_bytes() for p in world.root.rglob("*") if p.is_file() and p.parent != world.dest]
+    assert "wrote" in outputs[2] and len(written) >= 5
+    for blob in [*(o.encode() for o in outputs), *written]:
+        assert password.encode() not in blob
