@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.support.anvil import DEV_ADDRESSES as A
 from tests.support.anvil import DEV_KEYS, start_anvil
 from tests.support.contracts import deploy_tempovault, grant_role, send
+from tests.support.demo_backup import demo_database
 from tests.support.demo_host import DemoHost
 from tests.support.teye_demo import PASSPHRASE, contract_id, keypair
 
@@ -45,7 +46,7 @@ def _console_whitelist_add(url: str, member: str) -> None:
 def main() -> None:
     from tests.soroban import start_emulator
 
-    with start_anvil(42431) as node, start_emulator(PASSPHRASE) as emu:
+    with start_anvil(42431) as node, start_emulator(PASSPHRASE) as emu, demo_database(ROOT) as pgdb:
         print(f"Started anvil (chain 42431) at {node.url}")
         d = deploy_tempovault(node.url, chain_id=42431)
         declared = (ROOT / "state" / "local" / "tempovault.yaml").read_text()
@@ -67,10 +68,15 @@ def main() -> None:
         env.update(host.environ())
         print("Local host vault-local: tempovault-api and tempovault-indexer installed but stopped (stand-in "
               f"systemctl, real processes); {host.env_file.relative_to(ROOT)} as left by hand")
+        env.update(pgdb.environ())
+        print(f"Started PostgreSQL on 127.0.0.1:{pgdb.server.port} with a `tempovault` database (password only in "
+              "a PGPASSFILE); no backup taken yet, no schedule installed")
         step("Validate the desired state (offline)", "validate", "local", env=env)
         step("Plan against the fresh deployment", "plan", "local", env=env)
         step("Apply it", "apply", "local", "--auto-approve", env=env)
         step("Re-plan: nothing left", "plan", "local", "--detailed-exitcode", env=env)
+        step("Take a backup now (what the installed cron line runs)", "backup", "run", "local", "tempovault-db",
+             env=env)
         print("\n== Out of band: someone grants ORACLE by hand and pauses the protocol from a console;")
         print("   a Teye operator whitelists an address from a Stellar console")
         grant_role(node.url, d.governance, "ORACLE", A[8])
@@ -78,9 +84,13 @@ def main() -> None:
         _console_whitelist_add(emu.url, keypair("console-user").public_key)
         print("   and the indexer is stopped on vault-local")
         host.systemctl("stop", "tempovault-indexer")
+        print("   and the nightly backup has not run for 30 hours")
+        pgdb.age_backups(30)
         step("Drift (exit 2 when live differs)", "drift", "local", expect=2, env=env)
         step("The plan that repairs it", "plan", "local", env=env)
         step("Apply the repair", "apply", "local", "--auto-approve", env=env)
+        step("A stale backup has no apply action: take the overdue one", "backup", "run", "local", "tempovault-db",
+             env=env)
         step("Converged", "drift", "local", env=env)
         host.stop_all()
     print("\nDemo complete.")

@@ -342,6 +342,9 @@ class _Checker:
                 self.err(
                     path, "kind postgres needs `database` (a name, or postgresql://user@host/db)", at_key=True
                 )
+            if not b.destination.startswith("/"):
+                self.err((*path, "destination"), "destination must be an absolute path (the scheduled job runs "
+                         "from the user's home directory)")
             if b.kind == "files" and not b.paths:
                 self.err(path, "kind files needs `paths` (the files and folders to archive)", at_key=True)
             problem = cron_error(b.schedule)

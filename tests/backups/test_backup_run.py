@@ -123,3 +123,11 @@ def test_unknown_backup_name_suggests_the_declared_one(tmp_path: Path, postgres:
     res = world.run("backup", "run", "bk", "tempovault-bd")
     assert res.exit_code == 1
     assert 'no backup "tempovault-bd"' in res.output and 'Did you mean "tempovault-db"?' in res.output
+
+
+def test_a_relative_destination_is_refused_offline(tmp_path: Path, postgres: Postgres) -> None:
+    world = make_world(tmp_path, postgres)
+    world.backups["db"] = pg_backup(world, "x", destination="backup")
+    res = world.run("validate", "bk")
+    assert res.exit_code == 1
+    assert "state/bk/backups.yaml:" in res.output and "destination must be an absolute path" in res.output
