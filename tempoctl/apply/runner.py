@@ -113,12 +113,15 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
         for wave in waves(plan.changes):
             _run_wave(wave, executors, report, echo)
     except TempoctlError as exc:
-        journal.record("stopped", error=exc.summary)
         done = [f"  done: {s.change.address} ({s.tx_hash or s.summary})"
                 for s in report.sent if s.receipt or not s.tx_hash]
         # A transaction journalled as intent may have reached the node even if its send "failed" (the answer
         # was lost): the chain may have changed, so that is a partial apply too, settled by the next one.
-        doubt = _in_doubt(journal, {s.tx_hash for s in report.sent if s.receipt})
+        try:
+            journal.record("stopped", error=exc.summary)
+            doubt = _in_doubt(journal, {s.tx_hash for s in report.sent if s.receipt})
+        except TempoctlError:  # the backend itself failed (e.g. its connection dropped): assume the worst
+            doubt = [("(unknown: the journal could not be read)", "see the next apply's settling")]
         lines = done + [f"  maybe sent (the next apply settles it): {a} ({h})" for a, h in doubt]
         err = PartialApplyError if report.sent or doubt else ApplyError
         raise err(f"apply stopped: {exc.summary}",

@@ -72,9 +72,15 @@ class ApplySession:
                 if exc is not None:
                     outcome = "partial" if isinstance(exc, PartialApplyError) else "failed"
                     error = exc.summary if isinstance(exc, TempoctlError) else type(exc).__name__
-                self.backend.audit_end(self.apply_id, outcome, error)
+                try:
+                    self.backend.audit_end(self.apply_id, outcome, error)
+                except TempoctlError:
+                    if exc is None:
+                        raise
+                    # the backend failed too (its connection dropped?): report the apply's own error
         finally:
-            self._stack.close()
+            # The lock sees the apply's own error (if any), so a failing release does not replace it.
+            self._stack.__exit__(kind, exc, tb)
 
     def settle(self, clients: dict[str, Any] | None = None, receipt_timeout: float = 120.0) -> dict[str, Any]:
         """Settle what earlier applies left in flight (see `tempoctl.apply.resume`); returns the clients

@@ -230,8 +230,15 @@ class Backend(AbstractContextManager["Backend"]):
         held = self.lock_status(environment) or me
         try:
             yield held
-        finally:
-            self._unlock(held)
+        except BaseException:
+            # Releasing may fail when the backend is what failed; never hide the original error for it. A lock
+            # left behind is safe: PostgreSQL drops it with the connection, SQLite lets this host take it over.
+            try:
+                self._unlock(held)
+            except BackendError:
+                pass
+            raise
+        self._unlock(held)
 
 
 def parse_duration(text: str) -> float:

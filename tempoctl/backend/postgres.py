@@ -12,7 +12,8 @@ Credentials follow libpq: the URL carries no password; libpq reads PGPASSFILE (~
 from __future__ import annotations
 
 import hashlib
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,8 +63,27 @@ class PostgresBackend(Backend):
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s")
 
-    def _transaction(self) -> AbstractContextManager[Any]:
-        return self.conn.transaction()  # type: ignore[no-any-return]
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A transaction whose own failures (a dropped connection) surface as `BackendError`, while errors
+        raised inside it pass through unchanged."""
+        try:
+            tx = self.conn.transaction()
+            tx.__enter__()
+        except self._psycopg_error as exc:
+            raise BackendError(f"backend {self.where} failed", detail=str(exc).strip()) from None
+        try:
+            yield
+        except BaseException as exc:
+            try:
+                tx.__exit__(type(exc), exc, exc.__traceback__)
+            except self._psycopg_error:
+                pass
+            raise
+        try:
+            tx.__exit__(None, None, None)
+        except self._psycopg_error as exc:
+            raise BackendError(f"backend {self.where} failed", detail=str(exc).strip()) from None
 
     def _has_table(self, name: str) -> bool:
         return bool(self._exec("SELECT to_regclass(?) IS NOT NULL", (name,))[0][0])

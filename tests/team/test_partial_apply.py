@@ -41,3 +41,59 @@ def test_lost_send_answer_stops_with_exit_3_and_the_next_apply_settles_it(  # ty
         outcomes = [a["outcome"] for a in backend.applies("local")]
         assert backend.unsettled("local") == []
     assert outcomes == ["ok", "partial"]  # newest first
+
+
+def test_losing_the_postgresql_backend_mid_apply_stops_cleanly_with_exit_3_and_resumes(  # type: ignore[no-untyped-def]
+        anvil: Anvil, chain, postgres, tmp_path, monkeypatch) -> None:
+    """The journal is written before every send, so when the backend's connection dies nothing more is sent:
+    the apply stops with exit 3 and a clean message, and the next apply settles and finishes."""
+    import time
+    from pathlib import Path
+
+    from tests.team.apply_zygote import Zygote
+    from tests.team.test_concurrent_apply import _workspace
+
+    monkeypatch.chdir(tmp_path)
+    for k, v in postgres.env().items():
+        monkeypatch.setenv(k, v)
+    backend_spec = postgres.url(postgres.create_database())
+    root = Path.cwd()
+    env = _workspace(root, chain, backend_spec)
+    db = backend_spec.rsplit("/", 1)[1]
+    first = int(str(anvil.rpc("eth_blockNumber")), 16) + 1
+    slow = Fault("delay", method="eth_sendRawTransaction", delay_ms=150)
+    zygote = Zygote()
+    try:
+        with RpcProxy(anvil.url, rules=[slow]) as proxy:
+            out = tmp_path / "apply.out"
+            pid = zygote.run(root, {**env, "TEMPOCTL_LOCAL_RPC": proxy.url}, "apply", "local", "--auto-approve",
+                             out=out)
+            deadline = time.monotonic() + 60
+            while len(_txs_since(anvil, first)) < 3:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            import psycopg
+
+            with psycopg.connect(backend_spec, autocommit=True) as admin:
+                killed = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                                       "application_name = 'tempoctl' AND datname = %s", (db,)).fetchall()
+            assert killed
+            code = zygote.wait(pid)
+        text = out.read_text()
+    finally:
+        zygote.close()
+    assert code == 3, text
+    assert "Error: apply stopped" in text and "Traceback" not in text and "internal error" not in text
+    stopped_at = len(_txs_since(anvil, first))
+    assert stopped_at < 20
+
+    from click.testing import CliRunner
+
+    from tempoctl.cli import main
+
+    r = CliRunner().invoke(main, ["apply", "local", "--auto-approve"], env=env)
+    assert r.exit_code == 0, r.output
+    assert "Re-plan after apply: no changes" in r.output
+    txs = _txs_since(anvil, first)
+    calls = Counter((str(t["to"]).lower(), str(t["input"]).lower()) for t in txs)
+    assert len(txs) == 20 and set(calls.values()) == {1}
