@@ -67,9 +67,10 @@ ExecutorFactory = Callable[[ApplyContext, str], Executor]
 
 
 def _evm(actx: ApplyContext, group: str) -> Executor:
-    from tempoctl.apply.evm import make_evm_executor
+    # Keyed signers send; `via: safe` signers' steps go to a Safe Transaction Builder batch (apply/safe.py).
+    from tempoctl.apply.safe import make_evm_router
 
-    return make_evm_executor(actx, group)
+    return make_evm_router(actx, group)
 
 
 def _host(actx: ApplyContext, group: str) -> Executor:

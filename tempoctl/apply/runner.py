@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tempoctl.apply.executors import AFTER_APPLY, EXECUTORS, ApplyContext, Executor, SentStep, group_of
+from tempoctl.apply.handoff import HandoffTracker
 from tempoctl.apply.journal import Journal
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.errors import ApplyError, PartialApplyError, StalePlanError, TempoctlError
@@ -27,6 +28,7 @@ from tempoctl.plan.model import Change, Plan, Step
 class ApplyReport:
     sent: list[SentStep] = field(default_factory=list)
     leftover: Plan | None = None
+    awaiting: list[str] = field(default_factory=list)  # changes the re-plan finds waiting for a multisig
 
 
 def _fmt(v: Any) -> str:
@@ -92,6 +94,7 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
     report = ApplyReport()
     actx = ApplyContext(env=env, fresh=fresh, journal=journal, environ=environ, echo=echo, prompt=prompt,
                         cwd=Path(cwd) if cwd is not None else None)
+    handoffs = HandoffTracker(env, plan, echo, Path(cwd) if cwd is not None else None)
     if plan.empty:
         for hook in AFTER_APPLY:
             hook(actx)
@@ -102,7 +105,7 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
                 raise ApplyError(f"{c.address}: step kind {s.kind} is not supported by this version")
     executors: dict[tuple[str, str], Executor] = {}
     grouped: dict[tuple[str, str], list[tuple[Change, Step]]] = {}
-    for c in plan.changes:
+    for c in handoffs.runnable(plan.changes):
         for s in c.steps:
             grouped.setdefault((s.kind, group_of(s)), []).append((c, s))
     for key, items in grouped.items():
@@ -111,7 +114,7 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
     journal.record("begin", changes=len(plan.changes))
     try:
         for wave in waves(plan.changes):
-            _run_wave(wave, executors, report, echo)
+            _run_wave(handoffs.admit(wave), executors, report, echo, handoffs.held)
     except TempoctlError as exc:
         done = [f"  done: {s.change.address} ({s.tx_hash or s.summary})"
                 for s in report.sent if s.receipt or not s.tx_hash]
@@ -132,7 +135,8 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
     for hook in AFTER_APPLY:
         hook(actx)
     after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=fresh.clients)
-    report.leftover = after
+    report.leftover = handoffs.finish(after)
+    report.awaiting = handoffs.waiting
     return report
 
 
@@ -146,17 +150,19 @@ def _in_doubt(journal: Journal, settled: set[str | None]) -> list[tuple[str, str
 
 
 def _run_wave(wave: list[Change], executors: dict[tuple[str, str], Executor], report: ApplyReport,
-              echo: Callable[[str], None]) -> None:
+              echo: Callable[[str], None], held: dict[str, str | None]) -> None:
     """Step i of every change of the wave runs before step i+1 of any; each group's steps go back to back.
 
-    A change whose step was handed off (pending: a multisig, an offline signer) runs no further steps: the
-    rest waits for that hand-off and shows in the next plan."""
-    held: set[str] = set()
+    A change whose step was handed off (pending: a multisig, an offline signer) runs no further steps except
+    ones for the same signer (they join the same hand-off, in order): the rest waits for that hand-off and
+    shows in the next plan. `held` maps such changes to the signer that took them."""
+    if not wave:
+        return
     depth = max(len(c.steps) for c in wave)
     for i in range(depth):
         by_group: dict[tuple[str, str], list[tuple[Change, Step]]] = {}
         for c in wave:
-            if i < len(c.steps) and c.address not in held:
+            if i < len(c.steps) and (c.address not in held or held[c.address] == c.steps[i].signer):
                 s = c.steps[i]
                 by_group.setdefault((s.kind, group_of(s)), []).append((c, s))
         for key, items in by_group.items():
@@ -166,6 +172,6 @@ def _run_wave(wave: list[Change], executors: dict[tuple[str, str], Executor], re
             ex.await_wave(sent)
             for done in sent:
                 if done.pending:
-                    held.add(done.change.address)
+                    held[done.change.address] = done.step.signer
                 tag = "pending" if done.pending else done.change.action.glyph
                 echo(f"  {tag} {done.change.address}: {done.step.display}  {done.summary}".rstrip())

@@ -220,8 +220,13 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
                        + (f", {len(pending)} pending (handed off; see above)." if pending else "."))
             handed_off = {s.change.address for s in pending}
             left = [ch for ch in (report.leftover.changes if report.leftover else []) if ch.address not in handed_off]
-            if handed_off:
-                click.echo(f"{len(handed_off)} change(s) wait for a signature: {', '.join(sorted(handed_off))}. "
+            batched = {s.change.address for s in pending if s.step.fields.get("via") == "safe"}
+            if batched:
+                click.echo(f"{len(batched)} change(s) are in a Safe Transaction Builder batch (see above): the "
+                           "Safe's owners execute it; until then plans show them as awaiting multisig execution.")
+            if handed_off - batched:
+                click.echo(f"{len(handed_off - batched)} change(s) wait for a signature: "
+                           f"{', '.join(sorted(handed_off - batched))}. "
                            "Run apply again once the key is available; the next plan shows only what remains.")
             if left:
                 session.outcome = "ok, changes remain"
@@ -229,7 +234,11 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
                 for ch in left:
                     click.echo(f"  {ch.action.glyph} {ch.address}", err=True)
                 return ExitCode.ERROR
-            session.outcome = "ok, some pending" if handed_off else "ok"
+            session.outcome = "ok, some pending" if handed_off or report.awaiting else "ok"
+            if report.awaiting:
+                click.echo(f"Re-plan after apply: {len(report.awaiting)} change(s) await multisig execution "
+                           "(shown by `tempoctl plan`); nothing else remains.")
+                return ExitCode.OK
             if handed_off:
                 return ExitCode.OK
             click.echo("Re-plan after apply: no changes. Live state matches the desired state.")
@@ -254,7 +263,7 @@ def drift(c: Ctx, envs: tuple[str, ...], fmt: str) -> None:
         for spec in _envs(envs):
             env = load_environment(spec)
             p, _ = build_plan(env, PlanOptions(simulate=False))
-            found = found or bool(p.changes or p.drift)
+            found = found or bool([ch for ch in p.changes if not ch.pending] or p.drift)  # pending: not drift
             click.echo(render_drift(p.to_dict(), fmt), nl=False)
         return ExitCode.CHANGES if found else ExitCode.OK
 

@@ -17,6 +17,7 @@ from tempoctl.observed.observation import Observation
 from tempoctl.observed.sources import observe
 from tempoctl.plan.model import Change, Plan
 from tempoctl.plan.order import add_ordering_edges, order
+from tempoctl.plan.pending import load_store
 from tempoctl.plan.safety import check_lockout
 from tempoctl.plan.simulate import simulate
 from tempoctl.plan.simulate_soroban import SOROBAN_KINDS, simulate_soroban
@@ -60,6 +61,7 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     admin_roles = {(k.split(".")[0], names.get(v, v)) for k, v in obs.observed.values.items() if ".role_admin." in k}
     add_ordering_edges(diff.changes, signer_addresses, admin_roles)
     changes = order(diff.changes)
+    load_store(env).mark(changes)  # what a Safe batch already proposes shows as awaiting multisig execution
     if not opts.allow_lockout:
         check_lockout(changes, obs.observed)
     changes = select_targets(changes, opts.targets)

@@ -13,6 +13,8 @@ from typing import Any
 def drift_items(plan: dict[str, Any]) -> list[dict[str, Any]]:
     items = []
     for c in plan.get("changes", []):
+        if c.get("pending"):
+            continue  # handed to a multisig by an earlier apply: known and proposed, not drift (see awaiting)
         items.append({"address": c["address"], "kind": "changed" if c["action"] == "update" else
                       ("missing" if c["action"] == "create" else "unexpected"),
                       "expected": c.get("after"), "actual": c.get("before"),
@@ -31,21 +33,30 @@ def _short(v: Any) -> str:
     return json.dumps(v, default=str)
 
 
+def awaiting_items(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """Changes an earlier apply handed to a multisig, not yet executed: reported apart from drift."""
+    return [{"address": c["address"], "note": c.get("note", "")} for c in plan.get("changes", []) if c.get("pending")]
+
+
 def render_drift(plan: dict[str, Any], fmt: str = "text") -> str:
-    items = drift_items(plan)
+    items, waiting = drift_items(plan), awaiting_items(plan)
     if fmt == "json":
         doc = {"environment": plan["environment"], "created_at": plan["created_at"], "observed": plan["observed"],
-               "drift": items, "count": len(items)}
+               "drift": items, "count": len(items), "awaiting_multisig": waiting}
         return json.dumps(doc, indent=2, default=str) + "\n"
     env = plan["environment"]
+    tail = "".join(f"  {w['address']}: awaiting multisig execution\n" for w in waiting)
     if not items:
-        return f"No drift in {env}: live state matches the desired state.\n"
+        return f"No drift in {env}: live state matches the desired state.\n" + (
+            f"{len(waiting)} change(s) await multisig execution:\n{tail}" if waiting else "")
     lines = [f"Drift in {env}: {len(items)} item(s) differ from the desired state." if fmt == "text"
              else f"### tempoctl drift — {env}\n\n**{len(items)} item(s) differ from the desired state.**\n"]
     for it in items:
         fix = "apply corrects it" if it["corrected_by_apply"] else "reported only"
         line = f"  {it['address']}: declared {_short(it['expected'])}, live {_short(it['actual'])} ({it['kind']}; {fix})"
         lines.append(line if fmt == "text" else "-" + line[1:])
+    if waiting:
+        lines.append(f"{len(waiting)} change(s) await multisig execution (not drift):\n{tail.rstrip()}")
     from tempoctl.plan.render.text import format_observed
 
     pins = ", ".join(format_observed(plan.get("observed", {})))
