@@ -5,6 +5,7 @@ the Safe executes the batch on chain the environment converges."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +114,13 @@ def execute_as_safe(anvil: Anvil, batch: dict[str, Any]) -> None:
         for tx in batch["transactions"]:
             h = anvil.rpc("eth_sendTransaction", [{"from": SAFE, "to": tx["to"], "data": tx["data"],
                                                    "value": hex(int(tx["value"]))}])
-            receipt: Any = anvil.rpc("eth_getTransactionReceipt", [h])
-            assert receipt["status"] == "0x1", tx
+            receipt: Any = None
+            for _ in range(200):  # anvil answers before its automined block is sealed; a busy machine shows it
+                receipt = anvil.rpc("eth_getTransactionReceipt", [h])
+                if receipt is not None:
+                    break
+                time.sleep(0.05)
+            assert receipt is not None and receipt["status"] == "0x1", tx
     finally:
         anvil.rpc("anvil_stopImpersonatingAccount", [SAFE])
 
