@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,17 @@ def check_journal(anvil: Anvil, entries: list[dict[str, Any]], first_block: int)
     for tx in our_transactions(anvil, first_block):
         assert tx["hash"] in intents, f"on chain but never journalled: {tx['hash']}"
     for h in intents:  # journalled and never mined must also not be waiting in the pool
-        if anvil.rpc("eth_getTransactionReceipt", [h]) is None:
-            assert anvil.rpc("eth_getTransactionByHash", [h]) is None, f"stuck in flight: {h}"
+        if anvil.rpc("eth_getTransactionByHash", [h]) is not None:
+            assert sealed(anvil, h), f"stuck in flight: {h}"
+
+
+def sealed(anvil: Anvil, tx_hash: str) -> bool:
+    """Whether `tx_hash` gets a receipt within a few seconds (anvil answers before its automined block is sealed)."""
+    for _ in range(100):
+        if anvil.rpc("eth_getTransactionReceipt", [tx_hash]) is not None:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def clean(result: Any, allowed: set[int], what: str) -> str:
