@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 EVM_TOOLS = Path(__file__).resolve().parents[1] / "evm"
 ANVIL_BIN = EVM_TOOLS / "node_modules" / ".bin" / "anvil"
@@ -72,7 +73,14 @@ class Anvil:
         return str(self.rpc("evm_snapshot"))
 
     def revert(self, snapshot_id: str) -> None:
+        """Revert to a snapshot and put the chain clock back on the wall clock.
+
+        anvil's revert also rewinds time to the snapshot's, so without this every reverted test leaves the
+        chain further behind real time; a relay that signs with the local clock then sees its signals
+        rejected as "from the future" (minutes behind after the chaos tests)."""
         self.rpc("evm_revert", [snapshot_id])
+        head: Any = self.rpc("eth_getBlockByNumber", ["latest", False])
+        self.rpc("evm_setTime", [max(int(time.time()), int(head["timestamp"], 16))])
 
     def mine(self, blocks: int = 1) -> None:
         self.rpc("anvil_mine", [hex(blocks)])
