@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.plan.model import Change, Plan
-from tempoctl.plan.pending import awaiting, load_store
+from tempoctl.plan.pending import awaiting, awaiting_label, load_store
 
 
 class HandoffTracker:
@@ -40,7 +40,7 @@ class HandoffTracker:
         """The changes this apply may run, after saying which ones wait for an earlier hand-off."""
         for c in changes:
             if c.pending:
-                self.echo(f"  awaiting multisig execution: {c.address} (handed off before; not proposed again)")
+                self.echo(f"  {awaiting_label(c.note)}: {c.address} (handed off before; not proposed again)")
             elif c.address in self.before:
                 self.echo(f"  waiting: {c.address} (depends on a change awaiting multisig execution)")
         return [c for c in changes if c.address not in self.before]

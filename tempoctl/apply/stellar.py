@@ -9,6 +9,7 @@ handover therefore stops cleanly after `propose_admin` and resumes on a later ap
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from dataclasses import dataclass, field
@@ -19,9 +20,11 @@ from tempoctl.apply.executors import ApplyContext, SentStep
 from tempoctl.apply.signers import SignerError
 from tempoctl.atomic import write_atomic
 from tempoctl.errors import ApplyError
+from tempoctl.observed.stellar.tx import OFFLINE_TIMEOUT_SECONDS
 from tempoctl.plan.model import Change, Step
 
 POLL_TIMEOUT = 60.0
+HANDOFF = "unsigned XDR"
 
 
 def load_stellar_keypair(name: str, address: str, key: str | None, environ: Any) -> Any | None:
@@ -106,18 +109,19 @@ class StellarExecutor:
                 out.append(self._verify(change, step))
                 continue
             kp = self.keypairs.get(step.signer or "")
-            sim = self.builder.simulate(step.fields)
-            if not sim.ok:
-                raise ApplyError(f"{change.address}: {step.display} would fail: {sim.error}",
+            [raw] = self.builder.simulate_many([step.fields])
+            if not raw.ok:
+                raise ApplyError(f"{change.address}: {step.display} would fail: {raw.error}",
                                  hint="Nothing of this step was sent. Check the signer's tier or the contract state, "
                                       "then re-plan.")
             source = step.fields["source"]
             seq = self.builder.sequence(source) + 1
             if kp is None:
-                out.append(self._export(change, step, sim.envelope, seq))
+                exported = self.builder.assemble(step.fields, raw, timeout=OFFLINE_TIMEOUT_SECONDS)
+                out.append(self._export(change, step, exported.envelope, seq))
                 self.builder.consume(source)
                 continue
-            te = sim.envelope
+            te = self.builder.assemble(step.fields, raw).envelope
             te.sign(kp)
             tx_hash = te.hash_hex()
             self.actx.journal.record("intent", kind="soroban_invocation", address=change.address,
@@ -152,12 +156,21 @@ class StellarExecutor:
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.actx.env.name}-{change.address}-{step.fields['function']}")
         path = base / f"{slug}.xdr"
         write_atomic(path, te.to_xdr() + "\n")
-        self.actx.journal.record("exported", address=change.address, display=step.display, signer=step.signer,
-                                 sender=step.fields["source"], nonce=seq, path=str(path))
+        self.actx.journal.record("pending", address=change.address, display=step.display, signer=step.signer,
+                                 sender=step.fields["source"], nonce=seq, file=str(path), network=self.network)
+        if change.steps[0] is step:  # a whole change handed off: the next plan shows it as awaiting, not as drift
+            from tempoctl.plan.pending import load_store
+
+            store = self.actx.extra.setdefault("pending_store", load_store(self.actx.env, self.actx.cwd))
+            store.add(change, handoff=HANDOFF, file=f"plans/{path.name}", signer=step.signer,
+                      apply_id=self.actx.journal.apply_id)
+            until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=OFFLINE_TIMEOUT_SECONDS)
+            store.records[change.address]["expires_at"] = until.isoformat(timespec="seconds")
+            store.save()
         who = step.signer or step.fields["source"]
         return SentStep(change, step, nonce=seq, pending=True,
-                        summary=f"no key for {who}: unsigned XDR written to {path}; sign and submit it, "
-                                "or provide the key and run apply again")
+                        summary=f"no key for {who}: unsigned XDR written to {path} (valid 24 h: sign and submit it; "
+                                "after that tempoctl plans it again)")
 
     def _verify(self, change: Change, step: Step) -> SentStep:
         """Re-check the new contract at the latest ledger just before consumers would be repointed."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tempoctl.plan.pending import awaiting_label
+
 
 def drift_items(plan: dict[str, Any]) -> list[dict[str, Any]]:
     items = []
@@ -45,7 +47,7 @@ def render_drift(plan: dict[str, Any], fmt: str = "text") -> str:
                "drift": items, "count": len(items), "awaiting_multisig": waiting}
         return json.dumps(doc, indent=2, default=str) + "\n"
     env = plan["environment"]
-    tail = "".join(f"  {w['address']}: awaiting multisig execution\n" for w in waiting)
+    tail = "".join(f"  {w['address']}: {awaiting_label(w['note'])}\n" for w in waiting)
     if not items:
         return f"No drift in {env}: live state matches the desired state.\n" + (
             f"{len(waiting)} change(s) await multisig execution:\n{tail}" if waiting else "")

@@ -64,8 +64,11 @@ class PendingStore:
 
     def mark(self, changes: list[Change]) -> None:
         """Set `pending` (with a note naming the hand-off) on changes whose steps are a recorded hand-off."""
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         for c in changes:
             rec = self.records.get(c.address)
+            if rec and rec.get("expires_at") and str(rec["expires_at"]) < now:
+                continue  # an unsigned XDR past its time bounds can never execute: plan the change again
             if rec and rec.get("digest") == steps_digest(c.steps):
                 c.pending = True
                 what = f"{rec.get('handoff', 'hand-off')} {rec.get('file', '')}".strip()
@@ -79,6 +82,11 @@ class PendingStore:
         for a in gone:
             del self.records[a]
         return gone
+
+
+def awaiting_label(note: str | None) -> str:
+    """How a pending change is described: a Safe batch awaits its owners, an unsigned XDR a signature."""
+    return "awaiting a signature (unsigned XDR)" if "unsigned XDR" in (note or "") else "awaiting multisig execution"
 
 
 def awaiting(changes: list[Change]) -> set[str]:

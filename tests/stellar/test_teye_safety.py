@@ -159,3 +159,11 @@ def test_a_signer_without_a_key_gets_unsigned_xdr_and_nothing_is_sent(teye: Teye
     assert len(files) == 3 and all("add_to_whitelist" in f or "set_whitelist_enabled" in f for f in files)
     assert teye.emu.account_sequence(teye.admin.public_key) == seq
     assert teye.admin.secret not in res.output
+    # The next plan shows the hand-offs as awaiting a signature (not as drift), and apply does not export again.
+    changes = json.loads(teye.ws.run("plan", "teye-local", "--format", "json").output)["changes"]
+    assert len(changes) == 3 and all(c.get("pending") for c in changes)
+    assert all("handed off in unsigned XDR plans/" in c["note"] for c in changes)
+    again = teye.ws.run("apply", "teye-local", "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert len(list((teye.ws.root / "plans").glob("*.xdr"))) == 3  # not exported a second time
+    assert teye.emu.account_sequence(teye.admin.public_key) == seq

@@ -18,6 +18,7 @@ from tempoctl.observed.stellar.ledger import instance_key
 
 BASE_FEE = 100
 TIMEOUT_SECONDS = 300
+OFFLINE_TIMEOUT_SECONDS = 24 * 3600  # an exported XDR waits for a person to sign it
 
 
 @dataclass
@@ -44,13 +45,14 @@ class TxBuilder:
     def consume(self, source: str) -> None:
         self._seq[source] = self.sequence(source) + 1
 
-    def build(self, step_fields: dict[str, Any]) -> Any:
-        """The unsigned, unprepared envelope of a `soroban_invocation` or `soroban_extend_ttl` step."""
+    def build(self, step_fields: dict[str, Any], timeout: int = TIMEOUT_SECONDS) -> Any:
+        """The unsigned, unprepared envelope of a `soroban_invocation` or `soroban_extend_ttl` step, valid for
+        `timeout` seconds (time bounds make a failure definitive)."""
         from stellar_sdk import Account, SorobanDataBuilder, TransactionBuilder
 
         source = step_fields["source"]
         acc = Account(source, self.sequence(source))
-        tb = TransactionBuilder(acc, self.passphrase, base_fee=BASE_FEE).set_timeout(TIMEOUT_SECONDS)
+        tb = TransactionBuilder(acc, self.passphrase, base_fee=BASE_FEE).set_timeout(timeout)
         if step_fields.get("function") == "ExtendFootprintTTL":
             tb.append_extend_footprint_ttl_op(int(step_fields["extend_to"]))
             data = SorobanDataBuilder().set_read_only([instance_key(step_fields["contract"])]).build()  # type: ignore[no-untyped-call]
@@ -93,8 +95,8 @@ class TxBuilder:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(one, many))
 
-    def assemble(self, step_fields: dict[str, Any], raw: Simulated) -> Simulated:
+    def assemble(self, step_fields: dict[str, Any], raw: Simulated, timeout: int = TIMEOUT_SECONDS) -> Simulated:
         """The prepared transaction (footprint, resource fee, auth from the simulation) at the source's
         current local sequence; assembling is local, no request."""
-        prepared = self.client.server.prepare_transaction(self.build(step_fields), raw.envelope)
+        prepared = self.client.server.prepare_transaction(self.build(step_fields, timeout), raw.envelope)
         return Simulated(ok=True, fee=int(prepared.transaction.fee), envelope=prepared)

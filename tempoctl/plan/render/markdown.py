@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tempoctl.plan.pending import awaiting_label
 from tempoctl.plan.render.text import count_reverts, format_simulation, render_text
 from tempoctl.plan.render.values import (
     fmt_int,
@@ -73,7 +74,7 @@ def _simulation_cell(change: dict[str, Any]) -> str:
     else:
         text = "—"
     if change.get("pending"):
-        text += " · ⏳ awaiting multisig execution"
+        text += " · ⏳ " + awaiting_label(change.get("note"))
     return text
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tempoctl.plan.pending import awaiting_label
 from tempoctl.plan.render.values import (
     attribute_name,
     diff_fields,
@@ -143,7 +144,7 @@ def render_change(change: dict[str, Any], style: _Style, verbose: bool = False) 
     if reason and reason != "not declared":
         lines.append(f"  # (from {reason})")
     if change.get("pending"):
-        lines.append("  # (awaiting multisig execution)")
+        lines.append(f"  # ({awaiting_label(change.get('note'))})")
     for note_line in str(change.get("note") or "").splitlines():
         lines.append(f"  # {note_line}")
 
