@@ -42,8 +42,3 @@ def units(sshd: Sshd, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             except OSError:
                 pass
 
-
-def define_units(state: Path, units: dict[str, dict[str, object]]) -> None:
-    data = json.loads(state.read_text() or "{}")
-    data.setdefault("units", {}).update(units)
-    state.write_text(json.dumps(data))

@@ -134,3 +134,26 @@ def test_new_env_file_is_created_private_with_declared_mode(units: Path, connect
     target.chmod(0o644)
     r = workspace.run("drift", "h")
     assert r.exit_code == 2 and '"mode": "0644"' in r.output
+
+
+def test_a_stopped_unit_is_started_after_its_file_not_restarted(units: Path, workspace: Workspace) -> None:
+    env_file = workspace.root / "api.env"
+    env_file.write_text("POLL_INTERVAL=5\n")
+    define_units(units, {"api": {"exec": sleeper(), "state": "inactive", "environment_file": str(env_file)},
+                         "off": {"exec": sleeper(), "state": "inactive"}})
+    write_env(workspace.root, "h", f"""hosts:
+  app:
+    connection: local
+    services:
+      api: {{state: running}}
+      off: {{state: stopped}}
+    env_files:
+      {env_file}:
+        values: {{POLL_INTERVAL: "2"}}
+        restart: [api, off]
+""")
+    plan = json.loads(workspace.run("plan", "h", "--format", "json").stdout)
+    by = {c["address"]: c for c in plan["changes"]}
+    assert list(by) == [f"app.env_file[{env_file}]", "app.service[api]"]  # `off` is declared stopped: left alone
+    assert [s["op"] for s in by["app.service[api]"]["steps"]] == ["start"]
+    assert by["app.service[api]"]["depends_on"] == [f"app.env_file[{env_file}]"]

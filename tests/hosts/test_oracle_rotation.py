@@ -89,7 +89,11 @@ def test_rotation_runs_in_order_and_revokes_only_after_a_fresh_signal(chain, uni
                                      f"ORACLE_PRIVATE_KEY={DEV_KEYS[7]}\n")
     assert call(chain.url, chain.risk, "RiskController", "oracleLastTimestamp", bytes.fromhex(PAIR[2:])) > before
     assert f"relay started as {A[7]}" in (workspace.root / "srv" / "relay.log").read_text()
-    for text in (plan_r.output, r.output):
+    # Neither key is in any output, nor in anything the runs wrote (journal and records in the backend,
+    # plans); only the relay's own env file holds the new one.
+    written = [p.read_bytes().decode("latin-1") for p in workspace.root.rglob("*")
+               if p.is_file() and "srv" not in p.relative_to(workspace.root).parts]
+    for text in (plan_r.output, r.output, *written):
         assert DEV_KEYS[7][2:] not in text and DEV_KEYS[6][2:] not in text
 
 

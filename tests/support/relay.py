@@ -20,7 +20,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 def main() -> int:
     from web3 import Web3
 
-    from tests.support.contracts import OracleSignal, TxReverted, _transact, address_of, call, contract, sign_oracle_signal
+    from tests.support.contracts import (
+        OracleSignal,
+        TxReverted,
+        _transact,
+        address_of,
+        call,
+        contract,
+        sign_oracle_signal,
+    )
 
     p = argparse.ArgumentParser()
     p.add_argument("--rpc", required=True)
