@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from tempoctl import __version__
+from tempoctl.cli.drift_metrics import PROMETHEUS, DriftMetrics
 from tempoctl.cli.errors import run_guarded
 from tempoctl.errors import ExitCode
 
@@ -250,21 +251,36 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
 @main.command()
 @click.argument("envs", nargs=-1)
 @FORMAT
+@PROMETHEUS
 @pass_ctx
-def drift(c: Ctx, envs: tuple[str, ...], fmt: str) -> None:
+def drift(c: Ctx, envs: tuple[str, ...], fmt: str, prometheus: Path | None) -> None:
     """Read-only: report live state that differs from the YAML; exit 2 when anything does."""
 
     def go() -> int:
         from tempoctl.desired import load_environment
+        from tempoctl.errors import TempoctlError
         from tempoctl.plan.build import PlanOptions, build_plan
         from tempoctl.plan.drift import render_drift
+        from tempoctl.plan.render.values import public_document
 
-        found = False
+        found, metrics, first_error = False, DriftMetrics(prometheus), None
         for spec in _envs(envs):
-            env = load_environment(spec)
-            p, _ = build_plan(env, PlanOptions(simulate=False))
+            try:
+                env = load_environment(spec)
+                p, obs = build_plan(env, PlanOptions(simulate=False))
+            except TempoctlError as exc:
+                if prometheus is None:
+                    raise
+                metrics.failed(spec)  # the other environments are still checked and the file still written
+                first_error = first_error or exc
+                continue
+            doc = public_document(p.to_dict())  # the report goes into issues and logs: sensitive values masked
+            metrics.ok(env, doc, obs)
             found = found or bool([ch for ch in p.changes if not ch.pending] or p.drift)  # pending: not drift
-            click.echo(render_drift(p.to_dict(), fmt), nl=False)
+            click.echo(render_drift(doc, fmt), nl=False)
+        metrics.write()
+        if first_error is not None:
+            raise first_error
         return ExitCode.CHANGES if found else ExitCode.OK
 
     c.run(go)
