@@ -27,6 +27,8 @@ demo: setup
 lint: setup
 	$(VENV)/bin/ruff check tempoctl
 	$(VENV)/bin/mypy tempoctl
+	$(VENV)/bin/ruff check ci
+	$(VENV)/bin/mypy --strict ci/gitops
 
 test: setup lint
 	$(VENV)/bin/pytest -q
