@@ -51,13 +51,13 @@ def test_lookup_by_name_and_where(tmp_path: Path) -> None:
     env = load_environment("tempo-testnet", environ={}, cwd=REPO)
     assert (
         env.where("contracts", "governance", "roles", "ADMIN", 0)
-        == "state/tempo-testnet/tempovault.yaml:9:15"
+        == "state/tempo-testnet/tempovault.yaml:10:15"  # line 1 is the editor modeline
     )
     # falls back to the nearest ancestor with a position
     assert env.where("contracts", "governance", "roles", "ORACLE", 0).startswith(
         "state/tempo-testnet/tempovault.yaml:"
     )
-    assert env.where("backups", "tempovault-db", "schedule") == "state/tempo-testnet/backups.yaml:6:15"
+    assert env.where("backups", "tempovault-db", "schedule") == "state/tempo-testnet/backups.yaml:7:15"
     assert resolve_environment("tempo-testnet", REPO) == REPO / "state" / "tempo-testnet"
     with pytest.raises(ConfigError):
         resolve_environment("nope", tmp_path)

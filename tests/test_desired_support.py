@@ -10,6 +10,7 @@ from tempoctl.desired.types import _crc16_xmodem
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "state" / "tempo-testnet"
+SCHEMA_MODELINE = "# yaml-language-server: $schema=../../schemas/tempoctl-state.schema.json"
 DATA = Path(__file__).resolve().parent / "data" / "desired"
 
 
@@ -17,6 +18,8 @@ def make_env(tmp: Path, edits: list[tuple[str, str, str]] = (), extra: dict[str,
     """Copy the example environment to `tmp/env`, apply (file, old, new) text edits and add extra files."""
     env = tmp / "env"
     shutil.copytree(EXAMPLE, env)
+    for p in env.glob("*.yaml"):  # the table's positions count from the content, not the editor modeline
+        p.write_text(p.read_text().removeprefix(SCHEMA_MODELINE + "\n"))
     for name, old, new in edits:
         p = env / name
         text = p.read_text()

@@ -7,11 +7,15 @@ from pathlib import Path
 from tests.support.anvil import DEV_ADDRESSES as A
 from tests.support.contracts import TempoVaultDeployment
 
+# The editor modeline every state file starts with (state/<env>/*.yaml → the committed schema).
+SCHEMA_MODELINE = "# yaml-language-server: $schema=../../schemas/tempoctl-state.schema.json"
+
 KEY_VARS = {"admin": "LOCAL_ADMIN_KEY", "risk_officer": "LOCAL_RISK_OFFICER_KEY", "emergency": "LOCAL_EMERGENCY_KEY"}
 
 
 def environment_yaml(url: str, chain_id: int, fee_token: str) -> str:
-    return f"""# Local devnet (anvil): the demo's and the tests' environment. Keys are anvil's public dev keys.
+    return f"""{SCHEMA_MODELINE}
+# Local devnet (anvil): the demo's and the tests' environment. Keys are anvil's public dev keys.
 environment: local
 networks:
   anvil:
@@ -28,7 +32,8 @@ backend: sqlite:///.tempoctl/local.db
 
 
 def tempovault_yaml(d: TempoVaultDeployment, *, oracle: str = A[6], extra_roles: str = "") -> str:
-    return f"""contracts:
+    return f"""{SCHEMA_MODELINE}
+contracts:
   governance:
     network: anvil
     address: "{d.governance}"
