@@ -14,7 +14,8 @@ Series (all gauges; `environment` is on every series so one file can hold severa
   `drift_items` series for that environment: an unknown count is not 0).
 - `tempoctl_backup_age_seconds{environment,backup}`: age of the newest good backup, from the observed value at
   `<backup>.freshness` (or the fact `backup_freshness[<backup>]`): a mapping with `age_seconds`, or with a
-  timestamp under `newest`, `last_success`, `completed_at` or `timestamp` (Unix seconds or ISO 8601).
+  timestamp under `newest_at`, `last_success`, `completed_at` or `timestamp` (Unix seconds or ISO 8601);
+  the backups source (`tempoctl.observed.backups`) writes `age_seconds`, None when no verified backup exists.
 - `tempoctl_oracle_signal_age_seconds{environment,pair}`: age of the newest oracle signal per pair, from the
   observed values `oracle.signal[<pair>]` (or the fact `oracle_signals[<pair>]`), same shape; `block_timestamp`
   next to a `timestamp` is used as "now" so the age is in chain time, as the contract measures staleness.
@@ -32,7 +33,7 @@ from typing import Any
 from tempoctl.plan.drift import drift_items
 
 STANDARD_KINDS = ("changed", "missing", "unexpected")
-_TIMESTAMP_KEYS = ("newest", "last_success", "completed_at", "timestamp")
+_TIMESTAMP_KEYS = ("newest_at", "last_success", "completed_at", "timestamp")
 _SIGNAL = re.compile(r"^oracle\.signal\[(?P<pair>.+)\]$")
 
 _HELP = {

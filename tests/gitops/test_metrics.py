@@ -4,9 +4,12 @@ drift report counts, marks a failed check, and carries backup and oracle-signal 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import stat
+import time
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -16,6 +19,7 @@ from tests.support.anvil import DEV_ADDRESSES as A
 from tests.support.anvil import DEV_KEYS
 from tests.support.contracts import grant_role
 from tests.support.local_state import write_local_state
+from tests.support.postgres import Postgres
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -64,8 +68,9 @@ def test_backup_and_oracle_signal_ages_from_observed_values() -> None:
     now = 1_800_000_000.0
     check = DriftCheck(
         "prod", now, {"environment": "prod", "changes": [], "drift": []},
-        values={"tempovault-db.freshness": {"newest": "2027-01-15T06:00:00Z", "path": "/backup/x.sql.gz"},
+        values={"tempovault-db.freshness": {"newest": "db_20270115.sql.gz", "newest_at": "2027-01-15T06:00:00+00:00"},
                 "release-artifacts.freshness": {"age_seconds": 7200},
+                "never-ran.freshness": {"newest": None, "newest_at": None, "age_seconds": None},
                 "oracle.signal[pathUSD-AlphaUSD]": {"timestamp": 1_799_999_900, "block_timestamp": 1_799_999_960},
                 'oracle.signal[we"ird\\pair]': {"timestamp": now - 30},
                 "governance.role.ADMIN[0x1]": {"role": "ADMIN"}},
@@ -88,3 +93,29 @@ def test_no_age_series_without_evidence() -> None:
                                       values={"db.freshness": {"status": "unknown"}}, backups=("db",))])
     names = {f.name for f in text_string_to_metric_families(text)}
     assert names == {"tempoctl_drift_items", "tempoctl_last_check_timestamp_seconds", "tempoctl_drift_check_success"}
+
+
+def test_backup_age_from_a_real_backup(tmp_path: Path, postgres: Postgres) -> None:
+    from tests.backups.support import make_world, pg_backup
+
+    db = postgres.create_database()
+    postgres.execute(db, "create table t (x int); insert into t values (1)")
+    world = make_world(tmp_path, postgres)
+    world.backups["tempovault-db"] = pg_backup(world, postgres.url(db), max_age="26h")
+
+    def metrics() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        r = world.run("drift", "bk", "--prometheus", "m.prom")
+        assert r.exit_code == 2, r.output
+        return _samples((world.root / "m.prom").read_text())
+
+    age = ("tempoctl_backup_age_seconds", (("backup", "tempovault-db"), ("environment", "bk")))
+    m = metrics()  # no verified backup yet: drift says so, and there is no age to report
+    assert m[("tempoctl_drift_items", (("environment", "bk"), ("kind", "no_verified_backup")))] == 1
+    assert age not in m
+    assert world.run("backup", "run", "bk", "tempovault-db").exit_code == 0
+    [dump] = [p for p in world.dest.iterdir() if p.name.endswith(".sql.gz")]
+    t = time.time() - 27 * 3600
+    os.utime(dump, (t, t))
+    m = metrics()
+    assert 27 * 3600 <= m[age] < 28 * 3600
+    assert m[("tempoctl_drift_items", (("environment", "bk"), ("kind", "stale_backup")))] == 1
