@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from tempoctl.apply.executors import AFTER_APPLY, EXECUTORS, ApplyContext, Executor, SentStep, group_of
 from tempoctl.apply.handoff import HandoffTracker
 from tempoctl.apply.journal import Journal
+from tempoctl.apply.progress import StepEvents
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.errors import ApplyError, PartialApplyError, StalePlanError, TempoctlError
 from tempoctl.observed.observation import Observation
@@ -112,6 +114,8 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
         executors[key] = EXECUTORS[key[0]](actx, key[1])
         executors[key].prepare(items)
     journal.record("begin", changes=len(plan.changes))
+    if isinstance(echo, StepEvents):
+        echo.begin(sum(len(c.steps) for c in plan.changes))
     try:
         for wave in waves(plan.changes):
             _run_wave(handoffs.admit(wave), executors, report, echo, handoffs.held)
@@ -167,11 +171,19 @@ def _run_wave(wave: list[Change], executors: dict[tuple[str, str], Executor], re
                 by_group.setdefault((s.kind, group_of(s)), []).append((c, s))
         for key, items in by_group.items():
             ex = executors[key]
+            events = echo if isinstance(echo, StepEvents) else None
+            if events is not None:
+                events.started(items)
+            t0 = time.monotonic()
             sent = ex.send_wave(items)
             report.sent += sent
             ex.await_wave(sent)
+            seconds = time.monotonic() - t0  # a group's steps go out together and are final together
             for done in sent:
                 if done.pending:
                     held[done.change.address] = done.step.signer
+                if events is not None:
+                    events.finished(done, seconds)
+                    continue
                 tag = "pending" if done.pending else done.change.action.glyph
                 echo(f"  {tag} {done.change.address}: {done.step.display}  {done.summary}".rstrip())

@@ -6,6 +6,7 @@ web3 and stellar-sdk are imported lazily by the commands that read chains, so `t
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +15,10 @@ from typing import Any
 import click
 
 from tempoctl import __version__
+from tempoctl.cli.completion import complete_env, complete_env_or_plan
 from tempoctl.cli.drift_metrics import PROMETHEUS, DriftMetrics
 from tempoctl.cli.errors import run_guarded
+from tempoctl.cli.progress_view import ProgressView
 from tempoctl.errors import ExitCode
 
 
@@ -23,7 +26,7 @@ class Ctx:
     def __init__(self, debug: bool, verbose: int, color: bool | None) -> None:
         self.debug = debug
         self.verbose = verbose
-        self.color = color if color is not None else sys.stdout.isatty()
+        self.color = color if color is not None else (sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
 
     def run(self, fn: Callable[[], int]) -> None:
         try:
@@ -66,7 +69,7 @@ def _envs(specs: tuple[str, ...]) -> list[str]:
 
 
 @main.command()
-@click.argument("envs", nargs=-1)
+@click.argument("envs", nargs=-1, shell_complete=complete_env)
 @pass_ctx
 def validate(c: Ctx, envs: tuple[str, ...]) -> None:
     """Offline schema and semantic checks of ENV (a folder or a name under ./state)."""
@@ -99,7 +102,7 @@ TARGET = click.option("--target", "targets", multiple=True, metavar="ADDR", help
 
 
 @main.command()
-@click.argument("envs", nargs=-1)
+@click.argument("envs", nargs=-1, shell_complete=complete_env)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan (JSON) for `apply PLANFILE`.")
 @FORMAT
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
@@ -153,7 +156,7 @@ def show(c: Ctx, planfile: Path, fmt: str) -> None:
 
 
 @main.command()
-@click.argument("target", nargs=-1)
+@click.argument("target", nargs=-1, shell_complete=complete_env_or_plan)
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt (the plan is still computed and shown).")
 @click.option("--lock-timeout", default="0", show_default=True, metavar="DURATION",
               help="Wait this long (30s, 5m) for another apply of the environment to finish; 0 fails at once.")
@@ -215,10 +218,13 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
                 return ExitCode.OK
             click.echo("\nApplying:")
             ask = (lambda m: str(click.prompt(m, hide_input=True))) if sys.stdin.isatty() else None  # keystores
-            report = apply_plan(env, p, clients=clients, echo=click.echo, prompt=ask, journal=journal)
+            view = ProgressView(c.color)
+            try:
+                report = apply_plan(env, p, clients=clients, echo=view.progress, prompt=ask, journal=journal)
+            finally:
+                view.close()
+            click.echo(f"\nApply complete: {view.progress.summary()}")
             pending = [s for s in report.sent if s.pending]
-            click.echo(f"\nApply complete: {len(report.sent) - len(pending)} step(s) done"
-                       + (f", {len(pending)} pending (handed off; see above)." if pending else "."))
             handed_off = {s.change.address for s in pending}
             left = [ch for ch in (report.leftover.changes if report.leftover else []) if ch.address not in handed_off]
             batched = {s.change.address for s in pending if s.step.fields.get("via") == "safe"}
@@ -249,7 +255,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
 
 
 @main.command()
-@click.argument("envs", nargs=-1)
+@click.argument("envs", nargs=-1, shell_complete=complete_env)
 @FORMAT
 @PROMETHEUS
 @pass_ctx
