@@ -19,6 +19,7 @@ Series (all gauges; `environment` is on every series so one file can hold severa
 - `tempoctl_oracle_signal_age_seconds{environment,pair}`: age of the newest oracle signal per pair, from the
   observed values `oracle.signal[<pair>]` (or the fact `oracle_signals[<pair>]`), same shape; `block_timestamp`
   next to a `timestamp` is used as "now" so the age is in chain time, as the contract measures staleness.
+  The risk-controller profile records `oracleLastTimestamp` of each declared breaker's pair there.
 Series whose source values are absent are skipped.
 """
 

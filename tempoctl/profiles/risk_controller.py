@@ -48,6 +48,10 @@ class RiskControllerProfile:
         calls = [Call(addr, "governance()(address)"), Call(addr, "paused()(bool)")]
         calls += [Call(addr, "pairCircuitBroken(bytes32)(bool)", (bytes.fromhex(pair_id(b)[2:]),)) for _, b in breakers]
         calls += [Call(addr, f"{f}()({t})") for f, t in RISK_FIELDS]
+        # Evidence for the drift metrics (tempoctl_oracle_signal_age_seconds), in the same batch: a fact, so a
+        # saved plan never goes stale because a signal arrived.
+        calls += [Call(addr, "oracleLastTimestamp(bytes32)(uint256)", (bytes.fromhex(pair_id(b)[2:]),))
+                  for _, b in breakers]
         res = yield calls
         self._require(ctx, name, res[0].ok, "governance()")
         governance = res[0].value if res[0].ok else None
@@ -56,7 +60,10 @@ class RiskControllerProfile:
         for (bname, _), r in zip(breakers, res[2:2 + len(breakers)]):
             if r.ok:
                 ctx.observed.values[f"{name}.circuit_breaker[{bname}]"] = bool(r.value)
-        params = res[2 + len(breakers):]
+        params = res[2 + len(breakers):2 + len(breakers) + len(RISK_FIELDS)]
+        for (bname, _), r in zip(breakers, res[2 + len(breakers) + len(RISK_FIELDS):]):
+            if r.ok and int(r.value) > 0:  # 0: the pair never had a signal, so there is no age
+                ctx.observed.facts.setdefault("oracle_signals", {})[bname] = {"timestamp": int(r.value)}
         if contract.risk_params is not None and all(p.ok for p in params):
             ctx.observed.values[f"{name}.risk_params"] = {f: int(p.value) for (f, _), p in zip(RISK_FIELDS, params)}
         if governance:

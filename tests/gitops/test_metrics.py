@@ -119,3 +119,25 @@ def test_backup_age_from_a_real_backup(tmp_path: Path, postgres: Postgres) -> No
     m = metrics()
     assert 27 * 3600 <= m[age] < 28 * 3600
     assert m[("tempoctl_drift_items", (("environment", "bk"), ("kind", "stale_backup")))] == 1
+
+
+def test_oracle_signal_age_from_the_chain(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.contracts import OracleSignal, call, pair_id, send, sign_oracle_signal, web3_of
+
+    ws = workspace
+    write_local_state(ws.root / "state" / "local", chain)
+    assert ws.run("apply", "local", "--auto-approve").exit_code == 0  # A[6] now holds ORACLE
+    age = ("tempoctl_oracle_signal_age_seconds", (("environment", "local"), ("pair", "pathUSD-AlphaUSD")))
+    assert ws.run("drift", "local", "--prometheus", "m.prom").exit_code == 0
+    assert age not in _samples((ws.root / "m.prom").read_text())  # never signalled: no age
+
+    pair = pair_id("0x20C0000000000000000000000000000000000000", "0x20c0000000000000000000000000000000000001")
+    ts = int(web3_of(chain.url).eth.get_block("latest")["timestamp"]) - 90
+    signal = OracleSignal(referenceTick=0, pegDeviation=0, orderbookDepthBid=10**12, orderbookDepthAsk=10**12,
+                          timestamp=ts, nonce=1)
+    sig = sign_oracle_signal(chain.risk, chain.chain_id, pair, signal, DEV_KEYS[6])
+    send(chain.url, chain.risk, "RiskController", "updateOracleSignal", pair, tuple(signal), sig, key=DEV_KEYS[9])
+    assert call(chain.url, chain.risk, "RiskController", "oracleLastTimestamp", pair) == ts
+
+    assert ws.run("drift", "local", "--prometheus", "m.prom").exit_code == 0  # evidence, not drift
+    assert 90 <= _samples((ws.root / "m.prom").read_text())[age] < 90 + 60
