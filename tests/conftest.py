@@ -4,6 +4,7 @@ each test; a temp working directory per test so nothing touches the repository o
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,9 @@ def chain(anvil: Anvil, deployment):  # type: ignore[no-untyped-def]
     snap = anvil.snapshot()
     yield deployment
     anvil.revert(snap)
+    # evm_revert also rewinds anvil's clock to the snapshot: realign it with the wall clock, or every later
+    # block lags by the time earlier tests took (a relay signing with the local clock is then "in the future").
+    anvil.rpc("evm_setTime", [int(time.time())])
 
 
 @dataclass
