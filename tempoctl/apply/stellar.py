@@ -175,21 +175,12 @@ class StellarExecutor:
     def _verify(self, change: Change, step: Step) -> SentStep:
         """Re-check the new contract at the latest ledger just before consumers would be repointed."""
         from tempoctl.observed.stellar import ledger as L
+        from tempoctl.profiles.vision_records.read import instance, switch_problems
 
         f = step.fields
-        got, _ = self.client.entries([L.instance_key(f["contract"])])
-        entry = got.get(L.instance_key(f["contract"]).to_xdr())
-        problems = []
-        if entry is None:
-            problems.append("the contract does not exist (or is archived)")
-        else:
-            wasm, storage = L.instance_storage(entry.data)
-            if f.get("wasm_sha256") and wasm != f["wasm_sha256"]:
-                problems.append(f"wasm {wasm} is not the pin {f['wasm_sha256']}")
-            if not storage.get("INIT"):
-                problems.append("it is not initialised")
-            if f.get("admin") and storage.get("ADMIN") != f["admin"]:
-                problems.append(f"its admin is {storage.get('ADMIN')}, not {f['admin']}")
+        key = L.instance_key(f["contract"])
+        got, _ = self.client.entries([key])
+        problems = switch_problems(instance(got.get(key.to_xdr()))[0], f.get("wasm_sha256"), f.get("admin"))
         if problems:
             raise ApplyError(f"{change.address}: {f['contract']} failed verification: " + "; ".join(problems))
         record = self.actx.fresh.extra.get("stellar_record")

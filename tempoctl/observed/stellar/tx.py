@@ -62,12 +62,6 @@ class TxBuilder:
                                                   [A.to_scval(a) for a in step_fields["args"]])
         return tb.build()
 
-    def simulate(self, step_fields: dict[str, Any]) -> Simulated:
-        """Simulate as the step's source and assemble at its next sequence number; errors come back
-        decoded, never raised."""
-        [raw] = self.simulate_many([step_fields])
-        return self.assemble(step_fields, raw) if raw.ok else raw
-
     def simulate_many(self, many: list[dict[str, Any]], workers: int = 8) -> list[Simulated]:
         """Simulate several steps at once. `simulateTransaction` takes exactly one transaction, so a plan of
         N Soroban steps costs N requests; they run `workers` at a time, not one after another. The

@@ -20,7 +20,7 @@ from tempoctl.errors import SafetyError
 from tempoctl.observed.stellar import args as A
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
-from tempoctl.profiles.vision_records.read import TIER_RANK, scope
+from tempoctl.profiles.vision_records.read import TIER_RANK, scope, switch_problems
 
 MAX_ENTRY_TTL = 3_110_400  # network maximum (reference §21); contract constants are clamped to it
 
@@ -74,16 +74,7 @@ class _Planner:
     def contract_id(self, cid: dict[str, Any]) -> Iterator[PlanItem]:
         recorded, live = cid.get("recorded"), self.c.contract_id
         pin = self.ctx.observed.facts.get("wasm_pins", {}).get(self.name)
-        problems = []
-        if not cid.get("exists"):
-            problems.append(f"contract {live} does not exist on {self.c.network} (or its instance is archived)")
-        else:
-            if pin and cid.get("wasm_sha256") != pin:
-                problems.append(f"its wasm hash is {cid.get('wasm_sha256')}, the pin is {pin}")
-            if not cid.get("initialized"):
-                problems.append("it is not initialised (initialize(admin) was never called)")
-            if self.c.admin and cid.get("admin") != self.c.admin:
-                problems.append(f"its admin is {cid.get('admin')}, the declared admin is {self.c.admin}")
+        problems = switch_problems(cid, pin, self.c.admin)
         changing = recorded is not None and recorded != live
         if problems and (changing or not cid.get("exists")):
             raise SafetyError(

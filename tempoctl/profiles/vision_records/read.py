@@ -46,6 +46,30 @@ def wasm_pin(ctx: StellarReadContext, name: str, contract: VisionRecordsContract
                       hint="Each line is `<sha256>  ./<name>.wasm`, as sha256sum writes it.")
 
 
+def instance(entry: Any) -> tuple[dict[str, Any], dict[Any, Any]]:
+    """(what a contract-ID switch is checked against, instance storage) of an instance entry (None: missing
+    or archived)."""
+    wasm, storage = L.instance_storage(entry.data) if entry is not None else (None, {})
+    summary = {"exists": entry is not None, "wasm_sha256": wasm, "initialized": bool(storage.get("INIT", False)),
+               "admin": storage.get("ADMIN")}
+    return summary, storage
+
+
+def switch_problems(summary: dict[str, Any], pin: str | None, admin: str | None) -> list[str]:
+    """Why a contract may not become the live one (DESIGN §8): the plan refuses on these, and apply checks
+    them again at the latest ledger before consumers are repointed."""
+    if not summary.get("exists"):
+        return ["it does not exist (or its instance is archived)"]
+    problems = []
+    if pin and summary.get("wasm_sha256") != pin:
+        problems.append(f"its wasm hash is {summary.get('wasm_sha256')}, the pin is {pin}")
+    if not summary.get("initialized"):
+        problems.append("it is not initialised (initialize(admin) was never called)")
+    if admin and summary.get("admin") != admin:
+        problems.append(f"its admin is {summary.get('admin')}, the declared admin is {admin}")
+    return problems
+
+
 def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) -> None:
     cid = contract.contract_id
     ctx.observed.facts.setdefault("wasm_pins", {})[name] = wasm_pin(ctx, name, contract)
@@ -59,12 +83,8 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     got, _ = ctx.client.entries([inst, *tier_keys.values(), *wl_keys.values()])
     values = ctx.observed.values
     entry = got.get(inst.to_xdr())
-    wasm, storage = L.instance_storage(entry.data) if entry is not None else (None, {})
-    recorded = ctx.record.cursor(f"contract_id:{name}")
-    values[f"{name}.contract_id"] = {
-        "contract_id": cid, "exists": entry is not None, "wasm_sha256": wasm,
-        "initialized": bool(storage.get("INIT", False)), "admin": storage.get("ADMIN"), "recorded": recorded,
-    }
+    summary, storage = instance(entry)
+    values[f"{name}.contract_id"] = {"contract_id": cid, **summary, "recorded": ctx.record.cursor(f"contract_id:{name}")}
     if entry is None:
         return
     values[f"{name}.admin"] = {"admin": storage.get("ADMIN"), "pending": storage.get("PEND_ADM")}
