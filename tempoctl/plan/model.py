@@ -16,6 +16,10 @@ from typing import Any
 FORMAT_VERSION = "1"
 
 
+GLYPHS = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
+"""What the text renderer shows for each action (by its JSON value)."""
+
+
 class Action(str, enum.Enum):
     """What a change does to one resource address; the glyph is what the text renderer shows."""
 
@@ -26,7 +30,7 @@ class Action(str, enum.Enum):
 
     @property
     def glyph(self) -> str:
-        return {"create": "+", "update": "~", "delete": "-", "replace": "±"}[self.value]
+        return GLYPHS[self.value]
 
 
 @dataclass

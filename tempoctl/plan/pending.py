@@ -24,10 +24,10 @@ _STEP_KEYS = ("network", "chain_id", "to", "data", "contract", "function", "args
 
 def pending_path(backend: str, environment: str, cwd: Path | None = None) -> Path:
     """`<env>.pending.json` in the directory of the journal (the SQLite backend's, else `.tempoctl/`)."""
-    base = Path(cwd or Path.cwd())
-    if backend.startswith("sqlite:///"):
-        return (base / backend[len("sqlite:///"):]).parent / f"{environment}.pending.json"
-    return base / ".tempoctl" / f"{environment}.pending.json"
+    from tempoctl.backend import sqlite_path
+
+    folder = sqlite_path(backend, cwd).parent if backend.startswith("sqlite:///") else Path(cwd or Path.cwd()) / ".tempoctl"
+    return folder / f"{environment}.pending.json"
 
 
 def steps_digest(steps: Iterable[Step]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tempoctl.plan.model import GLYPHS
 from tempoctl.plan.pending import awaiting_label
 from tempoctl.plan.render.values import (
     attribute_name,
@@ -22,7 +23,6 @@ from tempoctl.plan.render.values import (
     summary_sentence,
 )
 
-_GLYPHS = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
 _COLORS = {"+": "32", "~": "33", "-": "31", "±": "35", "!": "33"}
 _SEP = "   "
 
@@ -134,7 +134,7 @@ def render_change(change: dict[str, Any], style: _Style, verbose: bool = False) 
     """The block of one change: headline, comment lines, value lines and step lines (each with its glyph)."""
     address = str(change.get("address", "?"))
     action = str(change.get("action", "?"))
-    glyph = _GLYPHS.get(action, "?")
+    glyph = GLYPHS.get(action, "?")
     shown = address if verbose else short_address(address)
     reason = str(change.get("reason") or "")
     head = f"# {shown} {headline_verb(address, action)}"
