@@ -7,6 +7,7 @@ on this host that no longer runs (kill -9) is taken over, while a holder on anot
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,30 @@ from pathlib import Path
 from tempoctl.backend.base import Backend, BackendError
 from tempoctl.backend.holder import LockHolder
 from tempoctl.errors import LockError
+
+OPEN_TIMEOUT_SECONDS = 30.0
+
+
+def _enter_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL, retrying while another process holds it.
+
+    Changing the journal mode needs an exclusive lock, and SQLite answers SQLITE_BUSY at once (without
+    calling the busy handler) when two processes open a brand-new file together: the second one holds a
+    shared lock it cannot upgrade. Two `tempoctl apply` runs started by the same CI job hit exactly this, and
+    the loser must reach the lock row and say who holds the environment, not fail on the file itself.
+    """
+    deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 class SqliteBackend(Backend):
@@ -24,10 +49,10 @@ class SqliteBackend(Backend):
         self.where = f"sqlite:///{path}"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn = sqlite3.connect(path, isolation_level=None, timeout=OPEN_TIMEOUT_SECONDS)
+            _enter_wal(conn)
             conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"PRAGMA busy_timeout={int(OPEN_TIMEOUT_SECONDS * 1000)}")
         except (OSError, sqlite3.Error) as exc:
             raise BackendError(f"cannot open the backend {self.where}: {exc}") from None
         try:

@@ -189,3 +189,27 @@ def test_a_ci_role_with_only_table_grants_can_lock_and_journal(postgres, monkeyp
         b.journal_append("prod", "run1", "intent", {"tx_hash": "0xa1", "nonce": 0})
         b.remember_keys("prod", "s", ["k"])
         assert b.lock_status("prod") == held and [e["tx_hash"] for e in b.unsettled("prod")] == ["0xa1"]
+
+
+def test_a_new_sqlite_file_opened_while_another_process_writes_it_waits_instead_of_failing(tmp_path: Path) -> None:
+    """Two applies started by one CI job create the file together. Switching a brand-new file to WAL needs an
+    exclusive lock and SQLite answers "database is locked" at once, without waiting, when the other
+    opener holds the write lock; the loser must wait for it and go on to the lock row."""
+    import threading
+    import time
+
+    path = tmp_path / ".tempoctl" / "state.db"
+    path.parent.mkdir()
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE opened_first (x)")
+    release = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    try:
+        with open_backend(f"sqlite:///{path}") as b:
+            assert b.lock_status("local") is None
+    finally:
+        release.join()
+        other.close()
+    assert time.monotonic() - started >= 0.4  # it waited for the other writer rather than racing past it
