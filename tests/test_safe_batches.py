@@ -182,11 +182,10 @@ def test_safe_batch_pending_then_executed_converges(anvil: Anvil, chain, workspa
     assert call(chain.url, chain.risk, "RiskController", "pairCircuitBroken", b"\x00" * 31 + b"\x01") is True
     assert workspace.run("plan", "local", "--detailed-exitcode").exit_code == 0
     assert workspace.run("drift", "local").exit_code == 0
-    records = json.loads((workspace.root / ".tempoctl" / "local.pending.json").read_text())
-    assert records["pending"] == {}  # executed hand-offs are forgotten
     from tempoctl.backend import open_backend
 
     with open_backend("sqlite:///.tempoctl/local.db", cwd=workspace.root) as backend:
+        assert backend.pending_records("local") == {}  # executed hand-offs are forgotten
         handed = [e for e in backend.journal_entries("local") if e["event"] == "pending"]
     assert sorted(e["address"] for e in handed) == sorted(safe_changes)
     assert all(e["safe"] == SAFE and e["file"] == str(path.relative_to(workspace.root)) for e in handed)

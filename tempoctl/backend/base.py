@@ -29,6 +29,10 @@ class BackendError(TempoctlError):
     exit_code = ExitCode.ERROR
 
 
+class _NewerSchema(BackendError):
+    """The backend was written by a newer tempoctl: never migrated down, never misread."""
+
+
 class Backend(AbstractContextManager["Backend"]):
     """Locks, journal, managed keys, cursors and audit log of every environment in one database."""
 
@@ -59,26 +63,38 @@ class Backend(AbstractContextManager["Backend"]):
     def _migrate(self) -> None:
         # An up-to-date schema needs no DDL at all, so a CI role with only read/write grants on tempoctl's
         # tables (no CREATE on the schema) can use a database an administrator set up.
+        found = 0
         if self._has_table("schema_version"):
             rows = self._exec("SELECT version FROM schema_version")
-            if rows and int(rows[0][0]) == schema.LATEST:
+            found = int(rows[0][0]) if rows else 0
+            if found == schema.LATEST:
                 return
-        with self._transaction():
-            self._migration_guard()
-            self._exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            rows = self._exec("SELECT version FROM schema_version")
-            current = int(rows[0][0]) if rows else 0
-            if current > schema.LATEST:
-                raise BackendError(
-                    f"backend {self.where} has schema version {current}; this tempoctl knows up to {schema.LATEST}",
-                    hint="Upgrade tempoctl: a newer version has already written to this backend.")
-            for version in range(current + 1, schema.LATEST + 1):
-                for stmt in schema.statements(version, self.dialect):
-                    self._exec(stmt)
-            if not rows:
-                self._exec("INSERT INTO schema_version (version) VALUES (?)", (schema.LATEST,))
-            elif current < schema.LATEST:
-                self._exec("UPDATE schema_version SET version = ?", (schema.LATEST,))
+        try:
+            with self._transaction():
+                self._migration_guard()
+                self._exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                rows = self._exec("SELECT version FROM schema_version")
+                current = int(rows[0][0]) if rows else 0
+                if current > schema.LATEST:
+                    raise _NewerSchema(
+                        f"backend {self.where} has schema version {current}; this tempoctl knows up to "
+                        f"{schema.LATEST}", hint="Upgrade tempoctl: a newer version has already written to this backend.")
+                for version in range(current + 1, schema.LATEST + 1):
+                    for stmt in schema.statements(version, self.dialect):
+                        self._exec(stmt)
+                if not rows:
+                    self._exec("INSERT INTO schema_version (version) VALUES (?)", (schema.LATEST,))
+                elif current < schema.LATEST:
+                    self._exec("UPDATE schema_version SET version = ?", (schema.LATEST,))
+        except _NewerSchema:
+            raise
+        except BackendError as exc:  # in one transaction: nothing of a failed migration stays behind
+            raise BackendError(
+                f"cannot bring the backend {self.where} from schema version {found} to {schema.LATEST}",
+                detail=exc.detail or exc.summary,
+                hint="Run any tempoctl command against it once as a role with CREATE on the schema (e.g. "
+                     "`tempoctl lock status ENV`), then grant the CI role SELECT, INSERT, UPDATE, DELETE on all "
+                     "tempoctl's tables again.") from None
 
     def close(self) -> None:
         self.conn.close()
@@ -114,6 +130,24 @@ class Backend(AbstractContextManager["Backend"]):
             self._exec("INSERT INTO cursors (environment, name, value, updated_at) VALUES (?, ?, ?, ?) "
                        "ON CONFLICT (environment, name) DO UPDATE SET value = excluded.value, "
                        "updated_at = excluded.updated_at", (environment, name, value, now_iso()))
+
+    # --- hand-offs awaiting execution ------------------------------------------------------------------
+    def pending_records(self, environment: str) -> dict[str, dict[str, Any]]:
+        rows = self._exec("SELECT address, record FROM pending WHERE environment = ?", (environment,))
+        return {str(address): dict(json.loads(record)) for address, record in rows}
+
+    def update_pending(self, environment: str, put: dict[str, dict[str, Any]], drop: Iterable[str] = ()) -> None:
+        """Write some records and delete others in one transaction (never the whole set: a record another
+        reader loaded earlier is not clobbered by a save that did not touch it)."""
+        ts = now_iso()
+        with self._transaction():
+            for address in drop:
+                self._exec("DELETE FROM pending WHERE environment = ? AND address = ?", (environment, address))
+            for address, record in put.items():
+                self._exec("INSERT INTO pending (environment, address, record, updated_at) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (environment, address) DO UPDATE SET record = excluded.record, "
+                           "updated_at = excluded.updated_at",
+                           (environment, address, json.dumps(record, sort_keys=True), ts))
 
     # --- journal ---------------------------------------------------------------------------------------
     def journal_append(self, environment: str, apply_id: str, event: str, fields: dict[str, Any]) -> None:

@@ -44,6 +44,14 @@ MIGRATIONS: list[list[str]] = [
             plan_fingerprint TEXT, outcome TEXT NOT NULL, error TEXT)""",
         "CREATE INDEX applies_by_env ON applies (environment, started_at)",
     ],
+    [
+        # Changes handed off to someone else and not executed yet (a Safe batch, an unsigned XDR): the next
+        # plan shows them as awaiting instead of planning them again, on whichever machine it runs. `record`
+        # is JSON: digest of the steps, hand-off kind, file, signer name, apply id, created/expires times.
+        """CREATE TABLE pending (
+            environment TEXT NOT NULL, address TEXT NOT NULL, record TEXT NOT NULL, updated_at TEXT NOT NULL,
+            PRIMARY KEY (environment, address))""",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

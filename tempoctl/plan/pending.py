@@ -1,14 +1,16 @@
-"""Changes handed off to someone else (a Safe batch, later an unsigned Stellar XDR) and not yet executed.
+"""Changes handed off to someone else (a Safe batch, an unsigned Stellar XDR) and not yet executed.
 
 Apply records each hand-off here; the next plan marks a change whose steps are exactly the handed-off ones
 as pending ("awaiting multisig execution") instead of planning it again, and apply neither re-proposes it nor
 runs what depends on it. When a change no longer appears in an untargeted plan it was executed (or dropped
-from the YAML) and its record is removed. Until the team backend holds these records they live in
-`<env>.pending.json` beside the journal, written atomically; they hold addresses and calldata, never a key.
+from the YAML) and its record is removed. The records live in the environment's backend (table `pending`),
+so an operator's laptop and the CI runner that applies on merge see the same hand-offs; they hold addresses,
+calldata digests and file names, never a key.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -16,18 +18,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tempoctl.atomic import write_atomic
 from tempoctl.plan.model import Change, Step
 
 _STEP_KEYS = ("network", "chain_id", "to", "data", "contract", "function", "args")
-
-
-def pending_path(backend: str, environment: str, cwd: Path | None = None) -> Path:
-    """`<env>.pending.json` in the directory of the journal (the SQLite backend's, else `.tempoctl/`)."""
-    from tempoctl.backend import sqlite_path
-
-    folder = sqlite_path(backend, cwd).parent if backend.startswith("sqlite:///") else Path(cwd or Path.cwd()) / ".tempoctl"
-    return folder / f"{environment}.pending.json"
 
 
 def steps_digest(steps: Iterable[Step]) -> str:
@@ -37,19 +30,37 @@ def steps_digest(steps: Iterable[Step]) -> str:
 
 
 class PendingStore:
-    """The records of one environment: address → {digest, signer, handoff, file, apply_id, created_at}."""
+    """The records of one environment: address → {digest, signer, handoff, file, apply_id, created_at}.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    Loaded once from the backend; `save` writes back only what this store added, changed or dropped."""
+
+    def __init__(self, environment: str, backend: str, cwd: Path | None = None) -> None:
+        self.environment, self.backend, self.cwd = environment, backend, cwd
         self.records: dict[str, dict[str, Any]] = {}
-        try:
-            doc = json.loads(path.read_text())
-            self.records = {str(k): dict(v) for k, v in doc.get("pending", {}).items()}
-        except (OSError, ValueError, AttributeError):
-            self.records = {}  # none yet, or unreadable: nothing is treated as pending (plans again, visibly)
+        if self._exists():
+            with self._open() as be:
+                self.records = be.pending_records(environment)
+        self._saved = copy.deepcopy(self.records)
+
+    def _exists(self) -> bool:
+        """A plan does not create a SQLite backend that no apply has written yet (it has no records)."""
+        from tempoctl.backend import DEFAULT, sqlite_path
+
+        spec = self.backend.strip() or DEFAULT
+        return not spec.startswith("sqlite:///") or sqlite_path(spec, self.cwd).exists()
+
+    def _open(self) -> Any:
+        from tempoctl.backend import open_backend
+
+        return open_backend(self.backend, cwd=self.cwd)
 
     def save(self) -> None:
-        write_atomic(self.path, json.dumps({"format": 1, "pending": self.records}, indent=2, sort_keys=True) + "\n")
+        put = {a: r for a, r in self.records.items() if self._saved.get(a) != r}
+        drop = [a for a in self._saved if a not in self.records]
+        if put or drop:
+            with self._open() as be:
+                be.update_pending(self.environment, put, drop)
+        self._saved = copy.deepcopy(self.records)
 
     def add(self, change: Change, *, handoff: str, file: str, signer: str | None,
             apply_id: str) -> dict[str, Any] | None:
@@ -103,4 +114,4 @@ def awaiting(changes: list[Change]) -> set[str]:
 
 
 def load_store(env: Any, cwd: Path | None = None) -> PendingStore:
-    return PendingStore(pending_path(env.state.backend, env.name, cwd))
+    return PendingStore(env.name, env.state.backend, cwd)

@@ -213,3 +213,34 @@ def test_a_new_sqlite_file_opened_while_another_process_writes_it_waits_instead_
         release.join()
         other.close()
     assert time.monotonic() - started >= 0.4  # it waited for the other writer rather than racing past it
+
+
+def test_an_older_schema_is_brought_forward_by_an_administrator_not_half_by_a_ci_role(postgres, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A backend written by the previous tempoctl (schema 1, no hand-off table): a CI role without CREATE
+    gets a message saying who must migrate it, and nothing changes; the administrator's next use migrates."""
+    from tempoctl.backend.base import BackendError
+    from tempoctl.backend.schema import LATEST
+
+    db = postgres.create_database()
+    role = postgres.create_role("ci_runner_" + db)
+    for k, v in postgres.env().items():
+        monkeypatch.setenv(k, v)
+    with open_backend(postgres.url(db)) as b:
+        b._exec("DROP TABLE pending")
+        b._exec("UPDATE schema_version SET version = 1")
+    postgres.execute(db, f"REVOKE CREATE ON SCHEMA public FROM PUBLIC; "
+                         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; "
+                         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    with pytest.raises(BackendError) as err:
+        open_backend(postgres.url(db, user=role))
+    assert "from schema version 1 to" in err.value.summary and "CREATE on the schema" in err.value.hint
+    assert "permission denied" in err.value.detail
+    with open_backend(postgres.url(db)) as b:  # the administrator
+        assert b._exec("SELECT version FROM schema_version") == [(LATEST,)]
+        assert b.pending_records("prod") == {}
+    postgres.execute(db, f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+    with open_backend(postgres.url(db, user=role)) as b:
+        b.update_pending("prod", {"governance.role.ADMIN[0xabc]": {"digest": "sha256:1", "handoff": "Safe batch"}})
+        assert b.pending_records("prod") == {"governance.role.ADMIN[0xabc]": {"digest": "sha256:1", "handoff": "Safe batch"}}
+        b.update_pending("prod", {}, drop=["governance.role.ADMIN[0xabc]"])
+        assert b.pending_records("prod") == {}
