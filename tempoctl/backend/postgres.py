@@ -12,6 +12,7 @@ Credentials follow libpq: the URL carries no password; libpq reads PGPASSFILE (~
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +23,10 @@ from tempoctl.backend.holder import LockHolder, now_iso
 from tempoctl.errors import ConfigError, LockError
 
 # Transaction-scoped, held only while a first use creates the tables; never held during an apply.
+# How a holder that has taken the advisory lock but not yet written its row is described, and how long a
+# second apply waits for that row before saying so.
+ANONYMOUS = "(unknown)"
+HOLDER_ROW_GRACE_SECONDS = 2.0
 MIGRATION_KEY = int.from_bytes(hashlib.sha256(b"tempoctl-schema-migration").digest()[:8], "big", signed=True)
 
 
@@ -107,14 +112,32 @@ class PostgresBackend(Backend):
         return int(rows[0][0]) if rows else None
 
     def _try_lock(self, me: LockHolder) -> LockHolder | None:
-        got = self._exec("SELECT pg_try_advisory_lock(?), pg_backend_pid()", (lock_key(me.environment),))[0]
-        if not got[0]:
-            return self.lock_status(me.environment) or self._anonymous(me.environment)
+        for _ in range(3):
+            got = self._exec("SELECT pg_try_advisory_lock(?), pg_backend_pid()", (lock_key(me.environment),))[0]
+            if got[0]:
+                self._take(me, int(got[1]))
+                return None
+            other = self._described_holder(me.environment)
+            if other is not None:
+                return other
+            # released between our try and our look: try again
+        return self._anonymous(me.environment)
+
+    def _described_holder(self, environment: str) -> LockHolder | None:
+        """The live holder, waiting briefly for its row: a holder writes it just after taking the advisory
+        lock, and a message naming its pid and command is worth a moment more than "(unknown)"."""
+        deadline = time.monotonic() + HOLDER_ROW_GRACE_SECONDS
+        while True:
+            other = self.lock_status(environment)
+            if other is None or other.lock_id != ANONYMOUS or time.monotonic() >= deadline:
+                return other
+            time.sleep(0.05)
+
+    def _take(self, me: LockHolder, session: int) -> None:
         mine = LockHolder(me.environment, me.lock_id, me.holder, me.host, me.pid, me.pid_started, me.command,
-                          me.created_at, int(got[1]))
+                          me.created_at, session)
         with self._transaction():
             self._write_holder(mine)
-        return None
 
     def _anonymous(self, environment: str) -> LockHolder:
         """A holder between taking the advisory lock and writing its row (or one that wrote none)."""
@@ -122,7 +145,7 @@ class PostgresBackend(Backend):
         rows = self._exec("SELECT usename, COALESCE(client_addr::text, 'local'), application_name, "
                           "backend_start::text FROM pg_stat_activity WHERE pid = ?", (pid,))
         user, host, app, start = rows[0] if rows else ("?", "?", "?", now_iso())
-        return LockHolder(environment, "(unknown)", str(user), str(host), 0, "", f"{app} session pid {pid}",
+        return LockHolder(environment, ANONYMOUS, str(user), str(host), 0, "", f"{app} session pid {pid}",
                           str(start), pid)
 
     def _unlock(self, held: LockHolder) -> None:

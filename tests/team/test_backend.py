@@ -244,3 +244,29 @@ def test_an_older_schema_is_brought_forward_by_an_administrator_not_half_by_a_ci
         assert b.pending_records("prod") == {"governance.role.ADMIN[0xabc]": {"digest": "sha256:1", "handoff": "Safe batch"}}
         b.update_pending("prod", {}, drop=["governance.role.ADMIN[0xabc]"])
         assert b.pending_records("prod") == {}
+
+
+def test_a_postgres_holder_caught_before_writing_its_row_is_still_named(postgres, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL the lock is the advisory lock and the row describing its holder follows a moment later.
+    A second apply arriving in that moment waits for the row, so the operator is told whose apply it is
+    (pid, command) rather than an anonymous session."""
+    import threading
+
+    from tempoctl.backend.postgres import lock_key
+
+    for k, v in postgres.env().items():
+        monkeypatch.setenv(k, v)
+    url = postgres.url(postgres.create_database())
+    with open_backend(url) as one, open_backend(url) as two:
+        holder = LockHolder.me("prod", "apply prod (the first)")
+        [(session, taken)] = one._exec("SELECT pg_backend_pid(), pg_try_advisory_lock(?)", (lock_key("prod"),))
+        assert taken
+        writer = threading.Timer(0.3, one._take, (holder, int(session)))  # type: ignore[attr-defined]
+        writer.start()
+        try:
+            with pytest.raises(LockError) as err, two.lock("prod", command="apply prod"):
+                pass
+        finally:
+            writer.join()
+        assert holder.lock_id in err.value.detail and f"pid {os.getpid()}" in err.value.detail
+        assert "apply prod (the first)" in err.value.detail
