@@ -1,5 +1,6 @@
 """A Soroban RPC client that checks the network passphrase first, counts round trips, and batches
-ledger-entry reads (up to 200 keys per `getLedgerEntries`, the RPC's limit).
+ledger-entry reads (up to 200 keys per `getLedgerEntries`, the RPC's limit; one key per request with
+batching off, which is what `plan --no-batch` and the benchmark compare against).
 
 It wraps stellar-sdk's `SorobanServer` and passes it a counting HTTP client (the SDK's own extension
 point), so every JSON-RPC request is one counted round trip; nothing in the SDK is patched.
@@ -34,7 +35,8 @@ class Entry:
 
 
 class StellarClient:
-    def __init__(self, url: str, *, timeout: float = 20.0, retries: int = 3, backoff: float = 0.2) -> None:
+    def __init__(self, url: str, *, timeout: float = 20.0, retries: int = 3, backoff: float = 0.2,
+                 batching: bool = True) -> None:
         from stellar_sdk import SorobanServer
         from stellar_sdk.client.requests_client import RequestsClient
 
@@ -51,6 +53,7 @@ class StellarClient:
         self.round_trips = 0
         self._count_lock = threading.Lock()
         self.retries, self.backoff = retries, backoff
+        self.keys_per_call = MAX_KEYS_PER_CALL if batching else 1
         self.server = SorobanServer(url, client=CountingClient(num_retries=3, post_timeout=timeout))
 
     def _rpc(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -85,14 +88,15 @@ class StellarClient:
 
     def entries(self, keys: list[Any]) -> tuple[dict[str, Entry], int]:
         """Live entries by base64 key XDR, plus the RPC's latest ledger. Absent (or archived) keys are
-        simply missing from the result. One round trip per 200 keys."""
+        simply missing from the result. One round trip per 200 keys (per key with batching off)."""
         from stellar_sdk import xdr
 
         out: dict[str, Entry] = {}
         latest = 0
         unique = list(dict.fromkeys(k.to_xdr() for k in keys))
-        for i in range(0, len(unique), MAX_KEYS_PER_CALL):
-            chunk = [xdr.LedgerKey.from_xdr(k) for k in unique[i:i + MAX_KEYS_PER_CALL]]
+        step = self.keys_per_call
+        for i in range(0, len(unique), step):
+            chunk = [xdr.LedgerKey.from_xdr(k) for k in unique[i:i + step]]
             res = self._rpc("getLedgerEntries", self.server.get_ledger_entries, chunk)
             latest = max(latest, int(res.latest_ledger))
             for e in res.entries or []:

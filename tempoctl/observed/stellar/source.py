@@ -75,13 +75,14 @@ def stellar_networks(env: DesiredEnvironment) -> dict[str, StellarNetwork]:
     return {n: net for n, net in env.state.networks.items() if isinstance(net, StellarNetwork) and n in used}
 
 
-def connect(env: DesiredEnvironment, clients: dict[str, Any]) -> dict[str, Any]:
-    """A client per Stellar network, passphrase checked (refuse on mismatch)."""
+def connect(env: DesiredEnvironment, clients: dict[str, Any], *, batching: bool = True) -> dict[str, Any]:
+    """A client per Stellar network, passphrase checked (refuse on mismatch). A client passed in keeps its
+    own batching setting."""
     from tempoctl.observed.stellar.client import StellarClient
 
     out: dict[str, Any] = {}
     for name, net in stellar_networks(env).items():
-        out[name] = clients.get(name) or StellarClient(net.rpc_url)
+        out[name] = clients.get(name) or StellarClient(net.rpc_url, batching=batching)
         out[name].check_network(net.passphrase, env.where("networks", name, "passphrase"))
     return out
 
@@ -95,7 +96,7 @@ class StellarSource:
     def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
         from tempoctl.profiles import REGISTRY
 
-        clients = connect(env, out.clients)
+        clients = connect(env, out.clients, batching=options.batching)
         out.clients.update(clients)
         record = ManagedRecord(env.name, env.state.backend, cwd=out.cwd)
         out.extra["stellar_record"] = record
