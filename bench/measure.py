@@ -38,6 +38,7 @@ class Row:
     runs: int
     how: str = "measured"  # or a sentence saying how the figure was extrapolated
     samples: list[dict[str, Any]] = field(default_factory=list)
+    chain: str = "anvil"  # which side of the benchmark: "anvil" (TempoVault) or "soroban" (Teye)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,14 +68,14 @@ def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, int, 
             proc.stderr.decode(errors="replace"), figures["cpu_s"])
 
 
-def median_row(method: str, size: int, runs: list[Run], how: str = "measured") -> Row:
+def median_row(method: str, size: int, runs: list[Run], how: str = "measured", chain: str = "anvil") -> Row:
     return Row(
         method=method, size=size,
         wall_s=statistics.median(r.wall_s for r in runs),
         round_trips=int(statistics.median(r.round_trips for r in runs)),
         peak_rss_mb=statistics.median(r.peak_rss_mb for r in runs),
         cpu_s=statistics.median(r.cpu_s for r in runs),
-        runs=len(runs), how=how, samples=[asdict(r) for r in runs],
+        runs=len(runs), how=how, samples=[asdict(r) for r in runs], chain=chain,
     )
 
 
