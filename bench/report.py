@@ -13,10 +13,40 @@ from typing import Any
 from bench.measure import Row
 
 METHODS = {
-    "plan": "`tempoctl plan`",
-    "plan --no-batch": "`tempoctl plan --no-batch`",
-    "cast loop": "one `cast call` per item",
+    "anvil": {
+        "plan": "`tempoctl plan`",
+        "plan --no-batch": "`tempoctl plan --no-batch`",
+        "cast loop": "one `cast call` per item",
+    },
+    "soroban": {
+        "plan": "`tempoctl plan`",
+        "plan --no-batch": "`tempoctl plan --no-batch`",
+        "invoke loop": "`stellar contract invoke` per item (stand-in: its 2 requests)",
+    },
 }
+CHAIN_NAMES = {"anvil": "anvil", "soroban": "Soroban", "—": "—"}
+RUNBOOK = {"anvil": "cast loop", "soroban": "invoke loop"}
+LEGEND = {"plan": "tempoctl plan", "plan --no-batch": "tempoctl plan --no-batch", "cast loop": "cast call loop",
+          "invoke loop": "stellar contract invoke loop (stand-in)"}
+RUNBOOK_NAME = {"anvil": "the cast loop", "soroban": "the `stellar contract invoke` loop (stand-in)"}
+TITLES = {
+    "anvil": ("TempoVault on anvil", ("half the items are role memberships, half tripped circuit breakers; "
+              "the runbook checks each with one `cast call`.")),
+    "soroban": ("Teye vision_records on the Soroban RPC emulator (tests/soroban)",
+                ("half the items are whitelist members, half admin tiers of one vision_records contract per size; "
+                "tempoctl reads them with `getLedgerEntries` (200 keys per request; one key per request with "
+                "`--no-batch`).")),
+}
+SOROBAN_RUNBOOK_NOTE = (
+    "The runbook checks each item with `stellar contract invoke --id C… --source-account … -- is_whitelisted "
+    "--user G…` (or `-- get_admin_tier --admin G…`). For a read-only call the CLI reads the contract instance "
+    "(one `getLedgerEntries`, to find the wasm hash of the spec it has cached) and sends one "
+    "`simulateTransaction`, printing the result without sending a transaction (stellar-cli "
+    "`commands/contract/invoke.rs`). The `stellar` CLI is not installable here (it is on neither npm nor PyPI), "
+    "so the row is its stand-in, `bench/soroban_runbook.py`: those two requests per item, one item after "
+    "another, through the unmodified stellar-sdk in one process; wall and CPU time are the loop's own "
+    "(interpreter and stellar-sdk start-up are not charged). The real CLI also starts a process per call, so "
+    "this row is a lower bound on the runbook's cost.")
 README_BEGIN, README_END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
@@ -47,45 +77,56 @@ def describe_machine(tools: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _row(rows: list[Row], method: str, size: int) -> Row | None:
-    return next((r for r in rows if r.method == method and r.size == size), None)
+def _row(rows: list[Row], method: str, size: int, chain: str = "anvil") -> Row | None:
+    return next((r for r in rows if r.method == method and r.size == size and r.chain == chain), None)
+
+
+def _chains(rows: list[Row]) -> list[str]:
+    return [c for c in METHODS if any(r.chain == c for r in rows)]
 
 
 def targets(rows: list[Row], startup: dict[str, dict[str, list[float]]], latency_ms: float) -> list[dict[str, Any]]:
-    """DESIGN §10 / issue 6 targets, each with the measured figure and whether it holds."""
+    """DESIGN §10 / issue 6 targets per chain, each with the measured figure and whether it holds."""
     out: list[dict[str, Any]] = []
 
-    def check(name: str, value: float | None, limit: float, *, below: bool = True, unit: str = "") -> None:
+    def check(chain: str, name: str, value: float | None, limit: float, *, below: bool = True, unit: str = "") -> None:
         if value is None:
             return
         ok = value <= limit if below else value >= limit
-        out.append({"target": name, "value": round(value, 3), "unit": unit, "ok": ok})
+        out.append({"target": name, "chain": chain, "value": round(value, 3), "unit": unit, "ok": ok})
 
-    p1, p5 = _row(rows, "plan", 1000), _row(rows, "plan", 5000)
-    u1, c1 = _row(rows, "plan --no-batch", 1000), _row(rows, "cast loop", 1000)
-    check("1,000 items: plan wall time ≤ 1.5 s", p1.wall_s if p1 else None, 1.5, unit="s")
-    check("1,000 items: ≤ 12 round trips", p1.round_trips if p1 else None, 12)
-    check("5,000 items: plan wall time ≤ 4 s", p5.wall_s if p5 else None, 4.0, unit="s")
-    # On a shared machine the wall time includes waiting for a CPU; CPU time plus the injected latency is
-    # what the same run costs on an idle machine (a lower bound: it leaves out anvil's own work).
-    lat = latency_ms / 1000
-    check("1,000 items, idle-machine estimate (CPU + latency × round trips) ≤ 1.5 s",
-          p1.cpu_s + lat * p1.round_trips if p1 else None, 1.5, unit="s")
-    check("5,000 items, idle-machine estimate (CPU + latency × round trips) ≤ 4 s",
-          p5.cpu_s + lat * p5.round_trips if p5 else None, 4.0, unit="s")
-    check("5,000 items: peak RSS < 300 MB", p5.peak_rss_mb if p5 else None, 300, unit="MB")
-    check("1,000 items: ≥ 50× faster than the cast loop", c1.wall_s / p1.wall_s if (p1 and c1) else None, 50,
-          below=False, unit="×")
-    check("1,000 items: ≥ 5× faster than unbatched", u1.wall_s / p1.wall_s if (p1 and u1) else None, 5,
-          below=False, unit="×")
+    for chain in _chains(rows):
+        p1, p5 = _row(rows, "plan", 1000, chain), _row(rows, "plan", 5000, chain)
+        u1, c1 = _row(rows, "plan --no-batch", 1000, chain), _row(rows, RUNBOOK[chain], 1000, chain)
+        check(chain, "1,000 items: plan wall time ≤ 1.5 s", p1.wall_s if p1 else None, 1.5, unit="s")
+        check(chain, "1,000 items: ≤ 12 round trips", p1.round_trips if p1 else None, 12)
+        check(chain, "5,000 items: plan wall time ≤ 4 s", p5.wall_s if p5 else None, 4.0, unit="s")
+        # On a shared machine the wall time includes waiting for a CPU; CPU time plus the injected latency is
+        # what the same run costs on an idle machine (a lower bound: it leaves out the RPC's own work).
+        lat = latency_ms / 1000
+        check(chain, "1,000 items, idle-machine estimate (CPU + latency × round trips) ≤ 1.5 s",
+              p1.cpu_s + lat * p1.round_trips if p1 else None, 1.5, unit="s")
+        check(chain, "5,000 items, idle-machine estimate (CPU + latency × round trips) ≤ 4 s",
+              p5.cpu_s + lat * p5.round_trips if p5 else None, 4.0, unit="s")
+        check(chain, "5,000 items: peak RSS < 300 MB", p5.peak_rss_mb if p5 else None, 300, unit="MB")
+        check(chain, f"1,000 items: ≥ 50× faster than {RUNBOOK_NAME[chain]}",
+              c1.wall_s / p1.wall_s if (p1 and c1) else None, 50, below=False, unit="×")
+        check(chain, "1,000 items: ≥ 5× faster than unbatched", u1.wall_s / p1.wall_s if (p1 and u1) else None, 5,
+              below=False, unit="×")
     if startup.get("--help"):
-        check("`tempoctl --help` < 0.3 s", _median(startup["--help"]["wall_s"]), 0.3, unit="s")
-    for key in sorted((k for k in startup if k.startswith("validate ")), key=lambda k: int(k.split()[1])):
-        check(f"`tempoctl validate` ({int(key.split()[1]):,} items) < 0.3 s", _median(startup[key]["wall_s"]), 0.3,
+        check("—", "`tempoctl --help` < 0.3 s", _median(startup["--help"]["wall_s"]), 0.3, unit="s")
+    for key in sorted((k for k in startup if k.startswith("validate ")), key=_validate_key):
+        chain, n = _validate_key(key)
+        check(chain, f"`tempoctl validate` ({n:,} items) < 0.3 s", _median(startup[key]["wall_s"]), 0.3, unit="s")
+        check(chain, f"`tempoctl validate` ({n:,} items), CPU time < 0.3 s", _median(startup[key]["cpu_s"]), 0.3,
               unit="s")
-        check(f"`tempoctl validate` ({int(key.split()[1]):,} items), CPU time < 0.3 s",
-              _median(startup[key]["cpu_s"]), 0.3, unit="s")
     return out
+
+
+def _validate_key(key: str) -> tuple[str, int]:
+    """`validate <n>` (anvil's environments) or `validate <chain> <n>` → (chain, n)."""
+    parts = key.split()
+    return (parts[1], int(parts[2])) if len(parts) == 3 else ("anvil", int(parts[1]))
 
 
 def _median(xs: list[float]) -> float:
@@ -96,8 +137,7 @@ def _median(xs: list[float]) -> float:
 
 def markdown(data: dict[str, Any], chart: str | None) -> str:
     m, cfg = data["machine"], data["config"]
-    rows = [Row(**{k: v for k, v in r.items()}) for r in data["rows"]]
-    sizes = sorted({r.size for r in rows})
+    rows = [Row(**r) for r in data["rows"]]
     lines = [
         (f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, {m['os']}; "
         f"{', '.join(f'{k} {v}' for k, v in m['tools'].items())}. Load average at start: "
@@ -107,17 +147,43 @@ def markdown(data: dict[str, Any], chart: str | None) -> str:
         (f"Every request crosses `tests/support/rpc_proxy.py` adding {cfg['latency_ms']:g} ms; figures are the "
         f"median of {cfg['reps']} runs; round trips are HTTP requests counted by the proxy; peak RSS is the "
         "largest resident set of one process (taken by `bench/rss.py`); CPU time is user + system time of the process(es), "
-        "which, unlike wall time, load from other work on the machine does not inflate. The environment is converged (the plan is empty): "
-        "half the items are role memberships, half tripped circuit breakers."),
+        "which, unlike wall time, load from other work on the machine does not inflate. Each environment is converged "
+        "(the plan is empty)."),
         "",
-        "| items | method | wall time | CPU time | round trips | peak RSS | vs `plan` |",
-        "|---:|---|---:|---:|---:|---:|---:|",
     ]
+    for chain in _chains(rows):
+        lines += _chain_table(data, rows, chain)
+    startup = data["startup"]
+    if startup:
+        lines.append("| command (no chain reads) | wall time | CPU time |")
+        lines.append("|---|---:|---:|")
+        for k, v in startup.items():
+            if k.startswith("validate "):
+                chain, n = _validate_key(k)
+                what = f"`tempoctl validate` ({n:,} items, {CHAIN_NAMES[chain]})"
+            else:
+                what = f"`tempoctl {k}`"
+            lines.append(f"| {what} | {_median(v['wall_s']):.2f} s | {_median(v['cpu_s']):.2f} s |")
+        lines.append("")
+    lines += ["| target | chain | measured | met |", "|---|---|---:|:---:|"]
+    for t in data["targets"]:
+        lines.append(f"| {t['target']} | {CHAIN_NAMES.get(t.get('chain', 'anvil'), '?')} | {t['value']:,}{(' ' + t['unit']) if t['unit'] else ''} | "
+                     f"{'yes' if t['ok'] else '**no**'} |")
+    if chart:
+        lines += ["", f"![benchmark chart]({chart})"]
+    return "\n".join(lines) + "\n"
+
+
+def _chain_table(data: dict[str, Any], rows: list[Row], chain: str) -> list[str]:
+    title, what = TITLES[chain]
+    lines = [f"**{title}**: {what}", "",
+             "| items | method | wall time | CPU time | round trips | peak RSS | vs `plan` |",
+             "|---:|---|---:|---:|---:|---:|---:|"]
     notes: list[str] = []
-    for n in sizes:
-        base = _row(rows, "plan", n)
-        for method, label in METHODS.items():
-            r = _row(rows, method, n)
+    for n in sorted({r.size for r in rows if r.chain == chain}):
+        base = _row(rows, "plan", n, chain)
+        for method, label in METHODS[chain].items():
+            r = _row(rows, method, n, chain)
             if r is None:
                 continue
             mark = ""
@@ -131,31 +197,20 @@ def markdown(data: dict[str, Any], chart: str | None) -> str:
     lines.append("")
     for i, note in enumerate(notes):
         lines.append(f"{'*' * (i + 1)} {note}")
-    checks = data.get("model_check") or []
+    checks = [c for c in data.get("model_check") or [] if c.get("chain", "anvil") == chain]
     if checks:
         ratios = ", ".join(f"{c['model_s'] / c['measured_s']:.2f} at {c['size']:,} items" for c in checks)
         lines.append(f"Check of the unbatched model where both were run: model ÷ measured = {ratios}.")
-    if notes or checks:
+    if chain == "soroban":
+        lines.append(SOROBAN_RUNBOOK_NOTE)
+    if notes or checks or chain == "soroban":
         lines.append("")
-    startup = data["startup"]
-    if startup:
-        lines.append("| command (no chain reads) | wall time | CPU time |")
-        lines.append("|---|---:|---:|")
-        for k, v in startup.items():
-            what = f"`tempoctl validate` ({int(k.split()[1]):,} items)" if k.startswith("validate") else f"`tempoctl {k}`"
-            lines.append(f"| {what} | {_median(v['wall_s']):.2f} s | {_median(v['cpu_s']):.2f} s |")
-        lines.append("")
-    lines += ["| target | measured | met |", "|---|---:|:---:|"]
-    for t in data["targets"]:
-        lines.append(f"| {t['target']} | {t['value']:,}{(' ' + t['unit']) if t['unit'] else ''} | "
-                     f"{'yes' if t['ok'] else '**no**'} |")
-    if chart:
-        lines += ["", f"![benchmark chart]({chart})"]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def write_chart(data: dict[str, Any], path: Path) -> bool:
-    """A two-panel PNG (wall time, round trips; log scale); False when matplotlib is not installed."""
+    """A PNG with one row of two panels (wall time, round trips; log scale) per chain; False when matplotlib
+    is not installed."""
     try:
         import matplotlib
 
@@ -164,29 +219,32 @@ def write_chart(data: dict[str, Any], path: Path) -> bool:
     except ImportError:
         return False
     rows = [Row(**r) for r in data["rows"]]
-    sizes = sorted({r.size for r in rows})
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    width = 0.8 / len(METHODS)
-    colours = {"plan": "#2b7bba", "plan --no-batch": "#f0a202", "cast loop": "#c0392b"}
-    for ax, attr, title in ((axes[0], "wall_s", "wall time (s)"), (axes[1], "round_trips", "RPC round trips")):
-        for i, method in enumerate(METHODS):
-            xs, ys, hatches = [], [], []
-            for j, n in enumerate(sizes):
-                r = _row(rows, method, n)
-                if r is not None:
-                    xs.append(j + (i - (len(METHODS) - 1) / 2) * width)
-                    ys.append(max(getattr(r, attr), 1e-3))
-                    hatches.append("//" if r.how != "measured" else "")
-            bars = ax.bar(xs, ys, width, label=method, color=colours[method])
-            for bar, hatch in zip(bars, hatches):
-                bar.set_hatch(hatch)
-        ax.set_yscale("log")
-        ax.set_xticks(range(len(sizes)), [f"{n:,}" for n in sizes])
-        ax.set_xlabel("managed items")
-        ax.set_title(title)
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].legend(fontsize=8)
-    fig.suptitle(f"tempoctl plan vs unbatched vs cast loop, {data['config']['latency_ms']:g} ms per round trip "
+    chains = _chains(rows)
+    fig, axes = plt.subplots(len(chains), 2, figsize=(11, 4.2 * len(chains)), squeeze=False)
+    colours = ["#2b7bba", "#f0a202", "#c0392b"]
+    for line, chain in zip(axes, chains):
+        sizes = sorted({r.size for r in rows if r.chain == chain})
+        methods = METHODS[chain]
+        width = 0.8 / len(methods)
+        for ax, attr, title in ((line[0], "wall_s", "wall time (s)"), (line[1], "round_trips", "RPC round trips")):
+            for i, method in enumerate(methods):
+                xs, ys, hatches = [], [], []
+                for j, n in enumerate(sizes):
+                    r = _row(rows, method, n, chain)
+                    if r is not None:
+                        xs.append(j + (i - (len(methods) - 1) / 2) * width)
+                        ys.append(max(getattr(r, attr), 1e-3))
+                        hatches.append("//" if r.how != "measured" else "")
+                bars = ax.bar(xs, ys, width, label=LEGEND[method], color=colours[i % len(colours)])
+                for bar, hatch in zip(bars, hatches):
+                    bar.set_hatch(hatch)
+            ax.set_yscale("log")
+            ax.set_xticks(range(len(sizes)), [f"{n:,}" for n in sizes])
+            ax.set_xlabel("managed items")
+            ax.set_title(f"{TITLES[chain][0].split(' (')[0]}: {title}", fontsize=9)
+            ax.grid(axis="y", alpha=0.3)
+        line[0].legend(fontsize=8)
+    fig.suptitle(f"tempoctl plan vs unbatched vs the runbook loop, {data['config']['latency_ms']:g} ms per round trip "
                  "(hatched: extrapolated)", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

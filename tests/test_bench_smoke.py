@@ -1,5 +1,6 @@
-"""The benchmark (`make bench`) in its smallest size: it runs end to end on anvil behind the latency proxy and
-writes its table and JSON. Not a timed test: only counts and the shape of the output are checked."""
+"""The benchmark (`make bench`) in its smallest size: it runs end to end on anvil and on the Soroban emulator
+behind the latency proxy and writes its tables and JSON. Not a timed test: only counts and the shape of the
+output are checked."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_benchmark_runs_at_size_10_and_writes_its_results(tmp_path: Path) -> None:
+def test_benchmark_runs_at_size_10_on_both_chains_and_writes_its_results(tmp_path: Path) -> None:
     out = tmp_path / "results"
     # --full-max 4 takes the extrapolation paths too (unbatched at 0 ms, a 4-item cast sample).
     r = subprocess.run([sys.executable, "-m", "bench", "--sizes", "10", "--reps", "1", "--latency-ms", "5",
@@ -19,7 +20,7 @@ def test_benchmark_runs_at_size_10_and_writes_its_results(tmp_path: Path) -> Non
                        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     data = json.loads((out / "results.json").read_text())
-    rows = {row["method"]: row for row in data["rows"]}
+    rows = {row["method"]: row for row in data["rows"] if row["chain"] == "anvil"}
     assert set(rows) == {"plan", "plan --no-batch", "cast loop"}
     assert all(row["size"] == 10 and row["wall_s"] > 0 and row["peak_rss_mb"] > 0 for row in rows.values())
     # The point of the benchmark: batching keeps round trips flat; the runbook pays one (or more) per item.
@@ -27,6 +28,14 @@ def test_benchmark_runs_at_size_10_and_writes_its_results(tmp_path: Path) -> Non
     assert rows["cast loop"]["round_trips"] >= 10
     assert rows["cast loop"]["how"].startswith("extrapolated") and rows["plan"]["how"] == "measured"
     assert {"--help", "validate 10"} <= set(data["startup"])
+    # Soroban: one getLedgerEntries for all keys when batched, one per key (instance + 10 items) without;
+    # the runbook's `stellar contract invoke` sends an instance read and a simulation per item.
+    soroban = {row["method"]: row for row in data["rows"] if row["chain"] == "soroban"}
+    assert set(soroban) == {"plan", "plan --no-batch", "invoke loop"}
+    assert all(row["size"] == 10 and row["wall_s"] > 0 and row["peak_rss_mb"] > 0 for row in soroban.values())
+    assert soroban["plan --no-batch"]["round_trips"] == soroban["plan"]["round_trips"] + 10
+    assert soroban["invoke loop"]["round_trips"] == 2 * 10
     table = (out / "results.md").read_text()
     assert "| items | method | wall time |" in table and " cores, " in table
     assert "`tempoctl --help` < 0.3 s" in table
+    assert "Soroban RPC emulator" in table and "stand-in" in table
