@@ -33,8 +33,8 @@ lint: setup
 test: setup lint
 	$(VENV)/bin/pytest -q
 
-# DESIGN §10 benchmark (several minutes): plan vs --no-batch vs a cast loop behind a 50 ms proxy, at 10 to
-# 5,000 items. Writes bench/results/ (table, JSON, chart) and the README's benchmark section.
+# DESIGN §10 benchmark (several minutes): plan vs --no-batch vs the runbook loop (cast call / stellar contract
+# invoke) behind a 50 ms proxy, anvil and the Soroban emulator, at 10 to 5,000 items. Writes bench/results/ (table, JSON, chart) and the README's benchmark section.
 bench: setup
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m bench --update-readme
