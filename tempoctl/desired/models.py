@@ -20,8 +20,10 @@ from tempoctl.desired.types import (
 
 
 class Model(BaseModel):
-    # use_attribute_docstrings: the field docstrings below become descriptions in schemas/ for editors.
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    # Field descriptions (for editors, in schemas/) are given as Field(description=...), not as attribute
+    # docstrings: pydantic's use_attribute_docstrings re-reads and parses this file's source for every
+    # class, which cost `tempoctl validate` ~40 ms per run (tests/test_cli_fast_paths.py keeps it out).
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --- networks -------------------------------------------------------------------------------------------
@@ -33,10 +35,14 @@ class EvmNetwork(Model):
     type: Literal["evm"]
     chain_id: int = Field(gt=0)
     rpc_url: str
-    fee_token: EvmAddress | None = None
-    """TIP-20 token paying fees on chains with no native gas token (Tempo: pathUSD)."""
-    multicall: EvmAddress | Literal[False] | None = None
-    """Multicall3 address to batch reads through (used only when its code hash matches); False disables."""
+    fee_token: EvmAddress | None = Field(
+        default=None, description="TIP-20 token paying fees on chains with no native gas token (Tempo: pathUSD)."
+    )
+    multicall: EvmAddress | Literal[False] | None = Field(
+        default=None,
+        description="Multicall3 address to batch reads through (used only when its code hash matches); "
+        "False disables.",
+    )
     gas_margin_percent: int = Field(default=25, ge=0, le=500)
 
 
@@ -92,8 +98,11 @@ class RoleSpec(Model):
 class EvmContract(Model):
     network: str
     address: EvmAddress
-    signer: str | None = None
-    """Default signer; where absent, each step is sent by a declared signer holding the required role."""
+    signer: str | None = Field(
+        default=None,
+        description="Default signer; where absent, each step is sent by a declared signer holding the required "
+        "role.",
+    )
 
 
 class AccessControlContract(EvmContract):
@@ -101,11 +110,16 @@ class AccessControlContract(EvmContract):
 
     profile: Literal["access-control"]
     roles: dict[str, list[EvmAddress] | RoleSpec] = Field(default_factory=dict)
-    role_admins: dict[str, str] = Field(default_factory=dict)
-    """role name -> name of the role that administers it (setRoleAdmin)."""
+    role_admins: dict[str, str] = Field(
+        default_factory=dict, description="role name -> name of the role that administers it (setRoleAdmin)."
+    )
     unlisted_members: Literal["revoke", "warn", "ignore"] = "revoke"
-    from_block: int | None = Field(default=None, ge=0)
-    """First block to replay RoleGranted/RoleRevoked logs from, for contracts that are not enumerable."""
+    from_block: int | None = Field(
+        default=None,
+        ge=0,
+        description="First block to replay RoleGranted/RoleRevoked logs from, for contracts that are not "
+        "enumerable.",
+    )
 
 
 class BreakerSpec(Model):
@@ -177,9 +191,7 @@ class PauseFlags(Model):
     global_: bool | None = Field(default=None, alias="global")
     functions: dict[str, bool] = Field(default_factory=dict)
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class RateLimit(Model):
@@ -200,8 +212,9 @@ class VisionRecordsContract(Model):
     profile: Literal["teye/vision-records"]
     signer: str | None = None
     wasm_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    release: str | None = None
-    """Path of a `SHA256SUMS.txt` release file to take the wasm pin from."""
+    release: str | None = Field(
+        default=None, description="Path of a `SHA256SUMS.txt` release file to take the wasm pin from."
+    )
     admin: StellarAccount | None = None
     admin_tiers: dict[StellarAccount, AdminTier] = Field(default_factory=dict)
     whitelist: Whitelist | None = None
@@ -288,8 +301,9 @@ class IndexerLagCheck(Model):
 class HttpCheck(Model):
     url: str
     expect_status: int = Field(default=200, ge=100, le=599)
-    expect_body: str | None = None
-    """Text the response body must contain (e.g. `"ready":true`); unset = any body."""
+    expect_body: str | None = Field(
+        default=None, description='Text the response body must contain (e.g. `"ready":true`); unset = any body.'
+    )
     timeout: Duration = 5.0
 
 
