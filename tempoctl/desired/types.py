@@ -1,7 +1,7 @@
 """Value types shared by the desired-state models: EVM addresses, Stellar strkeys, bytes32, durations.
 
-Kept free of web3 and stellar-sdk so that `tempoctl validate` stays fast (DESIGN §10); EIP-55 uses the
-keccak of pycryptodome through eth_hash, and strkeys are checked with the CRC16 of SEP-23.
+Kept free of web3 and stellar-sdk so that `tempoctl validate` stays fast (DESIGN §10); EIP-55 is
+`tempoctl.eip55` (shared with the EVM engine), and strkeys are checked with the CRC16 of SEP-23.
 """
 
 from __future__ import annotations
@@ -12,23 +12,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
+from tempoctl.eip55 import to_checksum_address
+
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)?\s*$")
 _DURATION_PART = re.compile(r"(\d+)(ms|s|m|h|d)")
-
-
-def keccak256(data: bytes) -> bytes:
-    from eth_hash.auto import keccak
-
-    return bytes(keccak(data))
-
-
-def to_checksum_address(address: str) -> str:
-    """EIP-55 checksum of a 20-byte hex address (input case ignored)."""
-    lower = address.lower().removeprefix("0x")
-    digest = keccak256(lower.encode()).hex()
-    return "0x" + "".join(c.upper() if int(digest[i], 16) >= 8 else c for i, c in enumerate(lower))
 
 
 def normalise_evm_address(value: Any) -> str:

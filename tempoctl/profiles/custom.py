@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tempoctl.desired.models import CustomContract
-from tempoctl.desired.types import to_checksum_address
+from tempoctl.eip55 import to_checksum_address
 from tempoctl.plan.model import Action, Change
 from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
 

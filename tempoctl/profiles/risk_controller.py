@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tempoctl.desired.models import BreakerSpec, RiskControllerContract
-from tempoctl.desired.types import keccak256
+from tempoctl.eip55 import keccak256
 from tempoctl.plan.model import Action, Change
 from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
 from tempoctl.profiles.signer_roles import observe_signer_roles

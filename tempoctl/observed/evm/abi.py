@@ -5,7 +5,8 @@ Operators write calls the way `cast` does: ``circuitBroken(bytes32)(bool)`` or
 (rather than requiring a JSON ABI) so a desired-state file can name any view or setter without shipping ABIs;
 encoding and decoding are delegated to eth_abi so the bytes are exactly what solc expects.
 
-Imports eth_abi / eth_utils (~0.4 s together) but never web3 (~1 s).
+Imports eth_abi (~0.4 s, with the eth_utils it pulls in) but never web3 (~1 s); addresses and keccak come
+from `tempoctl.eip55`, which `validate` shares.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from eth_abi.abi import decode as _abi_decode
 from eth_abi.abi import encode as _abi_encode
 from eth_abi.exceptions import ABITypeError, DecodingError, EncodingError, ParseError
 from eth_abi.grammar import parse as _parse_type
-from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak as _keccak
 
+from tempoctl.eip55 import keccak256, to_checksum_address
 from tempoctl.errors import TempoctlError
 
 _NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
@@ -36,7 +36,7 @@ class SignatureError(TempoctlError):
 
 def keccak(data: bytes) -> bytes:
     """keccak-256 of `data` (32 bytes)."""
-    return bytes(_keccak(data))
+    return keccak256(data)
 
 
 def checksum(addr: str | bytes) -> str:
@@ -46,12 +46,8 @@ def checksum(addr: str | bytes) -> str:
         SignatureError: the value is not a 20-byte address.
     """
     try:
-        if isinstance(addr, bytes):
-            if len(addr) != 20:
-                raise ValueError("not 20 bytes")
-            return str(to_checksum_address(addr))
-        return str(to_checksum_address(addr.strip()))
-    except (ValueError, TypeError) as e:
+        return to_checksum_address(addr if isinstance(addr, bytes) else addr.strip())
+    except (ValueError, TypeError, AttributeError) as e:
         raise SignatureError(f"Not an EVM address: {addr!r} ({e}).") from None
 
 
@@ -184,7 +180,7 @@ def _coerce(abi_type: str, value: Any) -> Any:
 
 def _checksum_out(abi_type: str, value: Any) -> Any:
     if abi_type == "address" and isinstance(value, str):
-        return str(to_checksum_address(value))
+        return to_checksum_address(value)
     if abi_type.endswith("]") and isinstance(value, (list, tuple)):
         inner = abi_type[: abi_type.rindex("[")]
         return tuple(_checksum_out(inner, v) for v in value)

@@ -1,0 +1,38 @@
+"""keccak-256 and EIP-55 checksummed addresses: the one implementation that `tempoctl validate` (desired
+state) and the EVM engine (ABI decoding, logs) share, so both always agree on an address's spelling.
+
+Imports neither web3, eth_utils nor pydantic: `validate` checks every address in the state files and must
+stay fast (DESIGN §10). keccak is pycryptodome's C implementation, called directly: going through eth_hash
+(as eth_utils does) adds imports (importlib.metadata, logging) to every run for nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HEX40 = re.compile(r"^(0[xX])?[0-9a-fA-F]{40}$")
+
+
+def keccak256(data: bytes) -> bytes:
+    """keccak-256 of `data` (32 bytes): Ethereum's hash, not the standardised SHA3-256."""
+    from Crypto.Hash import keccak
+
+    return keccak.new(data=data, digest_bits=256).digest()
+
+
+def to_checksum_address(address: str | bytes) -> str:
+    """EIP-55 checksummed form of a 20-byte address given as hex text (any case, `0x` optional) or raw bytes.
+
+    Raises:
+        ValueError: the value is not a 20-byte address.
+    """
+    if isinstance(address, bytes | bytearray):
+        if len(address) != 20:
+            raise ValueError(f"not a 20-byte address ({len(address)} bytes)")
+        lower = bytes(address).hex()
+    elif isinstance(address, str) and _HEX40.match(address):
+        lower = address[-40:].lower()
+    else:
+        raise ValueError("not a 20-byte address (expected 0x followed by 40 hex digits)")
+    digest = keccak256(lower.encode("ascii")).hex()
+    return "0x" + "".join(c.upper() if int(d, 16) >= 8 else c for c, d in zip(lower, digest, strict=False))
