@@ -1,7 +1,10 @@
-"""`tempoctl --help` and `validate` must not import web3 or stellar-sdk (about 1 s of imports)."""
+"""`tempoctl --help` and `validate` must not import web3 or stellar-sdk (about 1 s of imports), nor the parts of
+tempoctl that read chains, hosts or backends: DESIGN §10 wants both under 0.3 s, and every import on their path
+is paid on every run. Behavioural (what loads), not timed: the benchmark under bench/ measures the time."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +47,63 @@ def test_validate_does_not_import_web3_or_stellar() -> None:
     assert r.returncode == 0, r.stderr
     assert "tempo-testnet: valid" in r.stdout
     assert r.stdout.strip().endswith("HEAVY:")
+
+
+# What validate never needs: the later stages of the data flow (desired → observed → profiles/diff → plan →
+# apply), the state backends and their drivers, and eth_hash/eth_utils (keccak for EIP-55 comes from
+# tempoctl.eip55, which imports pycryptodome directly).
+NOT_ON_VALIDATE = (
+    "tempoctl.observed", "tempoctl.profiles", "tempoctl.diff", "tempoctl.plan", "tempoctl.apply",
+    "tempoctl.backend", "tempoctl.backup", "psycopg", "requests", "eth_hash", "eth_utils",
+)
+
+
+def _loaded_after(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    probe = "import sys\nfrom tempoctl.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n" \
+            "    code = e.code\nprint('LOADED:' + ','.join(sorted(sys.modules)))\nsys.exit(code)\n"
+    r = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, capture_output=True, text=True)
+    line = next((x for x in r.stdout.splitlines() if x.startswith("LOADED:")), "LOADED:")
+    return r, set(line.removeprefix("LOADED:").split(","))
+
+
+def _under(modules: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+def test_validate_loads_only_the_desired_stage() -> None:
+    r, loaded = _loaded_after("validate", "state/tempo-testnet", "state/local")
+    assert r.returncode == 0, r.stderr
+    assert "local: valid" in r.stdout
+    assert "tempoctl.desired.loader" in loaded and "tempoctl.eip55" in loaded  # the probe saw the real run
+    assert _under(loaded, NOT_ON_VALIDATE) == []
+
+
+def test_help_loads_no_engine_module() -> None:
+    r, loaded = _loaded_after("--help")
+    assert r.returncode == 0
+    assert _under(loaded, ("tempoctl.desired", *NOT_ON_VALIDATE)) == []
+
+
+def test_model_field_descriptions_are_not_attribute_docstrings() -> None:
+    """pydantic's use_attribute_docstrings re-reads and parses models.py for every model class on every run
+    (~40 ms of `validate`); descriptions for the editor schema are written as Field(description=...). A field
+    docstring added later would silently be missing from schemas/, so it fails here instead."""
+    from pydantic import BaseModel
+
+    from tempoctl.desired import models
+
+    classes = [c for c in vars(models).values() if isinstance(c, type) and issubclass(c, BaseModel)]
+    assert models.DesiredState in classes
+    assert [c.__name__ for c in classes if c.model_config.get("use_attribute_docstrings")] == []
+    source = (ROOT / "tempoctl" / "desired" / "models.py").read_text()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef):
+            for before, stmt in zip(node.body, node.body[1:], strict=False):
+                if isinstance(before, ast.AnnAssign) and isinstance(stmt, ast.Expr) \
+                        and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+                    found.append(f"{node.name}.{ast.unparse(before.target)} (line {stmt.lineno})")
+    assert found == [], f"use Field(description=...) instead of a field docstring: {found}"
 
 
 def test_unexpected_errors_never_print_a_traceback(tmp_path: Path) -> None:

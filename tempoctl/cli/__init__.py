@@ -18,7 +18,6 @@ from tempoctl import __version__
 from tempoctl.cli.completion import complete_env, complete_env_or_plan
 from tempoctl.cli.drift_metrics import PROMETHEUS, DriftMetrics
 from tempoctl.cli.errors import run_guarded
-from tempoctl.cli.progress_view import ProgressView
 from tempoctl.errors import ExitCode
 
 
@@ -172,6 +171,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
         from tempoctl.apply.runner import apply_plan
         from tempoctl.apply.session import ApplySession
         from tempoctl.backend import parse_duration
+        from tempoctl.cli.progress_view import ProgressView
         from tempoctl.desired import load_environment
         from tempoctl.errors import ConfigError
         from tempoctl.plan.build import PlanOptions, build_plan
