@@ -13,6 +13,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.support.anvil import DEV_KEYS, Anvil, anvil_available, start_anvil
+from tests.support.postgres import postgres  # noqa: F401 - one PostgreSQL server per session, for every folder
+from tests.support.sshd import sshd  # noqa: F401 - one sshd per session, for every folder
 
 
 @pytest.fixture(scope="session")

@@ -12,23 +12,23 @@ from tests.support.postgres import Postgres
 from tests.support.sshd import Sshd
 
 
-def test_backup_run_and_drift_over_ssh(tmp_path: Path, postgres: Postgres, backup_sshd: Sshd) -> None:
+def test_backup_run_and_drift_over_ssh(tmp_path: Path, postgres: Postgres, sshd: Sshd) -> None:
     db = postgres.create_database()
     postgres.execute(db, "create table t (x int)")
     world = make_world(tmp_path, postgres)
-    world.env["TEMPOCTL_SSH_CONFIG"] = str(backup_sshd.client_config)
-    world.hosts["db-1"] = {"connection": backup_sshd.connection}
+    world.env["TEMPOCTL_SSH_CONFIG"] = str(sshd.client_config)
+    world.hosts["db-1"] = {"connection": sshd.connection}
     # The ssh session has none of our PG* variables: the URL names the server's socket dir (trust for local
     # connections there), as a host's own libpq settings would.
     url = f"postgresql://{postgres.superuser}@/{db}?host={postgres.socket_dir}&port={postgres.port}"
     world.backups["tempovault-db"] = pg_backup(world, url)
-    logins = backup_sshd.accepted_logins()
+    logins = sshd.accepted_logins()
 
     res = world.run("backup", "run", "bk", "tempovault-db")
 
     assert res.exit_code == 0, res.output
     assert len([p for p in world.dest.iterdir() if p.name.endswith(".sql.gz")]) == 1
-    assert backup_sshd.accepted_logins() == logins + 1  # mkdir, pg_dump, verify, mv, list: one connection
+    assert sshd.accepted_logins() == logins + 1  # mkdir, pg_dump, verify, mv, list: one connection
 
     applied = world.run("apply", "bk", "--auto-approve")
     assert applied.exit_code == 0, applied.output

@@ -17,7 +17,6 @@ import pytest
 from tests.support.anvil import DEV_KEYS
 from tests.support.github_recorder import FakeGitHub, serve
 from tests.support.local_state import write_local_state
-from tests.support.postgres import postgres  # noqa: F401  (session fixture, for the backup metrics)
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "ci" / "gitops"

@@ -1,4 +1,4 @@
-"""Fixtures for host tests: one real sshd per session, and the stand-in systemctl's state file per test."""
+"""Fixtures for host tests: the stand-in systemctl's state file per test (the session's sshd is registered in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.sshd import STAND_IN_BIN, Sshd, sshd_available, start_sshd
-
-
-@pytest.fixture(scope="session")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
-    if not sshd_available():
-        pytest.fail("sshd is not installed: run `make setup` (it installs openssh-server)")
-    with start_sshd(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
+from tests.support.sshd import STAND_IN_BIN, Sshd
 
 
 @pytest.fixture

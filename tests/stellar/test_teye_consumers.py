@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import Workspace
-from tests.hosts.conftest import sshd, units  # noqa: F401 - fixtures: the stand-in systemctl's unit file
+from tests.hosts.conftest import units  # noqa: F401 - fixtures: the stand-in systemctl's unit file
 from tests.hosts.support import define_units, pid_alive, sleeper, unit
 from tests.stellar.conftest import Teye
 

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.support.anvil import free_port
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
@@ -101,3 +103,13 @@ def start_sshd(root: Path) -> Iterator[Sshd]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    """One real sshd per test session, for hosts, backups and consumers over the ssh transport. Registered
+    once, in tests/conftest.py: a fixture imported by two conftests would start two servers."""
+    if not sshd_available():
+        pytest.fail("sshd is not installed: run `make setup` (it installs openssh-server)")
+    with start_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
