@@ -61,7 +61,8 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     admin_roles = {(k.split(".")[0], names.get(v, v)) for k, v in obs.observed.values.items() if ".role_admin." in k}
     add_ordering_edges(diff.changes, signer_addresses, admin_roles)
     changes = order(diff.changes)
-    load_store(env).mark(changes)  # what a Safe batch already proposes shows as awaiting multisig execution
+    in_flight = load_store(env)
+    in_flight.mark(changes)  # what a Safe batch already proposes shows as awaiting multisig execution
     if not opts.allow_lockout:
         check_lockout(changes, obs.observed)
     changes = select_targets(changes, opts.targets)
@@ -80,11 +81,6 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         inputs={k: v for k, v in obs.observed.values.items() if k not in obs.observed.facts.get("drift_only", ())},
         state_digest=env.digest,
         targets=list(opts.targets),
-        notes=obs.skipped + list(obs.observed.facts.get("notes", [])) + _unmanaged_notes(env),
+        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.facts.get("notes", [])),
     )
     return plan, obs
-
-
-def _unmanaged_notes(env: DesiredEnvironment) -> list[str]:
-    """Parts of the state that are validated but not reconciled yet (none left since hosts and backups)."""
-    return []

@@ -37,9 +37,11 @@ class PendingStore:
     def __init__(self, environment: str, backend: str, cwd: Path | None = None) -> None:
         self.environment, self.backend, self.cwd = environment, backend, cwd
         self.records: dict[str, dict[str, Any]] = {}
+        self.unsettled: list[dict[str, Any]] = []  # sends an earlier apply journalled but never settled
         if self._exists():
             with self._open() as be:
                 self.records = be.pending_records(environment)
+                self.unsettled = be.unsettled(environment)
         self._saved = copy.deepcopy(self.records)
 
     def _exists(self) -> bool:
@@ -53,6 +55,17 @@ class PendingStore:
         from tempoctl.backend import open_backend
 
         return open_backend(self.backend, cwd=self.cwd)
+
+    def in_flight_notes(self) -> list[str]:
+        """What a plan reader must know before trusting it: an earlier apply died with sends in flight, so
+        some changes shown here may already be on chain (apply settles them before sending anything)."""
+        if not self.unsettled:
+            return []
+        first = self.unsettled[0]
+        note = (f"An earlier apply ({first.get('apply_id', '?')}, {first.get('ts', '?')}) stopped with "
+                f"{len(self.unsettled)} transaction(s) journalled but not settled: they may be on chain already, "
+                "so this plan may show changes they make. `tempoctl apply` settles them before sending anything.")
+        return [note]
 
     def save(self) -> None:
         put = {a: r for a, r in self.records.items() if self._saved.get(a) != r}

@@ -30,6 +30,9 @@ def test_lost_send_answer_stops_with_exit_3_and_the_next_apply_settles_it(  # ty
     assert len(reached) == 1  # the node has it; tempoctl never heard back
 
     del workspace.env["TEMPOCTL_LOCAL_RPC"]
+    # A plan made meanwhile (a PR, the drift job) warns that a send may already be on chain.
+    r = workspace.run("plan", "local")
+    assert "stopped with 1 transaction(s) journalled but not settled" in r.output, r.output
     r = workspace.run("apply", "local", "--auto-approve")
     assert r.exit_code == 0, r.output
     assert "Settling 1 transaction(s)" in r.output and "mined in block" in r.output and "re-sent" not in r.output
@@ -41,6 +44,7 @@ def test_lost_send_answer_stops_with_exit_3_and_the_next_apply_settles_it(  # ty
         outcomes = [a["outcome"] for a in backend.applies("local")]
         assert backend.unsettled("local") == []
     assert outcomes == ["ok", "partial"]  # newest first
+    assert "journalled but not settled" not in workspace.run("plan", "local").output
 
 
 def test_losing_the_postgresql_backend_mid_apply_stops_cleanly_with_exit_3_and_resumes(  # type: ignore[no-untyped-def]
