@@ -84,6 +84,8 @@ def test_no_secret_in_any_output_or_file(chain, workspace: Workspace, tmp_path: 
     run("plan", "local", "--format", "json")
     run("drift", "local", expect=None)
     run("apply", "local", "--auto-approve")
+    run("history", "local")  # the audit log: every apply and step, never the signed bytes or a key
+    run("history", "local", "--format", "json")
 
     written = {p.name for p in workspace.root.rglob("*") if p.is_file()}
     assert {"local.json", "local.db"} <= written  # the plan; the backend (journal, hand-offs)

@@ -319,3 +319,7 @@ main.add_command(backup)
 from tempoctl.cli.lock import lock
 
 main.add_command(lock)
+
+from tempoctl.cli.history import history
+
+main.add_command(history)

@@ -6,6 +6,7 @@ that transaction by hash and record it as mined instead of sending the change ag
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from tempoctl.backend import open_backend
@@ -45,6 +46,17 @@ def test_lost_send_answer_stops_with_exit_3_and_the_next_apply_settles_it(  # ty
         assert backend.unsettled("local") == []
     assert outcomes == ["ok", "partial"]  # newest first
     assert "journalled but not settled" not in workspace.run("plan", "local").output
+
+    # The audit trail: the lost send belongs to the partial apply, and was settled by the next one.
+    newest, oldest = json.loads(workspace.run("history", "local", "--format", "json").stdout)["applies"]
+    assert (oldest["outcome"], newest["outcome"]) == ("partial", "ok")
+    [lost] = [s for s in oldest["steps"] if s.get("settled_by")]
+    assert lost["settled_by"] == newest["apply_id"] and lost["status"] == "mined"
+    assert lost["tx_hash"] == reached[0]["hash"] and newest["settled"] == [oldest["apply_id"]]
+    assert sum(s["status"] == "mined" for s in newest["steps"]) == 13
+    text = workspace.run("history", "local").output
+    assert f"settled by apply {newest['apply_id']}" in text and "partial" in text
+    assert reached[0]["input"][2:] not in text  # signed bytes and calldata stay in the journal
 
 
 def test_losing_the_postgresql_backend_mid_apply_stops_cleanly_with_exit_3_and_resumes(  # type: ignore[no-untyped-def]
