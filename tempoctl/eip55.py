@@ -8,16 +8,43 @@ stay fast (DESIGN §10). keccak is pycryptodome's C implementation, called direc
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
+from types import ModuleType
 
 _HEX40 = re.compile(r"^(0[xX])?[0-9a-fA-F]{40}$")
 
 
 def keccak256(data: bytes) -> bytes:
     """keccak-256 of `data` (32 bytes): Ethereum's hash, not the standardised SHA3-256."""
-    from Crypto.Hash import keccak
+    digest: bytes = _keccak().new(data=data, digest_bits=256).digest()
+    return digest
 
-    return keccak.new(data=data, digest_bits=256).digest()
+
+@functools.cache
+def _keccak() -> ModuleType:
+    """pycryptodome's keccak module, bound to its C code through ctypes rather than cffi where we are the
+    first to load pycryptodome.
+
+    pycryptodome uses cffi when it can import it, and falls back to ctypes (its supported path without cffi,
+    and under `python -OO`). Through cffi it first parses its C declarations with pycparser: ~20 ms, about
+    a tenth of a whole `tempoctl validate`. Same library, same C code; only the binding differs. Left alone
+    when pycryptodome or cffi is already loaded, or other threads run (hiding cffi from them for the
+    duration of the import could fail their import of it).
+    """
+    threading = sys.modules.get("threading")
+    busy = threading is not None and threading.active_count() > 1
+    if busy or "Crypto.Util._raw_api" in sys.modules or "cffi" in sys.modules:
+        from Crypto.Hash import keccak
+
+        return keccak
+    sys.modules["cffi"] = None  # type: ignore[assignment]  # makes `import cffi` raise ImportError
+    try:
+        from Crypto.Hash import keccak
+    finally:
+        del sys.modules["cffi"]
+    return keccak
 
 
 def to_checksum_address(address: str | bytes) -> str:
