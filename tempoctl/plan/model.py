@@ -98,7 +98,9 @@ class Change:
 
     `reason` is the YAML `file:line:col` that asks for the change, or ``not declared`` for a holder the
     YAML does not list. `depends_on` lists addresses of changes that must be applied first. `pending`
-    marks a change handed to a multisig (awaiting execution). `sensitive` values render as a hash.
+    marks a change handed to a multisig (awaiting execution). `sensitive` values render as a hash: only
+    the `sensitive_keys` of a dict-shaped before/after when those are named (an env file with one secret
+    still shows its plain settings), otherwise the whole value.
     """
 
     address: str
@@ -111,6 +113,7 @@ class Change:
     note: str | None = None
     sensitive: bool = False
     pending: bool = False
+    sensitive_keys: list[str] = field(default_factory=list)
 
     @property
     def simulation(self) -> list[Simulation]:
@@ -131,6 +134,8 @@ class Change:
             d["note"] = self.note
         if self.sensitive:
             d["sensitive"] = True
+            if self.sensitive_keys:
+                d["sensitive_keys"] = list(self.sensitive_keys)
         if self.pending:
             d["pending"] = True
         return d
@@ -148,6 +153,7 @@ class Change:
             note=d.get("note"),
             sensitive=bool(d.get("sensitive", False)),
             pending=bool(d.get("pending", False)),
+            sensitive_keys=[str(k) for k in d.get("sensitive_keys", [])],
         )
 
 

@@ -42,7 +42,7 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
     after: dict[str, Any] = {}
     to_set: dict[str, Any] = {}
     depends: list[str] = []
-    sensitive = False
+    sensitive_keys: list[str] = []
     where: tuple[str | int, ...] | None = None
     out: list[PlanItem] = []
     for key, entry in mf.entries.items():
@@ -67,7 +67,8 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
         if have == want:
             continue
         before[key], after[key], to_set[key] = have, want, write
-        sensitive = sensitive or entry.sensitive
+        if entry.sensitive:
+            sensitive_keys.append(key)
         depends += [d for d in entry.depends_on if d not in depends]
         where = where or entry.where
     mode = _norm_mode(mf.mode)
@@ -83,7 +84,7 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
     out.append(Change(
         address=mf.address, action=Action.CREATE if live is None else Action.UPDATE,
         before=None if live is None else before, after=after, reason=ctx.env.where(*(where or mf.where)),
-        steps=[step], depends_on=depends, sensitive=sensitive,
+        steps=[step], depends_on=depends, sensitive=bool(sensitive_keys), sensitive_keys=sensitive_keys,
         note=f"restarts {', '.join(mf.restart)} after writing" if mf.restart else None,
     ))
     return out

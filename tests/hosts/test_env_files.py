@@ -72,7 +72,13 @@ def test_env_files_reconciled_comments_kept_secret_never_shown(
     plan = json.loads((workspace.root / "plans/h.json").read_text())
     by = {c["address"]: c for c in plan["changes"]}
     api_change = by[f"app.env_file[{api_env}]"]
-    assert api_change["sensitive"] is True
+    assert api_change["sensitive"] is True and api_change["sensitive_keys"] == ["API_TOKEN"]
+    # One secret in a file masks that setting only: a reviewer still sees the plain ones change.
+    text = workspace.run("plan", "h").output
+    token_line = next(line for line in text.splitlines() if "API_TOKEN" in line)
+    assert "(sensitive, sha256:" in token_line and SECRET not in text
+    poll_line = next(line for line in text.splitlines() if "POLL_INTERVAL" in line)
+    assert '"2"' in poll_line and "sensitive" not in poll_line, poll_line
     assert api_change["steps"][0]["set"] == {"POLL_INTERVAL": "2", "API_TOKEN": {"from_env": "API_TOKEN"}}
     assert by[f"app.env_file[{worker_env}]"]["after"] == {"BATCH": "20"}
     restart = by["app.service[api]"]

@@ -84,14 +84,21 @@ def scrub(value: Any, secrets: list[str] | None = None, field_name: str | None =
     return value
 
 
-def _mask_sensitive(value: Any) -> Any:
+def _mask_sensitive(value: Any, keys: frozenset[str] = frozenset()) -> Any:
     """Mask a sensitive change's value, keeping the shape of a dict so that renderers can still say which
-    field changed (``API_TOKEN: (sensitive, sha256:…) -> (sensitive, sha256:…)``)."""
+    field changed (``API_TOKEN: (sensitive, sha256:…) -> (sensitive, sha256:…)``). With `keys`, only those
+    fields of a dict are masked and the others stay readable."""
     if value is None:
         return None
     if isinstance(value, dict):
-        return {k: _mask_sensitive(v) for k, v in value.items()}
+        return {k: _mask_sensitive(v) if not keys or k in keys else v for k, v in value.items()}
     return mask(value)
+
+
+def _secret_part(value: Any, keys: frozenset[str]) -> Any:
+    if keys and isinstance(value, dict):
+        return {k: v for k, v in value.items() if k in keys}
+    return value
 
 
 def redact_change(change: dict[str, Any]) -> dict[str, Any]:
@@ -100,10 +107,12 @@ def redact_change(change: dict[str, Any]) -> dict[str, Any]:
     out = dict(change)
     secrets: list[str] = []
     if out.get("sensitive"):
-        secrets = sorted(set(_leaf_strings(out.get("before")) + _leaf_strings(out.get("after"))),
+        keys = frozenset(str(k) for k in out.get("sensitive_keys") or ())
+        before, after = out.get("before"), out.get("after")
+        secrets = sorted(set(_leaf_strings(_secret_part(before, keys)) + _leaf_strings(_secret_part(after, keys))),
                          key=len, reverse=True)
-        out["before"] = _mask_sensitive(out.get("before"))
-        out["after"] = _mask_sensitive(out.get("after"))
+        out["before"] = _mask_sensitive(before, keys)
+        out["after"] = _mask_sensitive(after, keys)
     result = scrub(out, secrets)
     assert isinstance(result, dict)
     return result
