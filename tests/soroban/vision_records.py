@@ -239,7 +239,10 @@ class VisionRecords:
     def cancel_admin_transfer(self, current_admin: x.SCVal) -> x.SCVal:
         cur = a_addr(current_admin)
         self.h.require_auth(cur)
-        if cur != self.admin():
+        admin = self.admin()
+        if admin is None:
+            raise ContractError(NOT_INITIALIZED)  # get_admin() fails first, as in propose_admin
+        if cur != admin:
             raise self.violation(cur, "cancel_admin_transfer", "current_admin")
         pending = self.h.inst_get(s("PEND_ADM"))
         if pending is None:
