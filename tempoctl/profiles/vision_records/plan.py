@@ -205,9 +205,14 @@ class _Planner:
         key = f"{self.name}.admin"
         if live.get("admin") == want:
             if live.get("pending"):
+                # cancel_admin_transfer checks current_admin.require_auth(): the admin's key signs it, not the
+                # contract's default `signer:` (an operator with a tier cannot cancel a handover).
                 yield Change(address=key, action=Action.UPDATE, before=live, after={"admin": want, "pending": None},
-                             reason=self.where("admin"), note="a handover was proposed outside tempoctl; cancelling it",
-                             steps=[self.step("cancel_admin_transfer", [A.address(want)])])
+                             reason=self.where("admin"),
+                             note=f"a handover to {A.short(live['pending'])} was proposed outside tempoctl and is not "
+                                  "declared; cancelling it",
+                             steps=[self.step("cancel_admin_transfer", [A.address(want)],
+                                              signer=self._signer(None, want))])
             return
         steps = []
         current = self._signer(None, live.get("admin"))
