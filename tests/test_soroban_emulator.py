@@ -227,6 +227,28 @@ def test_admin_handover_across_two_transactions_and_events(env: Env) -> None:
     assert env.srv.get_events(cursor=ev.cursor).events == []
 
 
+def test_history_past_the_retention_window_is_gone(env: Env) -> None:
+    """getHealth reports the window; getTransactions, getTransaction and getEvents no longer serve older ledgers,
+    and a widened window does not bring them back (a real RPC has dropped them)."""
+    old = invoke(env, env.admin, "add_to_whitelist", [A(env.admin), A(Keypair.random().public_key)])
+    with env.emu.retention_window(10):
+        env.emu.advance(20)
+        new = invoke(env, env.admin, "add_to_whitelist", [A(env.admin), A(Keypair.random().public_key)])
+        health = env.srv.get_health()
+        assert (health.oldest_ledger, health.latest_ledger, health.ledger_retention_window) == (
+            new.ledger - 9, new.ledger, 10)
+        with pytest.raises(SorobanRpcErrorResponse, match="start ledger must be between the oldest ledger"):
+            env.srv.get_transactions(start_ledger=old.ledger)
+        assert [t.ledger for t in env.srv.get_transactions(start_ledger=health.oldest_ledger).transactions] == [
+            new.ledger]
+        assert env.srv.get_transaction(old.transaction_hash or "").status == GetTransactionStatus.NOT_FOUND
+    assert env.srv.get_health().ledger_retention_window == 120_960
+    assert env.srv.get_health().oldest_ledger == new.ledger - 9
+    assert env.srv.get_transaction(old.transaction_hash or "").status == GetTransactionStatus.NOT_FOUND
+    with pytest.raises(SorobanRpcErrorResponse, match="startLedger must be between the oldest ledger"):
+        env.srv.get_events(start_ledger=old.ledger, filters=[{"type": "contract"}])
+
+
 def test_bad_signature_wrong_passphrase_and_bad_seq_rejected(env: Env) -> None:
     other = Keypair.random()
     tx = env.srv.prepare_transaction(build(env, env.admin, "is_initialized", []))

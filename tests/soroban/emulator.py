@@ -113,6 +113,21 @@ class Emulator:
         """Close ``n`` empty ledgers; returns the new sequence."""
         return self.state.close_ledger(n)
 
+    @contextmanager
+    def retention_window(self, ledgers: int) -> Iterator[None]:
+        """Keep only ``ledgers`` ledgers of history (getTransactions, getTransaction, getEvents, and
+        ``oldestLedger`` in getHealth) while inside; the window is restored afterwards because the emulator is
+        shared by a whole test session. History dropped meanwhile stays dropped, as on a real RPC."""
+        with self.state.lock:
+            before = self.state.config.retention_window
+            self.state.config.retention_window = ledgers
+            self.state.trim_history()
+        try:
+            yield
+        finally:
+            with self.state.lock:
+                self.state.config.retention_window = before
+
     # ---- fixtures (out of band, no transaction) ------------------------------------------------------
     def fund(self, account_id: str, balance: int = 10_000 * 10**7, sequence: int | None = None) -> None:
         seq = sequence if sequence is not None else self.state.sequence << 32

@@ -23,7 +23,7 @@ class NetworkConfig:
     min_persistent_ttl: int = 120_960  # ledgers a new persistent entry lives (testnet value)
     max_entry_ttl: int = 3_110_400  # network maximum; contract extensions are clamped to it
     base_fee: int = 100
-    retention_window: int = 120_960
+    retention_window: int = 120_960  # ledgers of history (transactions, events) the RPC keeps (default ~7 days)
 
 
 @dataclass
@@ -54,7 +54,15 @@ class LedgerState:
             self.sequence += n
             self.close_time = max(self.close_time, int(time.time()))
             self.close_times[self.sequence] = self.close_time
+            self.trim_history()
             return self.sequence
+
+    def trim_history(self) -> None:
+        """Drop history that has left the retention window, as the RPC does while it ingests ledgers:
+        ``oldest`` becomes ``latest - window + 1``. It only moves forward; a dropped ledger never comes back,
+        even if the window is widened again."""
+        with self.lock:
+            self.oldest = max(self.oldest, self.sequence - self.config.retention_window + 1)
 
     # -- raw access ------------------------------------------------------------------
     def raw_get(self, key: x.LedgerKey) -> x.LedgerEntry | None:

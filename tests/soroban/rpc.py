@@ -305,6 +305,8 @@ class Rpc:
                 "oldestLedgerCloseTime": str(self.state.close_times.get(self.state.oldest, 0))}
         tx_hash = p.get("hash", "")
         rec = self.emu.transactions.get(tx_hash)
+        if rec is not None and rec["ledger"] < self.state.oldest:  # past the retention window
+            rec = None
         if rec is None or rec["_not_found_polls"] > 0:
             if rec is not None:
                 rec["_not_found_polls"] -= 1
@@ -329,7 +331,7 @@ class Rpc:
         toid = after
         for rec in self.emu.transactions.values():
             toid = (rec["ledger"] << 32) | (rec["applicationOrder"] << 12)
-            if toid <= after:
+            if toid <= after or rec["ledger"] < self.state.oldest:
                 continue
             found.append({k: v for k, v in rec.items() if not k.startswith("_")})
             if len(found) >= limit:
@@ -361,7 +363,7 @@ class Rpc:
         found = []
         for ev in self.emu.events:
             key = tuple(int(v) for v in ev["id"].split("-"))
-            if key <= start_key or ev["ledger"] >= end:
+            if key <= start_key or ev["ledger"] >= end or ev["ledger"] < self.state.oldest:
                 continue
             if filters and not any(_match(f, ev) for f in filters):
                 continue
