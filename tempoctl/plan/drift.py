@@ -40,17 +40,25 @@ def awaiting_items(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"address": c["address"], "note": c.get("note", "")} for c in plan.get("changes", []) if c.get("pending")]
 
 
+def _notes(plan: dict[str, Any], fmt: str) -> str:
+    """The plan's notes (what could not be read or scanned, e.g. ledgers past an RPC's retention window).
+    Drift is the scheduled job these notes are meant for; and it moves a scan cursor on, so a note not shown
+    here would not be shown by the next plan either."""
+    mark = "- Note:" if fmt == "markdown" else "Note:"
+    return "".join(f"{mark} {n}\n" for n in plan.get("notes") or [])
+
+
 def render_drift(plan: dict[str, Any], fmt: str = "text") -> str:
     items, waiting = drift_items(plan), awaiting_items(plan)
     if fmt == "json":
         doc = {"environment": plan["environment"], "created_at": plan["created_at"], "observed": plan["observed"],
-               "drift": items, "count": len(items), "awaiting_multisig": waiting}
+               "drift": items, "count": len(items), "awaiting_multisig": waiting, "notes": plan.get("notes") or []}
         return json.dumps(doc, indent=2, default=str) + "\n"
     env = plan["environment"]
     tail = "".join(f"  {w['address']}: {awaiting_label(w['note'])}\n" for w in waiting)
     if not items:
         return f"No drift in {env}: live state matches the desired state.\n" + (
-            f"{len(waiting)} change(s) await multisig execution:\n{tail}" if waiting else "")
+            f"{len(waiting)} change(s) await multisig execution:\n{tail}" if waiting else "") + _notes(plan, fmt)
     lines = [f"Drift in {env}: {len(items)} item(s) differ from the desired state." if fmt == "text"
              else f"### tempoctl drift — {env}\n\n**{len(items)} item(s) differ from the desired state.**\n"]
     for it in items:
@@ -59,6 +67,8 @@ def render_drift(plan: dict[str, Any], fmt: str = "text") -> str:
         lines.append(line if fmt == "text" else "-" + line[1:])
     if waiting:
         lines.append(f"{len(waiting)} change(s) await multisig execution (not drift):\n{tail.rstrip()}")
+    if plan.get("notes"):
+        lines.append(_notes(plan, fmt).rstrip())
     from tempoctl.plan.render.text import format_observed
 
     pins = ", ".join(format_observed(plan.get("observed", {})))
