@@ -2,9 +2,11 @@
 
 With `oracle.relay`, an oracle change runs: top up the new signer's fee balance (oracle profile) → grant
 ORACLE (access-control profile) → write the new key into the relay's env file → restart the relay (hosts
-planner) → wait until `oracleLastTimestamp` advances for a configured pair (this planner) → revoke the old
-signer. The wait *gates* the revokes: they depend on it, so a relay that does not sign stops the apply
-before the old signer loses ORACLE (exit 3), and the next plan resumes at the wait.
+planner) → wait until a signal *signed by the new key* lands for a configured pair (this planner; the step
+names the new signer, and apply/wait.py recovers the signer of every new signal, since a relay still running
+with the old key advances `oracleLastTimestamp` too) → revoke the old signer. The wait *gates* the revokes:
+they depend on it, so a relay that does not sign with the new key stops the apply before the old signer loses
+ORACLE (exit 3), and the next plan resumes at the wait.
 """
 
 from __future__ import annotations
@@ -42,10 +44,10 @@ class OracleRelayPlanner:
             return
         within = float(oracle.fresh_signal_within or DEFAULT_WITHIN)
         revokes = [f"{oracle.contract}.role.{oracle.role}[{m}]" for m in old]
-        step = Step(kind="wait", display=f"wait up to {within:g}s for oracleLastTimestamp to advance "
+        step = Step(kind="wait", display=f"wait up to {within:g}s for a signal signed by {oracle.address} "
                                          f"({', '.join(c['breaker'] for c in checks)})",
                     fields={"network": network, "condition": "oracle_signal", "checks": checks, "within": within,
-                            "gates": revokes})
+                            "signer": oracle.address, "gates": revokes})
         where = ("oracle", "fresh_signal_within") if oracle.fresh_signal_within else ("oracle", "relay")
         yield Change(
             address="oracle.fresh_signal", action=Action.UPDATE,
