@@ -123,11 +123,12 @@ class WaitExecutor:
         who = ("another relay still signs with the old key" if known and set(known) <= old
                else "another relay signs with a key other than the new one")
         lines = [f"  {k}: {len(v)} signal(s) on {', '.join(dict.fromkeys(v))}" for k, v in others.items()]
+        if "unknown" in others:
+            lines.append("  (unknown: relayed through another contract, so the signature is not in the transaction)")
         return ApplyError(
             f"oracleLastTimestamp advanced, but every new signal was signed by {by}, not the new oracle {signer}: "
             f"{who}; the old signer was NOT revoked",
-            detail="Signals that landed during the wait, by signer ('unknown': relayed through another contract, "
-                   "so the signature is not in the transaction):\n" + "\n".join(lines) + f"\nNot done: {gated}",
+            detail="Signals that landed during the wait, by signer:\n" + "\n".join(lines) + f"\nNot done: {gated}",
             hint="Stop every relay that still runs with the old key, check the declared relay's service and "
                  "journal on its host (key, fee balance, RPC), then run `tempoctl apply` again: it resumes at "
                  "this wait.",
