@@ -116,6 +116,7 @@ class EvmExecutor:
                                 gas_used=int(str(s.receipt.get("gasUsed", "0x0")), 16))
             s.summary = f"tx {s.tx_hash}  gas {int(str(s.receipt.get('gasUsed', '0x0')), 16):,}"
             if status != 1:
+                s.failed = True
                 failed.append(s)
         if failed:
             raise ApplyError(f"{len(failed)} transaction(s) failed on chain: " + ", ".join(

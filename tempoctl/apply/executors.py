@@ -23,7 +23,8 @@ from tempoctl.plan.model import Change, Step
 @dataclass
 class SentStep:
     """One step that ran. `pending` means it was handed to someone else (a multisig, an offline signer)
-    and is not done yet; `summary` is the one line the operator sees."""
+    and is not done yet; `failed` that its transaction was included but failed on chain (nothing changed
+    but the nonce and the fee); `summary` is the one line the operator sees."""
 
     change: Change
     step: Step
@@ -32,6 +33,7 @@ class SentStep:
     receipt: dict[str, Any] | None = None
     summary: str = ""
     pending: bool = False
+    failed: bool = False
 
 
 @dataclass

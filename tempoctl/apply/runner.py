@@ -121,8 +121,8 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
             _run_wave(handoffs.admit(wave), executors, report, echo, handoffs.held)
     except TempoctlError as exc:
         # A wait that gave up was started, not done (it says so in its summary only once it held).
-        done = [f"  done: {s.change.address} ({s.tx_hash or s.summary})"
-                for s in report.sent if (s.receipt or not s.tx_hash) and (s.step.kind != "wait" or s.summary)]
+        done = [_outcome(s) for s in report.sent
+                if (s.receipt or not s.tx_hash) and (s.step.kind != "wait" or s.summary)]
         # A transaction journalled as intent may have reached the node even if its send "failed" (the answer
         # was lost): the chain may have changed, so that is a partial apply too, settled by the next one.
         try:
@@ -131,7 +131,9 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
         except TempoctlError:  # the backend itself failed (e.g. its connection dropped): assume the worst
             doubt = [("(unknown: the journal could not be read)", "see the next apply's settling")]
         lines = done + [f"  maybe sent (the next apply settles it): {a} ({h})" for a, h in doubt]
-        err = PartialApplyError if report.sent or doubt else ApplyError
+        # Exit 3 when something changed (or may have); a transaction that only failed on chain changed
+        # nothing but its sender's nonce, so with nothing else done it is a plain failure (exit 1).
+        err = PartialApplyError if any(not s.failed for s in report.sent) or doubt else ApplyError
         raise err(f"apply stopped: {exc.summary}",
                   detail=(exc.detail + "\n" if exc.detail else "") + ("\n".join(lines) or "  nothing was sent"),
                   hint=(exc.hint + " " if exc.hint else "")
@@ -143,6 +145,14 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
     report.leftover = handoffs.finish(after)
     report.awaiting = handoffs.waiting
     return report
+
+
+def _outcome(s: SentStep) -> str:
+    if s.failed:
+        return f"  FAILED on chain (nothing changed): {s.change.address} ({s.tx_hash})"
+    if s.pending:
+        return f"  handed off: {s.change.address} ({s.summary})"
+    return f"  done: {s.change.address} ({s.tx_hash or s.summary})"
 
 
 def _in_doubt(journal: Journal, settled: set[str | None]) -> list[tuple[str, str]]:

@@ -215,6 +215,7 @@ class StellarExecutor:
                 if rec_info and record is not None:
                     record.save(scopes={rec_info["scope"]: {rec_info["key"]}})
             else:
+                s.failed = True
                 failed.append((s, _failure(rec)))
         if failed:
             raise ApplyError(f"{len(failed)} Soroban transaction(s) failed: " + ", ".join(
