@@ -14,7 +14,6 @@ Exit: 0 applied (or nothing to apply), 1 refused or failed, 3 apply stopped part
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ from common import (
     Actions,
     child_environ,
     env_dir,
+    environment_parser,
     fenced,
     footer,
     log,
@@ -44,8 +44,7 @@ def merged_pull(actions: Actions) -> dict[str, Any] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("environment")
+    ap = environment_parser(__doc__)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     actions = Actions.from_environ()

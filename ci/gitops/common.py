@@ -9,6 +9,7 @@ set anyway (a repository secret by mistake, a runner variable) is removed from p
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -55,6 +56,14 @@ class Actions:
 
 def env_dir(env: str) -> Path:
     return Path(env) if "/" in env else Path("state") / env
+
+
+def environment_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The command line every per-environment script starts with: its docstring's first line as the
+    description and the ENVIRONMENT argument (a folder or a name under ./state)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    ap.add_argument("environment")
+    return ap
 
 
 def references(folder: Path) -> tuple[set[str], set[str]]:

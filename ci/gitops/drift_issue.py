@@ -13,7 +13,6 @@ Exit: tempoctl drift's: 0 no drift, 2 drift (issue opened or updated), 1 error.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
@@ -21,7 +20,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import DRIFT_MARKER, Actions, child_environ, env_dir, fenced, footer, log, tempoctl
+from common import (
+    DRIFT_MARKER,
+    Actions,
+    child_environ,
+    env_dir,
+    environment_parser,
+    fenced,
+    footer,
+    log,
+    tempoctl,
+)
 from github_api import COMMENT_LIMIT, GitHubError
 
 LABEL = "tempoctl-drift"
@@ -54,8 +63,7 @@ def report(doc: dict[str, Any], actions: Actions, marker: str, digest: str) -> s
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("environment")
+    ap = environment_parser(__doc__)
     ap.add_argument("--prometheus", type=Path)
     args = ap.parse_args(argv)
     actions = Actions.from_environ()

@@ -12,7 +12,6 @@ Exit: 0 planned (with or without changes), 1 validation or plan failed, or GitHu
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from common import (
     Actions,
     child_environ,
     env_dir,
+    environment_parser,
     fenced,
     footer,
     log,
@@ -33,8 +33,7 @@ from github_api import COMMENT_LIMIT, GitHubError
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("environment")
+    ap = environment_parser(__doc__)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--pr", type=int)
     args = ap.parse_args(argv)

@@ -4,12 +4,11 @@ environment points at the test PostgreSQL server (the password only in PGPASSFIL
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from tests.support.postgres import Postgres
 
@@ -41,15 +40,11 @@ class BackupWorld:
         return self.state_dir
 
     def run(self, *args: str) -> Result:
-        from tempoctl.cli import main
+        """Write the state files, then run tempoctl in the world's root like any workspace."""
+        from tests.conftest import Workspace
 
         self.write()
-        old = Path.cwd()
-        os.chdir(self.root)
-        try:
-            return CliRunner().invoke(main, list(args), env=self.env, catch_exceptions=False)
-        finally:
-            os.chdir(old)
+        return Workspace(self.root, self.env).run(*args)
 
 
 def make_world(tmp_path: Path, postgres: Postgres) -> BackupWorld:
