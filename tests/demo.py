@@ -92,6 +92,8 @@ def main() -> None:
         step("A stale backup has no apply action: take the overdue one", "backup", "run", "local", "tempovault-db",
              env=env)
         step("Converged", "drift", "local", env=env)
+        step("The audit log: who applied the repair, from which plan, each step's transaction", "history", "local",
+             "--limit", "1", env=env)
         host.stop_all()
     print("\nDemo complete.")
 

@@ -43,6 +43,13 @@ def _steps(events: list[dict[str, Any]], final: dict[str, dict[str, Any]], apply
     for e in events:
         if e["event"] not in _STEP_EVENTS or e.get("of_apply"):
             continue
+        if e["event"] in ("done", "verified"):
+            # A host command, a backup, a wait or a check: its intent (if journalled) becomes done.
+            opened = [s for s in steps if s.get("address") == e.get("address") and s["status"] == "signed"
+                      and not s.get("tx_hash")]
+            if opened:
+                opened[0]["status"] = e["event"]
+                continue
         step = {k: e[k] for k in _KEEP if e.get(k) is not None}
         step["status"] = {"pending": "handed off", "done": "done", "verified": "verified"}.get(e["event"], "signed")
         steps.append(step)
@@ -54,6 +61,8 @@ def _steps(events: list[dict[str, Any]], final: dict[str, dict[str, Any]], apply
                     s["tx_hash"], s["status"] = e.get("tx_hash"), "sent"
                     break
     for s in steps:
+        if s["status"] == "signed" and not s.get("tx_hash"):
+            s["status"] = "started, not finished"
         if s["status"] not in ("signed", "sent") or not s.get("tx_hash"):
             continue
         done = final.get(str(s["tx_hash"]))
@@ -73,7 +82,7 @@ def _steps(events: list[dict[str, Any]], final: dict[str, dict[str, Any]], apply
 
 
 _GLYPH = {"mined": "✓", "done": "✓", "verified": "✓", "handed off": "→", "failed on chain": "✗",
-          "abandoned": "✗", "not settled": "?", "signed, maybe not sent": "?", "sent": "?", "signed": "?"}
+          "abandoned": "✗", "not settled": "?", "started, not finished": "?", "signed, maybe not sent": "?", "sent": "?", "signed": "?"}
 
 
 def render_text(environment: str, entries: list[dict[str, Any]]) -> str:

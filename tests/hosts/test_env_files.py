@@ -89,6 +89,8 @@ def test_env_files_reconciled_comments_kept_secret_never_shown(
     assert r.exit_code == 0, r.output
     applied = r.output.split("Applying:")[1]
     assert applied.count("app.service[api]: systemctl restart api") == 1  # two files changed, one restart
+    [last] = json.loads(workspace.run("history", "h", "--format", "json").stdout)["applies"]
+    assert [s["status"] for s in last["steps"] if s["address"] == "app.service[api]"] == ["done"]
     assert "Re-plan after apply: no changes" in r.output
     assert api_env.read_text() == ("# API settings (managed in part by tempoctl)\nRPC_URL=http://rpc\nPOLL_INTERVAL=2\n"
                                    f"API_TOKEN={SECRET}\n")
