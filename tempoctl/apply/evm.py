@@ -101,7 +101,7 @@ class EvmExecutor:
                                     nonce=nonce, sender=account.address, network=self.network, reason=exc.summary)
                 raise
             self.journal.record("sent", address=change.address, tx_hash=tx_hash, nonce=nonce, sender=account.address)
-            sent.append(SentStep(change, step, tx_hash, nonce))
+            sent.append(SentStep(change, step, tx_hash, nonce, finished=False))
         return sent
 
     def await_wave(self, sent: list[SentStep]) -> None:
@@ -109,7 +109,7 @@ class EvmExecutor:
         receipts = self.client.wait_receipts([s.tx_hash for s in sent], timeout=self.receipt_timeout)
         failed = []
         for s in sent:
-            s.receipt = receipts[s.tx_hash]
+            s.receipt, s.finished = receipts[s.tx_hash], True
             status = int(str(s.receipt.get("status", "0x0")), 16)
             self.journal.record("receipt", address=s.change.address, tx_hash=s.tx_hash, status=status,
                                 block=int(str(s.receipt.get("blockNumber", "0x0")), 16),

@@ -24,7 +24,10 @@ from tempoctl.plan.model import Change, Step
 class SentStep:
     """One step that ran. `pending` means it was handed to someone else (a multisig, an offline signer)
     and is not done yet; `failed` that its transaction was included but failed on chain (nothing changed
-    but the nonce and the fee); `summary` is the one line the operator sees."""
+    but the nonce and the fee); `finished` that its outcome is known: an executor whose `await_wave` still
+    has to confirm a step (a receipt, a unit becoming active, a fresh signal) sends it unfinished and
+    finishes it there, so a stop report never calls a step done that was only started. `summary` is the
+    one line the operator sees."""
 
     change: Change
     step: Step
@@ -34,6 +37,7 @@ class SentStep:
     summary: str = ""
     pending: bool = False
     failed: bool = False
+    finished: bool = True
 
 
 @dataclass

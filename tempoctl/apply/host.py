@@ -77,7 +77,8 @@ class HostExecutor:
             self.actx.journal.record("intent", address=change.address, display=step.display, host=self.host, op=op)
             summary = self._run(change, step, op)
             self.actx.journal.record("done", address=change.address, host=self.host, op=op)
-            sent.append(SentStep(change, step, summary=summary))
+            # A start or restart is finished once the unit is active (await_wave), not when systemctl returns.
+            sent.append(SentStep(change, step, summary=summary, finished=op not in ("start", "restart")))
         return sent
 
     def _run(self, change: Change, step: Step, op: str) -> str:
@@ -109,6 +110,7 @@ class HostExecutor:
         for s in sent:
             if s.step.fields.get("op") in ("start", "restart"):
                 s.summary = self._wait_active(s.change, unit_name(str(s.step.fields["unit"])))
+                s.finished = True
 
     def _wait_active(self, change: Change, unit: str) -> str:
         """Wait until `unit` is active; return "active, pid N". A failed unit raises with its journal."""

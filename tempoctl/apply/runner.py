@@ -120,9 +120,7 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
         for wave in waves(plan.changes):
             _run_wave(handoffs.admit(wave), executors, report, echo, handoffs.held)
     except TempoctlError as exc:
-        # A wait that gave up was started, not done (it says so in its summary only once it held).
-        done = [_outcome(s) for s in report.sent
-                if (s.receipt or not s.tx_hash) and (s.step.kind != "wait" or s.summary)]
+        done = [_outcome(s) for s in report.sent if s.finished]
         # A transaction journalled as intent may have reached the node even if its send "failed" (the answer
         # was lost): the chain may have changed, so that is a partial apply too, settled by the next one.
         try:

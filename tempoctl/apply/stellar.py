@@ -130,7 +130,7 @@ class StellarExecutor:
             self._send(change, te)
             self.builder.consume(source)
             self.actx.journal.record("sent", address=change.address, tx_hash=tx_hash, nonce=seq, sender=source)
-            out.append(SentStep(change, step, tx_hash=tx_hash, nonce=seq))
+            out.append(SentStep(change, step, tx_hash=tx_hash, nonce=seq, finished=False))
         return out
 
     def _send(self, change: Change, te: Any) -> None:
@@ -204,7 +204,7 @@ class StellarExecutor:
                     raise ApplyError(f"{s.change.address}: transaction {s.tx_hash} not seen after {POLL_TIMEOUT:.0f} s",
                                      hint="It may still land: the journal holds its hash; the next apply settles it.")
                 time.sleep(0.3)
-            s.receipt = {"status": status, "ledger": rec.ledger}
+            s.receipt, s.finished = {"status": status, "ledger": rec.ledger}, True
             self.actx.journal.record("receipt", kind="soroban_invocation", address=s.change.address,
                                      tx_hash=s.tx_hash, status=1 if status == "SUCCESS" else 0, ledger=rec.ledger,
                                      network=self.network)

@@ -68,7 +68,7 @@ class WaitExecutor:
             baseline = self._timestamps(checks, block)
             self.actx.journal.record("intent", address=change.address, display=step.display, baseline=baseline,
                                      block=block, signer=_new_signer(change, step))
-            sent.append(SentStep(change, step, receipt={"baseline": baseline, "block": block}))
+            sent.append(SentStep(change, step, receipt={"baseline": baseline, "block": block}, finished=False))
         return sent
 
     def await_wave(self, sent: list[SentStep]) -> None:
@@ -94,6 +94,7 @@ class WaitExecutor:
                     self.actx.journal.record("done", address=s.change.address, fresh=fresh, signer=signer,
                                              tx_hash=ours[0].tx_hash, block=ours[0].block)
                     s.summary = f"fresh signal by {signer} on {', '.join(fresh)}"
+                    s.finished = True
                     break
                 for x in landed:
                     others.setdefault(x.signer or "unknown", []).append(x.breaker)

@@ -58,6 +58,7 @@ def test_a_unit_that_fails_stops_apply_with_its_journal(units: Path, connection:
     assert r.exit_code == 3, r.output
     assert "app.service[indexer]: indexer.service failed on app after systemctl start indexer" in r.output
     assert "FATAL: INDEXER_DB_URL is not set" in r.output
+    assert "done: app.service[indexer]" not in r.output  # started, never active: not done
 
 
 def test_single_instance_second_process_is_drift_and_never_started(units: Path, workspace: Workspace) -> None:
