@@ -20,18 +20,19 @@ _KEEP = ("address", "display", "kind", "signer", "sender", "nonce", "network", "
 
 def history(backend: Backend, environment: str, limit: int = 10) -> list[dict[str, Any]]:
     """The latest `limit` applies of `environment`, newest first, each with `steps` (plain data)."""
-    applies = backend.applies(environment, limit=limit)
-    journal = backend.journal_entries(environment)
-    # Outcomes by transaction hash, from whichever apply recorded them (settling records them later).
+    applies = backend.applies(environment, limit=limit, steps=False)
+    # One read of the journal serves every apply shown, and the outcomes by transaction hash, from
+    # whichever apply recorded them (settling records them later).
+    by_apply: dict[str, list[dict[str, Any]]] = {}
     final: dict[str, dict[str, Any]] = {}
-    for e in journal:
+    for e in backend.journal_entries(environment):
+        by_apply.setdefault(str(e["apply_id"]), []).append(e)
         if e["event"] in ("receipt", "abandoned") and e.get("tx_hash"):
             final[str(e["tx_hash"])] = e
     out = []
     for a in applies:
-        events = [e for e in journal if e["apply_id"] == a["apply_id"]]
-        entry = {k: a[k] for k in ("apply_id", "started_at", "finished_at", "holder", "host", "command",
-                                   "git_commit", "plan_fingerprint", "outcome", "error")}
+        events = by_apply.get(str(a["apply_id"]), [])
+        entry = dict(a)  # the audit row: who, host, command, commit, plan fingerprint, outcome, error
         entry["steps"] = _steps(events, final, str(a["apply_id"]))
         entry["settled"] = sorted({str(e["of_apply"]) for e in events if e.get("of_apply")})
         out.append(entry)

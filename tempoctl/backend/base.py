@@ -196,8 +196,9 @@ class Backend(AbstractContextManager["Backend"]):
             self._exec("UPDATE applies SET finished_at = ?, outcome = ?, error = ? WHERE apply_id = ?",
                        (now_iso(), outcome, error, apply_id))
 
-    def applies(self, environment: str, limit: int = 20) -> list[dict[str, Any]]:
-        """The latest applies of an environment, newest first, each with its steps from the journal."""
+    def applies(self, environment: str, limit: int = 20, *, steps: bool = True) -> list[dict[str, Any]]:
+        """The latest applies of an environment, newest first, each with its steps from the journal (one
+        query per apply; callers that read the journal themselves or need no steps pass `steps=False`)."""
         cols = ("apply_id", "environment", "started_at", "finished_at", "holder", "host", "command", "git_commit",
                 "plan_fingerprint", "outcome", "error")
         rows = self._exec(f"SELECT {', '.join(cols)} FROM applies WHERE environment = ? "
@@ -205,8 +206,9 @@ class Backend(AbstractContextManager["Backend"]):
         out = []
         for row in rows:
             entry = dict(zip(cols, row))
-            entry["steps"] = [e for e in self.journal_entries(environment, str(entry["apply_id"]))
-                              if e["event"] in ("intent", "receipt", "abandoned", "pending")]
+            if steps:
+                entry["steps"] = [e for e in self.journal_entries(environment, str(entry["apply_id"]))
+                                  if e["event"] in ("intent", "receipt", "abandoned", "pending")]
             out.append(entry)
         return out
 

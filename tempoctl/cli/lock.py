@@ -36,7 +36,7 @@ def status(ctx: click.Context, env: str) -> None:
                 click.echo(f"{e.name} is locked.\n\nLock Info:\n{holder.describe()}")
                 if backend.dialect == "sqlite" and holder.local_and_dead():
                     click.echo("\nIts process is gone: the next apply on this host takes the lock over.")
-            last = backend.applies(e.name, limit=1)
+            last = backend.applies(e.name, limit=1, steps=False)
             if last:
                 a = last[0]
                 click.echo(f"\nLast apply: {a['apply_id']} by {a['holder']}@{a['host']} started {a['started_at']}, "
