@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(NPM_TOOLS): tests/evm/package.json tests/evm/package-lock.json
-	cd tests/evm && npm install --no-audit --no-fund --loglevel=error
+	cd tests/evm && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Debian packages for the tests' real parts (PostgreSQL, cron); installs only what is missing.
