@@ -168,7 +168,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
     are settled from the journal first, so the plan shows only what remains."""
 
     def go() -> int:
-        from tempoctl.apply.runner import apply_plan
+        from tempoctl.apply.runner import apply_plan, rebuild_approved
         from tempoctl.apply.session import ApplySession
         from tempoctl.backend import parse_duration
         from tempoctl.cli.progress_view import ProgressView
@@ -195,6 +195,8 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
         with ApplySession(env, command=f"apply {spec}", lock_timeout=wait, echo=click.echo) as session:
             clients = session.settle()
             if saved:
+                approved = p  # an approval only: what is shown, signed and run is what is rebuilt from it
+                p = rebuild_approved(env, approved, clients)
                 click.echo(_render(p.to_dict(), "text", c), nl=False)
             else:
                 p, _ = build_plan(env, PlanOptions(targets=targets), clients=clients)
@@ -209,7 +211,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
                         click.echo("Apply cancelled.")
                         session.outcome = "cancelled"
                         return ExitCode.ERROR
-            journal = session.journal(p.fingerprint())
+            journal = session.journal(approved.fingerprint() if saved else p.fingerprint())
             if p.empty:
                 # settles bookkeeping (managed-key record); sends nothing
                 apply_plan(env, p, clients=clients, echo=click.echo, journal=journal)
