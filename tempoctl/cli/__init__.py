@@ -184,7 +184,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
             raise ConfigError("apply takes one environment at a time", hint="Name it: tempoctl apply ENV")
         spec = specs[0]
         wait = parse_duration(lock_timeout)
-        saved = spec.endswith(".json") and Path(spec).is_file()
+        saved = Path(spec).is_file()  # a plan by content, whatever its name (tfplan, plan.out, x.json)
         if saved:
             if targets:
                 raise ConfigError("--target is fixed when the plan is saved; re-plan with --target instead")
