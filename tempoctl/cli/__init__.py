@@ -17,7 +17,7 @@ import click
 from tempoctl import __version__
 from tempoctl.cli.completion import complete_env, complete_env_or_plan
 from tempoctl.cli.drift_metrics import PROMETHEUS, DriftMetrics
-from tempoctl.cli.errors import run_guarded
+from tempoctl.cli.errors import TempoctlGroup, run_guarded
 from tempoctl.errors import ExitCode
 
 
@@ -40,7 +40,7 @@ class Ctx:
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TempoctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tempoctl")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.option("-v", "--verbose", count=True, help="More detail (repeatable).")
