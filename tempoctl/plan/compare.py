@@ -73,6 +73,31 @@ def field_differences(saved: dict[str, Any], rebuilt: dict[str, Any]) -> list[st
     return sorted(lines)
 
 
+def _decoded(data: Any, function: Any) -> str:
+    """What EVM calldata calls, decoded against the rebuilt step's function (for the refusal message)."""
+    from tempoctl.observed.evm.abi import SignatureError, describe_call, parse_signature
+
+    try:
+        raw = bytes.fromhex(str(data).removeprefix("0x"))
+        sig = parse_signature(str(function))
+        if raw[:4] != sig.selector:
+            return f"selector 0x{raw[:4].hex()}, not {sig.canonical}"
+        return describe_call(sig, raw)
+    except (SignatureError, ValueError):
+        return "(not decodable)"
+
+
+def calldata_differences(saved: dict[str, Any], rebuilt: dict[str, Any]) -> list[str]:
+    """For each EVM step whose calldata differs: both calls decoded, so a reviewer sees what the file asked
+    to sign (``grantRole(0x…STRATEGIST…, 0xattacker)``) and not only two hex strings."""
+    lines = []
+    for i, (a, b) in enumerate(zip(saved.get("steps", []), rebuilt.get("steps", []), strict=False)):
+        if a.get("data") != b.get("data") and b.get("kind") == "evm_transaction" and b.get("function"):
+            lines.append(f"steps[{i}].data decoded: saved {_decoded(a.get('data'), b['function'])}, "
+                         f"rebuilt {_decoded(b.get('data'), b['function'])}")
+    return lines
+
+
 def plan_differences(saved: Plan, rebuilt: Plan) -> list[str]:
     """Every way the rebuilt plan differs from the saved one, one line each, naming the change and field.
 
@@ -97,8 +122,8 @@ def plan_differences(saved: Plan, rebuilt: Plan) -> list[str]:
                             f"{count_b[address]} in the rebuilt plan")
     order_a = [c["address"] for c in a if c["address"] in count_b]
     order_b = [c["address"] for c in b if c["address"] in count_a]
-    if order_a != order_b:
-        first = next(i for i, (x, y) in enumerate(zip(order_a, order_b, strict=False)) if x != y)
+    first = next((i for i, (x, y) in enumerate(zip(order_a, order_b, strict=False)) if x != y), None)
+    if first is not None:  # (a different count of one address is reported above)
         problems.append(f"change order differs from position {first + 1}: saved {order_a[first]}, "
                         f"rebuilt {order_b[first]}")
     by_address = {c["address"]: c for c in b}
@@ -107,5 +132,7 @@ def plan_differences(saved: Plan, rebuilt: Plan) -> list[str]:
         address = change["address"]
         if address in by_address and address not in seen:
             seen.add(address)
-            problems += [f"{address}: {line}" for line in field_differences(change, by_address[address])]
+            other = by_address[address]
+            problems += [f"{address}: {line}" for line in
+                         field_differences(change, other) + calldata_differences(change, other)]
     return problems

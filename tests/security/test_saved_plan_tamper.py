@@ -87,7 +87,7 @@ def test_replaced_calldata_is_refused_and_nothing_is_sent(chain, workspace: Work
     refingerprint(path, lambda d: change_of(d, GRANT)["steps"][0].__setitem__("data", _attacker_grant()))
     before = chain_mark(chain.url)
     r = workspace.run("apply", str(path), "--auto-approve")
-    _refused(r, GRANT, "steps[0].data")
+    _refused(r, GRANT, "steps[0].data", f"saved grantRole(0x{role_id('STRATEGIST').hex()}, {ATTACKER})")
     assert chain_mark(chain.url) == before
     assert not has_role(chain.url, chain.governance, "STRATEGIST", ATTACKER)
 
@@ -212,3 +212,30 @@ def test_tampered_host_command_is_refused_and_nothing_is_run(units: Path, worksp
     assert unit(units, "victim")["state"] == "active"
     assert unit(units, "api")["state"] == "inactive"
 
+
+
+# --- Safe batches ----------------------------------------------------------------------------------------
+
+
+def test_tampered_safe_batch_step_is_refused_and_no_batch_is_written(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """A Safe's owners execute what the batch file holds: calldata swapped in the saved plan must never reach
+    a Transaction Builder batch."""
+    from tests.support.contracts import grant_role
+    from tests.test_safe_batches import SAFE, batches, safe_state
+
+    grant_role(chain.url, chain.governance, "ADMIN", SAFE)
+    safe_state(workspace, chain)
+    del workspace.env["LOCAL_ADMIN_KEY"]
+    assert workspace.run("plan", "local", "--out", "plans/local.json").exit_code == 0
+    path = workspace.root / "plans" / "local.json"
+    target = f"governance.role.EMERGENCY[{A[2]}]"
+
+    def swap(d: Doc) -> None:
+        step = change_of(d, target)["steps"][0]
+        assert step["via"] == "safe"
+        step["data"] = _attacker_grant()
+
+    refingerprint(path, swap)
+    r = workspace.run("apply", "plans/local.json", "--auto-approve")
+    _refused(r, target, "steps[0].data")
+    assert batches(workspace) == []
