@@ -103,8 +103,8 @@ def render_text(environment: str, entries: list[dict[str, Any]]) -> str:
             lines.append(f"  {_GLYPH.get(s['status'], '·')} {s.get('address', '?')}  {s['status']}{_where(s)}")
             if s.get("display"):
                 lines.append(f"      {s['display']}")
-            if s.get("call"):  # decoded from the calldata that was signed (apply/evm.py `signed_call`)
-                lines.append(f"      calldata: {s['call']}")
+            if s.get("call"):  # decoded from the bytes that were signed (apply/evm.py, apply/stellar.py)
+                lines.append(f"      signed call: {s['call']}")
     return "\n".join(lines)
 
 

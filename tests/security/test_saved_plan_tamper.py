@@ -146,7 +146,7 @@ def test_an_untampered_saved_plan_applies_and_history_shows_the_signed_call(chai
     # The journal's call is decoded from the calldata that was signed, not copied from the file's display.
     assert grant["call"] == f"grantRole(0x{role_id('TREASURY_MANAGER').hex()}, {A[3]})"
     shown = workspace.run("history", "local")
-    assert f"calldata: grantRole(0x{role_id('TREASURY_MANAGER').hex()}, {A[3]})" in shown.output
+    assert f"signed call: grantRole(0x{role_id('TREASURY_MANAGER').hex()}, {A[3]})" in shown.output
 
 
 # --- Soroban ---------------------------------------------------------------------------------------------
@@ -184,6 +184,8 @@ def test_a_soroban_xdr_in_the_file_is_never_what_is_sent(teye) -> None:  # type:
     assert res.exit_code == 0, res.output
     assert teye.contract.view("is_whitelisted", m1) is True
     assert teye.contract.view("is_whitelisted", intruder) is False
+    shown = teye.ws.run("history", "teye-local").output  # read back from the signed XDR, full keys
+    assert f"signed call: add_to_whitelist({teye.admin.public_key}, {m1})" in shown
 
 
 # --- hosts -----------------------------------------------------------------------------------------------
