@@ -92,6 +92,11 @@ class StalePlanError(TempoctlError):
     """A saved plan no longer matches live state."""
 
 
+class PlanMismatchError(StalePlanError):
+    """The plan apply rebuilt is not identical to the approved (saved) one, though live state did not change:
+    the file was edited, or the plan is not reproducible. Nothing is sent."""
+
+
 class ApplyError(TempoctlError):
     """A step failed during apply (revert, failed receipt); what was done before it is reported."""
 

@@ -23,6 +23,24 @@ from tempoctl.plan.model import Change, Step
 GAS_CAP = 30_000_000
 
 
+def signed_call(change: Change, step: Step) -> str:
+    """The call `step`'s calldata really makes, decoded from those bytes (``grantRole(0x…, 0x…)``), after
+    checking that the bytes are exactly `function` encoded with `args`: what the plan shows (made from
+    function and args) and what is signed can then never disagree. The result is what the journal and
+    `history` record."""
+    from tempoctl.observed.evm.abi import SignatureError, describe_call, encode_call
+
+    function, data = str(step.fields.get("function") or ""), str(step.fields.get("data") or "")
+    try:
+        raw = bytes.fromhex(data.removeprefix("0x"))
+        if encode_call(function, list(step.fields.get("args") or [])) != raw:
+            raise ApplyError(f"{change.address}: the calldata of {step.display} is not {function} encoded with "
+                             "its arguments; nothing was sent", hint="Re-plan; this is a bug if it happens again.")
+        return describe_call(function, raw)
+    except (SignatureError, ValueError) as exc:
+        raise ApplyError(f"{change.address}: cannot decode the calldata of {step.display}: {exc}") from None
+
+
 @dataclass
 class EvmExecutor:
     """Executes the EVM steps of one network. `accounts` maps signer name → eth_account LocalAccount."""
@@ -48,6 +66,7 @@ class EvmExecutor:
     def prepare(self, items: list[tuple[Change, Step]]) -> None:
         """Load every signer's key this network needs (and check its address) before anything is sent."""
         for change, step in items:
+            signed_call(change, step)
             if step.signer is None:
                 raise ApplyError(f"{change.address}: no declared signer can send {step.display}",
                                  hint="Declare a signer that holds the role it needs, or set `signer:` on the contract.")
@@ -88,7 +107,7 @@ class EvmExecutor:
             # The signed bytes hold no key; keeping them lets a later apply re-send exactly this transaction
             # (same nonce, same hash) if this process dies before the node has it (apply/resume.py).
             self.journal.record("intent", kind=step.kind, address=change.address, display=step.display,
-                                signer=step.signer, sender=account.address, nonce=nonce, to=step.fields["to"],
+                                call=signed_call(change, step), signer=step.signer, sender=account.address, nonce=nonce, to=step.fields["to"],
                                 network=self.network, data=step.fields["data"],
                                 data_sha256=hashlib.sha256(step.fields["data"].encode()).hexdigest(),
                                 tx_hash="0x" + bytes(signed.hash).hex(),

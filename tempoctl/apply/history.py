@@ -15,7 +15,7 @@ from typing import Any
 from tempoctl.backend import Backend
 
 _STEP_EVENTS = ("intent", "pending", "done", "verified")
-_KEEP = ("address", "display", "kind", "signer", "sender", "nonce", "network", "host", "tx_hash", "file")
+_KEEP = ("address", "display", "call", "kind", "signer", "sender", "nonce", "network", "host", "tx_hash", "file")
 
 
 def history(backend: Backend, environment: str, limit: int = 10) -> list[dict[str, Any]]:
@@ -103,6 +103,8 @@ def render_text(environment: str, entries: list[dict[str, Any]]) -> str:
             lines.append(f"  {_GLYPH.get(s['status'], '·')} {s.get('address', '?')}  {s['status']}{_where(s)}")
             if s.get("display"):
                 lines.append(f"      {s['display']}")
+            if s.get("call"):  # decoded from the bytes that were signed (apply/evm.py, apply/stellar.py)
+                lines.append(f"      signed call: {s['call']}")
     return "\n".join(lines)
 
 

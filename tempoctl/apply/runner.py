@@ -1,4 +1,9 @@
-"""Apply a plan: refuse if stale, load keys, run the steps wave by wave in plan order, re-plan at the end.
+"""Apply a plan: rebuild it and refuse unless the rebuild is identical, load keys, run the rebuilt steps wave
+by wave in plan order, re-plan at the end.
+
+The plan handed in (a saved file, or the plan a person just confirmed) is an approval, never a source of
+bytes or commands: only the steps of the plan rebuilt here from the state files and live state are signed
+and run, and only when `tempoctl.plan.compare` finds nothing in the approval that differs from them.
 
 A wave is a set of changes whose dependencies are all applied: their transactions go out back to back and
 their receipts are awaited together; the next wave starts only when the previous one is mined, so
@@ -20,7 +25,7 @@ from tempoctl.apply.handoff import HandoffTracker
 from tempoctl.apply.journal import Journal
 from tempoctl.apply.progress import StepEvents
 from tempoctl.desired import DesiredEnvironment
-from tempoctl.errors import ApplyError, PartialApplyError, StalePlanError, TempoctlError
+from tempoctl.errors import ApplyError, PartialApplyError, PlanMismatchError, StalePlanError, TempoctlError
 from tempoctl.observed.observation import Observation
 from tempoctl.plan.build import PlanOptions, build_plan
 from tempoctl.plan.model import Change, Plan, Step
@@ -37,8 +42,8 @@ def _fmt(v: Any) -> str:
     return json.dumps(v, sort_keys=True, default=str)
 
 
-def check_stale(plan: Plan, env: DesiredEnvironment, fresh: Observation) -> None:
-    """Refuse when the state files or any observed value the plan used differ now (DESIGN §7)."""
+def stale_reasons(plan: Plan, env: DesiredEnvironment, fresh: Observation) -> list[str]:
+    """Why a plan no longer fits: the state files or any observed value it used differ now (DESIGN §7)."""
     problems = []
     if plan.environment != env.name:
         problems.append(f"the plan is for environment {plan.environment}, not {env.name}")
@@ -56,12 +61,45 @@ def check_stale(plan: Plan, env: DesiredEnvironment, fresh: Observation) -> None
         now = fresh.observed.values.get(key)
         if _fmt(now) != _fmt(before):
             problems.append(f"{key}: was {_fmt(before)} when planned, is {_fmt(now)} now")
-    if problems:
-        raise StalePlanError(
-            "Saved plan is stale: live state changed since it was computed",
-            detail="\n".join(f"  - {p}" for p in problems),
-            hint=f"Run `tempoctl plan {env.name} --out FILE` again and review the new plan.",
-        )
+    return problems
+
+
+def check_stale(plan: Plan, env: DesiredEnvironment, fresh: Observation) -> None:
+    """Refuse when the state files or any observed value the plan used differ now (DESIGN §7)."""
+    check_approval(plan, None, env, fresh)
+
+
+def check_approval(plan: Plan, rebuilt: Plan | None, env: DesiredEnvironment, fresh: Observation) -> None:
+    """Refuse, before anything is sent, unless `rebuilt` is identical to the approved `plan`.
+
+    A stale plan (state files or observed values changed) says so first — that is *why* the rebuild differs
+    — then lists each change and field that differs; a plan that is not stale but still differs was edited
+    (its fingerprint is a plain hash anyone can recompute) or is not reproducible, and is refused the same way.
+    """
+    from tempoctl.plan.compare import plan_differences
+
+    why = stale_reasons(plan, env, fresh)
+    differs = plan_differences(plan, rebuilt) if rebuilt is not None else []
+    if not why and not differs:
+        return
+    detail = "\n".join(f"  - {p}" for p in why)
+    if differs:
+        detail += ("\n\n" if detail else "") + "The saved plan does not match the plan rebuilt now from the state files " \
+                  "and live state:\n" + "\n".join(f"  - {d}" for d in differs)
+    hint = f"Nothing was sent. Run `tempoctl plan {env.name} --out FILE` again and review the new plan."
+    if why:
+        raise StalePlanError("Saved plan is stale: live state changed since it was computed", detail=detail, hint=hint)
+    raise PlanMismatchError("Saved plan does not match what apply would do now: refused", detail=detail,
+                            hint=hint + " A saved plan is an approval: apply runs only what it rebuilds itself, and "
+                                        "only when it is identical to what was approved.")
+
+
+def rebuild_approved(env: DesiredEnvironment, approved: Plan, clients: dict[str, Any] | None = None) -> Plan:
+    """The plan `plan` would compute now (simulations included, for display), refused unless identical to
+    `approved`. What apply shows for a saved plan is this rebuild, never the file's own text."""
+    rebuilt, fresh = build_plan(env, PlanOptions(targets=tuple(approved.targets)), clients=clients)
+    check_approval(approved, rebuilt, env, fresh)
+    return rebuilt
 
 
 def waves(changes: list[Change]) -> list[list[Change]]:
@@ -91,8 +129,10 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
             return apply_plan(env, plan, clients=clients, environ=environ, echo=echo, prompt=prompt, cwd=cwd,
                               journal=session.journal(plan.fingerprint()))
     environ = os.environ if environ is None else environ
-    _, fresh = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=clients)
-    check_stale(plan, env, fresh)
+    # The same code path as `plan`; only simulation is left out (it annotates, it never shapes a step).
+    rebuilt, fresh = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=clients)
+    check_approval(plan, rebuilt, env, fresh)
+    plan = rebuilt  # from here on, only what was rebuilt here is signed and run
     report = ApplyReport()
     actx = ApplyContext(env=env, fresh=fresh, journal=journal, environ=environ, echo=echo, prompt=prompt,
                         cwd=Path(cwd) if cwd is not None else None)

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tempoctl.apply.evm import signed_call
 from tempoctl.apply.executors import ApplyContext, Executor, SentStep
 from tempoctl.apply.safe_batch import build_batch, transaction
 from tempoctl.apply.signers import SignerError
@@ -51,6 +52,7 @@ class SafeBatchExecutor:
             signer = self.actx.env.state.signers.get(step.signer or "")
             if signer is None or signer.via != "safe":
                 raise SignerError(f"{change.address}: signer {step.signer} is not declared as a Safe (via: safe)")
+            signed_call(change, step)  # the batch holds exactly function + args, checked before anything is written
 
     def _batch(self, name: str) -> _Batch:
         if name not in self.batches:
@@ -68,7 +70,8 @@ class SafeBatchExecutor:
         out: list[SentStep] = []
         for change, step in items:
             b = self._batch(step.signer or "")
-            self.actx.journal.record("pending", address=change.address, display=step.display, signer=step.signer,
+            self.actx.journal.record("pending", address=change.address, display=step.display,
+                                     call=signed_call(change, step), signer=step.signer,
                                      safe=b.safe, to=step.fields["to"], network=self.network, file=b.shown,
                                      data_sha256=hashlib.sha256(step.fields["data"].encode()).hexdigest())
             b.items.append((change, step))

@@ -70,6 +70,27 @@ def _failure(rec: Any) -> str:
         return "transaction failed"
 
 
+def signed_invocation(change: Change, step: Step, envelope: Any) -> str | None:
+    """The call an assembled transaction really makes, read back from its XDR (contract, function, args),
+    after checking it is exactly the step's: what the plan shows and what is signed never disagree. The
+    result (``add_to_whitelist(G…, G…)``, full keys) is what the journal and `history` record. Steps that
+    are not invocations (ExtendFootprintTTL) return None."""
+    if step.kind != "soroban_invocation":
+        return None
+    from tempoctl.observed.stellar.args import display, invocation
+
+    try:
+        contract, function, args = invocation(envelope)
+    except ValueError as exc:
+        raise ApplyError(f"{change.address}: cannot read back the transaction of {step.display}: {exc}") from None
+    wanted = (step.fields.get("contract"), step.fields.get("function"), step.fields.get("args"))
+    if (contract, function, args) != wanted:
+        raise ApplyError(f"{change.address}: the assembled transaction calls {contract}.{display(function, args)}, "
+                         f"not the planned {display(str(wanted[1]), list(wanted[2] or []))}; nothing was sent",
+                         hint="Re-plan; this is a bug if it happens again.")
+    return display(function, args, full=True)
+
+
 @dataclass
 class StellarExecutor:
     """Runs the Soroban steps of one network; shared by the step kinds of that network so sequence numbers
@@ -118,14 +139,16 @@ class StellarExecutor:
             seq = self.builder.sequence(source) + 1
             if kp is None:
                 exported = self.builder.assemble(step.fields, raw, timeout=OFFLINE_TIMEOUT_SECONDS)
+                signed_invocation(change, step, exported.envelope)
                 out.append(self._export(change, step, exported.envelope, seq))
                 self.builder.consume(source)
                 continue
             te = self.builder.assemble(step.fields, raw).envelope
+            call = signed_invocation(change, step, te)
             te.sign(kp)
             tx_hash = te.hash_hex()
             self.actx.journal.record("intent", kind="soroban_invocation", address=change.address,
-                                     display=step.display, signer=step.signer, sender=source, nonce=seq,
+                                     display=step.display, call=call, signer=step.signer, sender=source, nonce=seq,
                                      network=self.network, tx_hash=tx_hash, raw_tx=te.to_xdr())
             self._send(change, te)
             self.builder.consume(source)

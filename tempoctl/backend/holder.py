@@ -78,6 +78,11 @@ class LockHolder:
         return (f"  ID:        {self.lock_id}\n  Who:       {self.holder}@{self.host} (pid {self.pid})\n"
                 f"  Operation: {self.command}\n  Created:   {self.created_at}")
 
+    def local_and_alive(self) -> bool:
+        """True when the holder ran on this host and that very process (pid and start time) still runs: its
+        apply may be sending or polling transactions right now."""
+        return self.host == socket.gethostname() and process_alive(self.pid, self.pid_started)
+
     def local_and_dead(self) -> bool:
         """True when the holder ran on this host and that process is gone (a kill -9'd apply)."""
         return self.host == socket.gethostname() and not process_alive(self.pid, self.pid_started)

@@ -17,7 +17,7 @@ import click
 from tempoctl import __version__
 from tempoctl.cli.completion import complete_env, complete_env_or_plan
 from tempoctl.cli.drift_metrics import PROMETHEUS, DriftMetrics
-from tempoctl.cli.errors import run_guarded
+from tempoctl.cli.errors import TempoctlGroup, run_guarded
 from tempoctl.errors import ExitCode
 
 
@@ -40,7 +40,7 @@ class Ctx:
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TempoctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tempoctl")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.option("-v", "--verbose", count=True, help="More detail (repeatable).")
@@ -168,7 +168,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
     are settled from the journal first, so the plan shows only what remains."""
 
     def go() -> int:
-        from tempoctl.apply.runner import apply_plan
+        from tempoctl.apply.runner import apply_plan, rebuild_approved
         from tempoctl.apply.session import ApplySession
         from tempoctl.backend import parse_duration
         from tempoctl.cli.progress_view import ProgressView
@@ -184,7 +184,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
             raise ConfigError("apply takes one environment at a time", hint="Name it: tempoctl apply ENV")
         spec = specs[0]
         wait = parse_duration(lock_timeout)
-        saved = spec.endswith(".json") and Path(spec).is_file()
+        saved = Path(spec).is_file()  # a plan by content, whatever its name (tfplan, plan.out, x.json)
         if saved:
             if targets:
                 raise ConfigError("--target is fixed when the plan is saved; re-plan with --target instead")
@@ -195,6 +195,8 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
         with ApplySession(env, command=f"apply {spec}", lock_timeout=wait, echo=click.echo) as session:
             clients = session.settle()
             if saved:
+                approved = p  # an approval only: what is shown, signed and run is what is rebuilt from it
+                p = rebuild_approved(env, approved, clients)
                 click.echo(_render(p.to_dict(), "text", c), nl=False)
             else:
                 p, _ = build_plan(env, PlanOptions(targets=targets), clients=clients)
@@ -209,7 +211,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
                         click.echo("Apply cancelled.")
                         session.outcome = "cancelled"
                         return ExitCode.ERROR
-            journal = session.journal(p.fingerprint())
+            journal = session.journal(approved.fingerprint() if saved else p.fingerprint())
             if p.empty:
                 # settles bookkeeping (managed-key record); sends nothing
                 apply_plan(env, p, clients=clients, echo=click.echo, journal=journal)

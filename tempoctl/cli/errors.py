@@ -10,12 +10,36 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import click
 
 from tempoctl import __version__
 from tempoctl.errors import ExitCode, TempoctlError
 
 T = TypeVar("T")
+
+
+class TempoctlGroup(click.Group):
+    """The top-level command group: a usage error (unknown option, bad value, missing argument — click's
+    UsageError and its subclasses, exit 2 by default) exits 1, because exit 2 means only "changes present"
+    or "drift found" (DESIGN §6) and CI must never read a typo as drift. Subcommands are parsed inside
+    `invoke`, so both places are covered; click still prints its own usage message."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            setattr(exc, "exit_code", ExitCode.ERROR)  # noqa: B010 - click declares it a class variable
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            setattr(exc, "exit_code", ExitCode.ERROR)  # noqa: B010 - click declares it a class variable
+            raise
 
 
 def run_guarded(fn: Callable[[], int], *, debug: bool) -> int:

@@ -50,9 +50,12 @@ def status(ctx: click.Context, env: str) -> None:
 @click.argument("env")
 @click.option("--id", "lock_id", required=True, help="The lock ID shown by `lock status` (guards against races).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True,
+              help="Release even though the holding process still runs on this host (dangerous: see the warning).")
 @click.pass_context
-def release(ctx: click.Context, env: str, lock_id: str, yes: bool) -> None:
-    """Clear a stuck lock of ENV, after confirmation. Only when its holder is really gone."""
+def release(ctx: click.Context, env: str, lock_id: str, yes: bool, force: bool) -> None:
+    """Clear a stuck lock of ENV, after confirmation. Only when its holder is really gone: a holder that
+    still runs on this host (same pid, same start time) is refused unless --force."""
 
     def go() -> int:
         from tempoctl.backend import open_backend
@@ -65,6 +68,17 @@ def release(ctx: click.Context, env: str, lock_id: str, yes: bool) -> None:
             if holder is None:
                 raise LockError(f"{e.name} is not locked", hint="Nothing to release.")
             click.echo(f"Lock Info:\n{holder.describe()}")
+            if holder.local_and_alive():
+                if not force:
+                    raise LockError(
+                        f"refusing to release lock {holder.lock_id} of {e.name}: its apply is still running on this "
+                        f"host (pid {holder.pid}, the same process that took the lock)",
+                        hint="Wait for it to finish, or stop that process first (the next apply settles what it left "
+                             "in flight). --force releases it anyway; see `tempoctl lock release --help`.")
+                click.echo(f"\nWarning: pid {holder.pid} on this host still holds this lock and is still running. "
+                           "Releasing it lets a second apply start while this one may still be sending or polling "
+                           "transactions: both would settle the same in-flight transactions and may resend, replace "
+                           "or abandon them, and their steps would interleave on chain.", err=True)
             if not yes:
                 if not sys.stdin.isatty():
                     raise ConfigError("lock release needs confirmation but stdin is not a terminal",

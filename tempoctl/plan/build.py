@@ -13,6 +13,7 @@ from typing import Any
 from tempoctl import __version__
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.diff import compute
+from tempoctl.errors import ConfigError
 from tempoctl.observed.observation import Observation
 from tempoctl.observed.sources import observe
 from tempoctl.plan.model import Change, Plan
@@ -34,6 +35,35 @@ class PlanOptions:
 def matches_target(address: str, target: str) -> bool:
     """`governance` matches all of it, `governance.role.ORACLE` every member, an exact address itself."""
     return address == target or address.startswith((target + ".", target + "["))
+
+
+def _prefixes(address: str) -> list[str]:
+    """`governance.role.ORACLE[0x…]` → governance, governance.role, governance.role.ORACLE, and itself: every
+    form a `--target` may take for it."""
+    out = [address]
+    for i, ch in enumerate(address):
+        if ch in ".[" and i:
+            out.append(address[:i])
+    return out
+
+
+def check_targets(targets: tuple[str, ...], known: set[str]) -> None:
+    """Refuse a `--target` that matches no resource address this environment has (declared, observed or
+    planned), suggesting the nearest ones: a typo must not read as "No changes" and exit 0."""
+    unknown = [t for t in targets if not any(matches_target(a, t) for a in known)]
+    if not unknown:
+        return
+    import difflib
+
+    candidates = sorted({p for a in known for p in _prefixes(a)})
+    lines = []
+    for t in unknown:
+        near = difflib.get_close_matches(t, candidates, n=3, cutoff=0.6)
+        lines.append(f"  {t}: " + (f"did you mean {', '.join(near)}?" if near else "no address is close to it"))
+    raise ConfigError(f"--target matches no resource address of this environment: {', '.join(unknown)}",
+                      detail="\n".join(lines),
+                      hint="Targets are resource addresses as `plan` prints them (a contract name such as "
+                           "`governance`, a prefix such as `governance.role.ORACLE`, or an exact address).")
 
 
 def select_targets(changes: list[Change], targets: tuple[str, ...]) -> list[Change]:
@@ -65,6 +95,9 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     in_flight.mark(changes)  # what a Safe batch already proposes shows as awaiting multisig execution
     if not opts.allow_lockout:
         check_lockout(changes, obs.observed)
+    if opts.targets:
+        check_targets(opts.targets, set(obs.observed.values) | {c.address for c in changes}
+                      | {d.address for d in diff.drift})
     changes = select_targets(changes, opts.targets)
     if opts.simulate:
         pins = {n: int(p["block"]) for n, p in obs.pins.items() if "block" in p}

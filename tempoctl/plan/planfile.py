@@ -51,6 +51,21 @@ def save_plan(plan: Plan, path: Path) -> None:
     write_atomic(path, text, mode=0o600)
 
 
+NOT_A_PLAN_HINT = ("A plan file is what `tempoctl plan ENV --out FILE` wrote (any file name); to apply an "
+                   "environment, pass its folder or its name under ./state.")
+
+
+def looks_like_plan(path: Path) -> bool:
+    """A cheap sniff of a file's first bytes (for shell completion): a JSON object naming `format_version` and
+    tempoctl. `load_plan` is what decides; this only avoids offering Safe batches or XDR files as plans."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and b'"format_version"' in head and b"tempoctl" in head
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -59,7 +74,8 @@ def _read(path: Path) -> str:
             f"plan file {path} not found", hint="Create one with `tempoctl plan ENV --out FILE`."
         ) from None
     except UnicodeDecodeError as e:
-        raise PlanFileCorruptError(f"{path} is not a tempoctl plan (not UTF-8 text at byte {e.start})") from None
+        raise PlanFileCorruptError(f"{path} is not a tempoctl plan (not UTF-8 text at byte {e.start})",
+                                   hint=NOT_A_PLAN_HINT) from None
     except OSError as e:
         raise PlanFileNotFoundError(f"cannot read plan file {path}: {e.strerror or e}") from None
 
@@ -67,7 +83,7 @@ def _read(path: Path) -> str:
 def _check_version(path: Path, doc: dict[str, Any]) -> None:
     version = doc.get("format_version")
     if version is None:
-        raise PlanFileCorruptError(f"{path} is not a tempoctl plan (no format_version)")
+        raise PlanFileCorruptError(f"{path} is not a tempoctl plan (no format_version)", hint=NOT_A_PLAN_HINT)
     if str(version) == FORMAT_VERSION:
         return
     try:
@@ -101,9 +117,10 @@ def load_plan(path: Path) -> Plan:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
-        raise PlanFileCorruptError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+        raise PlanFileCorruptError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg} (a tempoctl plan is JSON)",
+                                   hint=NOT_A_PLAN_HINT) from None
     if not isinstance(doc, dict):
-        raise PlanFileCorruptError(f"{path} is not a tempoctl plan (expected a JSON object)")
+        raise PlanFileCorruptError(f"{path} is not a tempoctl plan (expected a JSON object)", hint=NOT_A_PLAN_HINT)
     _check_version(path, doc)
     try:
         plan = Plan.from_dict(doc)

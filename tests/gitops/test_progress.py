@@ -80,7 +80,12 @@ def test_shell_completion_offers_environments_and_saved_plans(tmp_path: Path) ->
     for env in ("prod", "staging"):
         (tmp_path / "state" / env).mkdir(parents=True)
     (tmp_path / "plans").mkdir()
-    (tmp_path / "plans" / "prod.json").write_text("{}")
+    from tempoctl.plan.model import Plan
+    from tempoctl.plan.planfile import save_plan
+
+    save_plan(Plan(environment="prod", created_at="2026-01-01T00:00:00+00:00", tool_version="0"),
+              tmp_path / "plans" / "prod.json")  # recognised by content, not by its suffix
+    (tmp_path / "plans" / "prod-admin-safe-batch.json").write_text("{}")  # JSON, not a plan: never offered
 
     def complete(words: str) -> list[str]:
         env = {**os.environ, "_TEMPOCTL_COMPLETE": "bash_complete", "COMP_WORDS": words,

@@ -248,6 +248,38 @@ def encode_call(signature: str | FunctionSig, args: Sequence[Any] = ()) -> bytes
     return sig.encode_call(*args)
 
 
+def decode_call(signature: str | FunctionSig, data: bytes) -> tuple[Any, ...]:
+    """The arguments encoded in `data`, a call of `signature`: the inverse of `encode_call`.
+
+    Raises:
+        SignatureError: the selector is not `signature`'s, or the rest does not decode as its inputs.
+    """
+    sig = signature if isinstance(signature, FunctionSig) else parse_signature(signature)
+    if bytes(data[:4]) != sig.selector:
+        raise SignatureError(f"calldata selector 0x{bytes(data[:4]).hex()} is not {sig.canonical} "
+                             f"(0x{sig.selector.hex()})")
+    return decode_return(sig.inputs, bytes(data[4:]))
+
+
+def _plain_arg(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_plain_arg(v) for v in value) + "]"
+    return str(value)
+
+
+def describe_call(signature: str | FunctionSig, data: bytes) -> str:
+    """``name(arg, …)`` decoded from calldata (bytes as 0x-hex, addresses checksummed): what the bytes say,
+    for the journal and history, independent of any display text.
+
+    Raises:
+        SignatureError: as `decode_call`.
+    """
+    sig = signature if isinstance(signature, FunctionSig) else parse_signature(signature)
+    return f"{sig.name}({', '.join(_plain_arg(v) for v in decode_call(sig, data))})"
+
+
 def decode_return(types: Sequence[str], data: bytes) -> tuple[Any, ...]:
     """Decode ABI return data by `types`; addresses come back checksummed.
 

@@ -386,15 +386,23 @@ class EvmClient:
         Raises:
             RpcError: transport failure, or a JSON-RPC error that is not a revert (e.g. unknown block).
         """
+        return self.read_batch(calls, block)[0]
+
+    def read_batch(self, calls: Sequence[EthCall], block: int | str,
+                   extra: Sequence[tuple[str, list[Any]]] = ()) -> tuple[list[CallResult], list[JsonDict]]:
+        """`call_many`, with other read requests (`eth_getCode` of every declared contract) riding in the
+        same JSON-RPC batch, so checking them costs no round trip. Returns the call results and the raw
+        replies to `extra`, in order."""
         tag = _hex(block)
-        methods = []
+        methods: list[tuple[str, list[Any]]] = []
         for c in calls:
             tx: JsonDict = {"to": c.to, "data": "0x" + bytes(c.data).hex()}
             if c.sender:
                 tx["from"] = c.sender
             methods.append(("eth_call", [tx, tag]))
+        replies = self.batch([*methods, *extra])
         results = []
-        for reply in self.batch(methods):
+        for reply in replies[: len(methods)]:
             if "error" in reply:
                 data = revert_data(reply["error"])
                 if data is None:
@@ -404,7 +412,7 @@ class EvmClient:
                 results.append(CallResult(True, hex_bytes(reply["result"])))
             else:
                 raise RpcError(f"eth_call on {self.host} returned a non-hex result.")
-        return results
+        return results, replies[len(methods):]
 
     def get_code(self, address: str, block: int | str = "latest") -> bytes:
         """Deployed code at `address` (``b""`` for an account without code)."""
