@@ -161,6 +161,17 @@ class TreasuryVaultContract(EvmContract):
     approved_tokens: list[EvmAddress] | None = None
     approved_strategies: list[EvmAddress] | None = None
     fee_config: FeeConfig | None = None
+    unlisted_approvals: Literal["revoke", "warn", "ignore"] = Field(
+        default="revoke",
+        description="A live approval the declared lists do not name: revoke it (setApproved*(x, false)), report "
+        "it as drift, or ignore it.",
+    )
+    from_block: int | None = Field(
+        default=None,
+        ge=0,
+        description="The vault's deployment block: live approvals are rebuilt from TokenApproved/StrategyApproved "
+        "logs from here (the whitelists are not enumerable).",
+    )
 
 
 class CustomSetting(Model):

@@ -1,8 +1,12 @@
 """Profile `tempovault/treasury-vault`: approved tokens and strategies, and the fee configuration.
 
-The whitelists are plain mappings (not enumerable), so each declared key is read with its getter
-(`approvedTokens(address)`, `approvedStrategies(address)`); `setApproved*` emits on every call, so we read
-first and send only what changes. All setters need ADMIN (0x00) on the governance contract.
+The whitelists are plain mappings (not enumerable), so a declared list is an exact set only if we can find
+the approvals it does not name: they are rebuilt from the indexed `TokenApproved` / `StrategyApproved` events
+from `from_block` (the vault's deployment block), and every candidate, declared or found in the logs, is
+confirmed with its getter (`approvedTokens(address)`, `approvedStrategies(address)`) in the same batch as the
+rest, at the pinned block. A live approval the list does not name is revoked (`setApproved*(x, false)`),
+reported as drift, or ignored, per `unlisted_approvals`. `setApproved*` emits on every call, so we read first
+and send only what changes. All setters need ADMIN (0x00) on the governance contract.
 """
 
 from __future__ import annotations
@@ -10,14 +14,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tempoctl.desired.models import TreasuryVaultContract
-from tempoctl.plan.model import Action, Change
+from tempoctl.plan.model import Action, Change, DriftItem
 from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
 from tempoctl.profiles.signer_roles import observe_signer_roles
 
+# (YAML list, address attribute, getter, setter, topic0 of the setter's event: reference §5.5)
 LISTS = (
-    ("approved_tokens", "approved_token", "approvedTokens", "setApprovedToken"),
-    ("approved_strategies", "approved_strategy", "approvedStrategies", "setApprovedStrategy"),
+    ("approved_tokens", "approved_token", "approvedTokens", "setApprovedToken",
+     bytes.fromhex("54aee4f020b814c26f556399a354577e068193a82445e919505b00b9848512a5")),  # TokenApproved(address,bool)
+    ("approved_strategies", "approved_strategy", "approvedStrategies", "setApprovedStrategy",
+     bytes.fromhex("d09d1712710f1ad78ddeb81f627e7f577a06d1333ac3e694d0485f82c5f2fe38")),  # StrategyApproved(address,bool)
 )
+TOPICS = {topic: attr for _, attr, _, _, topic in LISTS}
+
+
+def _logged(ctx: ObserveContext, contract: TreasuryVaultContract) -> dict[str, set[str]]:
+    """attribute -> every address a TokenApproved/StrategyApproved event names (candidates to confirm)."""
+    from tempoctl.observed.evm.abi import checksum
+    from tempoctl.observed.evm.logs import fetch_logs
+
+    found: dict[str, set[str]] = {attr: set() for _, attr, _, _, _ in LISTS}
+    if contract.from_block is None or contract.unlisted_approvals == "ignore":
+        return found
+    for log in fetch_logs(ctx.client, contract.address, [list(TOPICS)], contract.from_block, ctx.block):
+        topics = [bytes.fromhex(str(t)[2:]) for t in log.get("topics", [])]
+        if len(topics) >= 2 and topics[0] in TOPICS:
+            found[TOPICS[topics[0]]].add(checksum(topics[1][-20:]))
+    return found
 
 
 class TreasuryVaultProfile:
@@ -26,15 +49,22 @@ class TreasuryVaultProfile:
 
     def observe(self, ctx: ObserveContext, name: str, contract: TreasuryVaultContract) -> ObserveGen:
         addr = contract.address
-        keyed: list[tuple[str, Call]] = []
-        for field, attr, getter, _ in LISTS:
-            for item in getattr(contract, field) or []:
-                keyed.append((f"{name}.{attr}[{item}]", Call(addr, f"{getter}(address)(bool)", (item,))))
+        logged = _logged(ctx, contract)
+        keyed: list[tuple[str, bool, Call]] = []
+        for field, attr, getter, _, _ in LISTS:
+            declared = getattr(contract, field)
+            if declared is None:
+                continue  # not managed: neither read nor revoked
+            for item in dict.fromkeys([*declared, *sorted(logged[attr])]):
+                keyed.append((f"{name}.{attr}[{item}]", item in declared,
+                              Call(addr, f"{getter}(address)(bool)", (item,))))
         fixed = [Call(addr, "governance()(address)"), Call(addr, "feeTreasury()(address)"),
                  Call(addr, "performanceFeeBps()(uint16)"), Call(addr, "managementFeeBps()(uint16)")]
-        res = yield fixed + [c for _, c in keyed]
-        for (key, _), r in zip(keyed, res[len(fixed):]):
-            if r.ok:
+        res = yield fixed + [c for _, _, c in keyed]
+        for (key, declared, _), r in zip(keyed, res[len(fixed):]):
+            # An undeclared candidate is recorded only while it is approved: one the logs show was approved
+            # and later revoked is not live state.
+            if r.ok and (declared or r.value):
                 ctx.observed.values[key] = bool(r.value)
         if contract.fee_config is not None and all(r.ok for r in res[1:4]):
             ctx.observed.values[f"{name}.fee_config"] = {
@@ -46,8 +76,11 @@ class TreasuryVaultProfile:
     def plan(self, ctx: PlanContext, name: str, contract: TreasuryVaultContract) -> Iterable[PlanItem]:
         values, env, addr = ctx.observed.values, ctx.env, contract.address
         governance = ctx.observed.facts.get("governance", {}).get(name, "")
-        for field, attr, _, setter in LISTS:
-            for i, item in enumerate(getattr(contract, field) or []):
+        for field, attr, _, setter, _ in LISTS:
+            declared = getattr(contract, field)
+            if declared is None:
+                continue
+            for i, item in enumerate(declared):
                 key = f"{name}.{attr}[{item}]"
                 if values.get(key, True):
                     continue
@@ -56,6 +89,22 @@ class TreasuryVaultProfile:
                     address=key, action=Action.CREATE, before=False, after=True,
                     reason=env.where("contracts", name, field, i),
                     steps=[ctx.step(name, addr, f"{setter}(address,bool)", (item, True), signer, f"{setter}({item}, true)")],
+                    depends_on=[dep] if dep else [],
+                )
+            prefix = f"{name}.{attr}["
+            unlisted = sorted(k[len(prefix):-1] for k, v in values.items() if k.startswith(prefix) and v is True)
+            for item in (i for i in unlisted if i not in declared):
+                key = f"{name}.{attr}[{item}]"
+                if contract.unlisted_approvals == "warn":
+                    yield DriftItem(address=key, kind="unlisted_approval", expected=False, actual=True,
+                                    message=f"{item} is approved on {name} but not declared "
+                                            "(unlisted_approvals: warn)")
+                    continue
+                signer, dep = ctx.signer_for(governance, "ADMIN", contract.signer)
+                yield Change(
+                    address=key, action=Action.DELETE, before=True, after=False, reason="not declared",
+                    steps=[ctx.step(name, addr, f"{setter}(address,bool)", (item, False), signer,
+                                    f"{setter}({item}, false)")],
                     depends_on=[dep] if dep else [],
                 )
         want, have = contract.fee_config, values.get(f"{name}.fee_config")

@@ -1,0 +1,82 @@
+"""TempoVault hazards an operator trips over (issue 13, item 7), end to end on a real anvil: each plan does
+what the YAML says, apply lands it, and the re-plan is empty."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Workspace
+from tests.support.anvil import DEV_ADDRESSES as A
+from tests.support.contracts import call, send
+
+OTHER_TOKEN = "0x20c0000000000000000000000000000000000001"  # AlphaUSD's address: any address can be whitelisted
+OTHER_TOKEN_CS = "0x20C0000000000000000000000000000000000001"
+
+
+def _plan_json(ws: Workspace, *extra: str) -> dict:  # type: ignore[type-arg]
+    r = ws.run("plan", "local", "--format", "json", *extra)
+    assert r.exit_code == 0, r.output + r.stderr
+    return json.loads(r.stdout)
+
+
+def _converge(ws: Workspace) -> None:
+    r = ws.run("apply", "local", "--auto-approve")
+    assert r.exit_code == 0, r.output + r.stderr
+    assert "Re-plan after apply: no changes" in r.output
+    assert _plan_json(ws)["changes"] == []
+
+
+def _edit(folder: Path, old: str, new: str) -> None:
+    path = folder / "tempovault.yaml"
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+# --- 1. approvals the lists no longer name are revoked -------------------------------------------------
+
+
+def test_removed_and_out_of_band_approvals_are_revoked(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.local_state import write_local_state
+
+    folder = write_local_state(workspace.root / "state" / "local", chain)
+    _converge(workspace)
+    assert call(chain.url, chain.vault, "TreasuryVault", "approvedStrategies", A[5]) is True
+    # A token approved from a console, and one approved then withdrawn again (the logs name it, the getter
+    # says no: not live state, nothing to do).
+    send(chain.url, chain.vault, "TreasuryVault", "setApprovedToken", OTHER_TOKEN_CS, True)
+    send(chain.url, chain.vault, "TreasuryVault", "setApprovedToken", A[9], True)
+    send(chain.url, chain.vault, "TreasuryVault", "setApprovedToken", A[9], False)
+    # The operator drops the strategy from the YAML.
+    _edit(folder, f'approved_strategies: ["{A[5]}"]', "approved_strategies: []")
+
+    plan = _plan_json(workspace)
+    got = {c["address"]: c for c in plan["changes"]}
+    assert set(got) == {f"vault.approved_token[{OTHER_TOKEN_CS}]", f"vault.approved_strategy[{A[5]}]"}
+    token = got[f"vault.approved_token[{OTHER_TOKEN_CS}]"]
+    assert token["action"] == "delete" and token["reason"] == "not declared"
+    assert token["steps"][0]["display"] == f"setApprovedToken({OTHER_TOKEN_CS}, false)"
+    assert token["steps"][0]["signer"] == "admin" and token["simulation"][0]["status"] == "ok"
+    assert got[f"vault.approved_strategy[{A[5]}]"]["steps"][0]["display"] == f"setApprovedStrategy({A[5]}, false)"
+    assert workspace.run("drift", "local").exit_code == 2
+
+    _converge(workspace)
+    assert call(chain.url, chain.vault, "TreasuryVault", "approvedTokens", OTHER_TOKEN_CS) is False
+    assert call(chain.url, chain.vault, "TreasuryVault", "approvedStrategies", A[5]) is False
+    assert call(chain.url, chain.vault, "TreasuryVault", "approvedTokens", chain.fee_token) is True
+
+
+def test_unlisted_approval_under_warn_is_drift_not_a_change(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.local_state import write_local_state
+
+    folder = write_local_state(workspace.root / "state" / "local", chain)
+    _converge(workspace)
+    send(chain.url, chain.vault, "TreasuryVault", "setApprovedToken", OTHER_TOKEN_CS, True)
+    _edit(folder, "    from_block:", "    unlisted_approvals: warn\n    from_block:")
+    plan = _plan_json(workspace)
+    assert plan["changes"] == []
+    assert [(d["address"], d["kind"]) for d in plan["drift"]] == [
+        (f"vault.approved_token[{OTHER_TOKEN_CS}]", "unlisted_approval")]
+    assert workspace.run("drift", "local").exit_code == 2
+    assert call(chain.url, chain.vault, "TreasuryVault", "approvedTokens", OTHER_TOKEN_CS) is True
