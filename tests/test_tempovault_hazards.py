@@ -80,3 +80,72 @@ def test_unlisted_approval_under_warn_is_drift_not_a_change(chain, workspace: Wo
         (f"vault.approved_token[{OTHER_TOKEN_CS}]", "unlisted_approval")]
     assert workspace.run("drift", "local").exit_code == 2
     assert call(chain.url, chain.vault, "TreasuryVault", "approvedTokens", OTHER_TOKEN_CS) is True
+
+
+# --- 4. the live role admin chooses who grants; an undeclared role admin is restored to ADMIN -----------
+
+
+def _change(plan: dict, address: str) -> dict:  # type: ignore[type-arg]
+    return next(c for c in plan["changes"] if c["address"] == address)
+
+
+def test_role_admin_chooses_the_signer_and_removing_role_admins_restores_admin(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.contracts import role_id
+    from tests.support.local_state import write_local_state
+
+    folder = write_local_state(workspace.root / "state" / "local", chain)
+    # governance has `signer: admin`; STRATEGIST is to be administered by RISK_OFFICER (held by risk_officer).
+    _edit(folder, "    unlisted_members: revoke", "    role_admins: {STRATEGIST: RISK_OFFICER}\n    unlisted_members: revoke")
+    plan = _plan_json(workspace)
+    admin_change = _change(plan, "governance.role_admin.STRATEGIST")
+    grant = _change(plan, f"governance.role.STRATEGIST[{A[4]}]")
+    # Granted while ADMIN still administers STRATEGIST, by ADMIN, and before the admin changes.
+    assert grant["steps"][0]["signer"] == "admin"
+    assert grant["address"] in admin_change["depends_on"]
+    _converge(workspace)
+    assert call(chain.url, chain.governance, "GovernanceRoles", "getRoleAdmin", role_id("STRATEGIST")) == role_id(
+        "RISK_OFFICER")
+
+    # Now only a RISK_OFFICER holder can grant or revoke STRATEGIST: not the contract's `signer: admin`.
+    _edit(folder, f'STRATEGIST: ["{A[4]}"]', f'STRATEGIST: ["{A[8]}"]')
+    plan = _plan_json(workspace)
+    assert {c["address"] for c in plan["changes"]} == {
+        f"governance.role.STRATEGIST[{A[8]}]", f"governance.role.STRATEGIST[{A[4]}]"}
+    for c in plan["changes"]:
+        assert c["steps"][0]["signer"] == "risk_officer", c
+        assert c["simulation"][0]["status"] == "ok", c["simulation"]
+    _converge(workspace)
+    assert call(chain.url, chain.governance, "GovernanceRoles", "hasRole", role_id("STRATEGIST"), A[8]) is True
+    assert call(chain.url, chain.governance, "GovernanceRoles", "hasRole", role_id("STRATEGIST"), A[4]) is False
+
+    # Dropping role_admins restores OpenZeppelin's default: ADMIN administers STRATEGIST again.
+    _edit(folder, "    role_admins: {STRATEGIST: RISK_OFFICER}\n", "")
+    plan = _plan_json(workspace)
+    [restore] = plan["changes"]
+    assert restore["address"] == "governance.role_admin.STRATEGIST" and restore["action"] == "update"
+    assert (restore["before"], restore["after"]) == ("RISK_OFFICER", "ADMIN")
+    assert restore["steps"][0]["display"] == "setRoleAdmin(STRATEGIST, ADMIN)"
+    assert workspace.run("drift", "local").exit_code == 2
+    _converge(workspace)
+    assert call(chain.url, chain.governance, "GovernanceRoles", "getRoleAdmin", role_id("STRATEGIST")) == bytes(32)
+
+
+def test_out_of_band_role_admin_is_restored_before_grants_nobody_else_could_send(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.contracts import role_id
+    from tests.support.local_state import write_local_state
+
+    folder = write_local_state(workspace.root / "state" / "local", chain)
+    _converge(workspace)
+    # From a console: TREASURY_MANAGER (held by no declared signer) now administers STRATEGIST.
+    send(chain.url, chain.governance, "GovernanceRoles", "setRoleAdmin", role_id("STRATEGIST"),
+         role_id("TREASURY_MANAGER"))
+    _edit(folder, f'STRATEGIST: ["{A[4]}"]', f'STRATEGIST: ["{A[4]}", "{A[8]}"]')
+    plan = _plan_json(workspace)
+    restore = _change(plan, "governance.role_admin.STRATEGIST")
+    grant = _change(plan, f"governance.role.STRATEGIST[{A[8]}]")
+    assert (restore["before"], restore["after"]) == ("TREASURY_MANAGER", "ADMIN")
+    # No signer can act as TREASURY_MANAGER, so the admin is restored first and ADMIN grants after it.
+    assert grant["depends_on"] == ["governance.role_admin.STRATEGIST"]
+    assert grant["steps"][0]["signer"] == "admin"
+    _converge(workspace)
+    assert call(chain.url, chain.governance, "GovernanceRoles", "hasRole", role_id("STRATEGIST"), A[8]) is True
