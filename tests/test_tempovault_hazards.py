@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tempoctl.plan.model import Action, Change, Step
+from tempoctl.plan.order import add_ordering_edges, order
 from tests.conftest import Workspace
 from tests.support.anvil import DEV_ADDRESSES as A
 from tests.support.contracts import call, send
@@ -149,3 +151,67 @@ def test_out_of_band_role_admin_is_restored_before_grants_nobody_else_could_send
     assert grant["steps"][0]["signer"] == "admin"
     _converge(workspace)
     assert call(chain.url, chain.governance, "GovernanceRoles", "hasRole", role_id("STRATEGIST"), A[8]) is True
+
+
+# --- 5. a signer's own revocation waits for every step it signs that may need the role ------------------
+
+
+def test_own_non_admin_role_is_revoked_only_after_the_step_that_needs_it(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    from tempoctl.apply.runner import waves
+    from tempoctl.plan.model import Plan
+    from tests.support.contracts import role_id
+    from tests.support.local_state import write_local_state
+
+    folder = write_local_state(workspace.root / "state" / "local", chain)
+    _edit(folder, f'EMERGENCY: ["{A[2]}"]', f'EMERGENCY: ["{A[2]}", "{A[7]}"]')
+    _converge(workspace)
+    # Retire the emergency signer's key and pause in the same change. The pause is signed by `emergency`,
+    # the only declared signer holding EMERGENCY; its revocation is signed by `admin`. Nothing else orders
+    # them (no grant of EMERGENCY to wait for): without the rule both go out in the same wave, from two
+    # senders, and on a real chain the revocation can be mined first, so the pause reverts.
+    _edit(folder, f'EMERGENCY: ["{A[2]}", "{A[7]}"]', f'EMERGENCY: ["{A[7]}"]')
+    _edit(folder, "paused: false", "paused: true")
+    plan = _plan_json(workspace)
+    pause = _change(plan, "risk.paused")
+    revoke = _change(plan, f"governance.role.EMERGENCY[{A[2]}]")
+    assert pause["steps"][0]["signer"] == "emergency" and revoke["steps"][0]["signer"] == "admin"
+    assert revoke["depends_on"] == ["risk.paused"]
+    level = {c.address: i for i, wave in enumerate(waves(Plan.from_dict(plan).changes)) for c in wave}
+    assert level["risk.paused"] < level[revoke["address"]]
+    _converge(workspace)
+    assert call(chain.url, chain.risk, "RiskController", "paused") is True
+    assert call(chain.url, chain.governance, "GovernanceRoles", "hasRole", role_id("EMERGENCY"), A[2]) is False
+
+
+def _evm(signer: str, display: str) -> Step:
+    return Step(kind="evm_transaction", display=display, signer=signer)
+
+
+def test_own_revocations_follow_what_needs_them_and_not_each_other() -> None:
+    """Table test of the rule on its own: the deployer (signer `admin`) gives up ADMIN and EMERGENCY in one
+    plan and pauses with EMERGENCY. Both revocations are signed by `admin`, so a rule making every own
+    revocation wait for every step of its signer would wait in a cycle; each waits only for the steps that
+    may need its role: the EMERGENCY one for the pause and the vault step (any role), not for the ADMIN
+    grant (a grant needs ADMIN); the ADMIN one for everything `admin` signs, the EMERGENCY revocation too."""
+    a0, a9 = A[0], A[9]
+    changes = [
+        Change(f"governance.role.ADMIN[{a0}]", Action.DELETE, {}, None, "not declared",
+               [_evm("admin", f"revokeRole(ADMIN, {a0})")]),
+        Change(f"governance.role.EMERGENCY[{a0}]", Action.DELETE, {}, None, "not declared",
+               [_evm("admin", f"revokeRole(EMERGENCY, {a0})")]),
+        # A vault approval removal is a delete too, signed by `admin` with ADMIN.
+        Change("vault.approved_token[0x20C0000000000000000000000000000000000001]", Action.DELETE, True, False,
+               "not declared", [_evm("admin", "setApprovedToken(0x20C0…0001, false)")]),
+        Change("risk.paused", Action.UPDATE, False, True, "x", [_evm("admin", "toggleGlobalPause(true)")]),
+        Change(f"governance.role.ADMIN[{a9}]", Action.CREATE, None, {}, "x", [_evm("admin", f"grantRole(ADMIN, {a9})")]),
+    ]
+    add_ordering_edges(changes, {"admin": a0}, {("governance", "EMERGENCY"): "ADMIN"})
+    got = [c.address for c in order(changes)]
+    pos = {a: i for i, a in enumerate(got)}
+    own_admin, own_emergency = f"governance.role.ADMIN[{a0}]", f"governance.role.EMERGENCY[{a0}]"
+    assert pos[own_emergency] < pos[own_admin]  # revoking EMERGENCY needs ADMIN
+    assert pos["vault.approved_token[0x20C0000000000000000000000000000000000001]"] < pos[own_admin]
+    assert pos["risk.paused"] < pos[own_emergency]
+    # The EMERGENCY revocation waits for what may need EMERGENCY, not for the ADMIN grant it does not need.
+    emergency = next(c for c in changes if c.address == own_emergency)
+    assert set(emergency.depends_on) == {"risk.paused", "vault.approved_token[0x20C0000000000000000000000000000000000001]"}
