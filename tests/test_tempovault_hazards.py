@@ -215,3 +215,43 @@ def test_own_revocations_follow_what_needs_them_and_not_each_other() -> None:
     # The EMERGENCY revocation waits for what may need EMERGENCY, not for the ADMIN grant it does not need.
     emergency = next(c for c in changes if c.address == own_emergency)
     assert set(emergency.depends_on) == {"risk.paused", "vault.approved_token[0x20C0000000000000000000000000000000000001]"}
+
+
+def test_role_spec_admin_is_applied_like_role_admins(anvil, chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """A role declared as `{id, members, admin}` (for contracts without a getter) gets its `admin` too; it
+    used to be validated and then ignored. PlainRoles is not enumerable: members come from its logs."""
+    from tests.support.contracts import deploy, role_id
+    from tests.support.local_state import write_local_state
+
+    start = int(str(anvil.rpc("eth_blockNumber")), 16)
+    plain = deploy(anvil.url, "PlainRoles", A[0])
+    operator = "0x" + call(anvil.url, plain, "PlainRoles", "OPERATOR_ROLE").hex()
+    folder = write_local_state(workspace.root / "state" / "local", chain)
+    (folder / "plain.yaml").write_text(f"""contracts:
+  plain:
+    network: anvil
+    address: "{plain}"
+    profile: access-control
+    signer: admin
+    from_block: {start}
+    roles:
+      ADMIN: ["{A[0]}"]
+      PAUSER: ["{A[1]}"]
+      OPERATOR: {{id: "{operator}", members: ["{A[3]}"], admin: PAUSER}}
+""")
+    plan = _plan_json(workspace, "--target", "plain")
+    admin_change = _change(plan, "plain.role_admin.OPERATOR")
+    assert (admin_change["before"], admin_change["after"]) == ("ADMIN", "PAUSER")
+    assert admin_change["reason"].startswith("state/local/plain.yaml:11:")
+    assert workspace.run("apply", "local", "--auto-approve", "--target", "plain").exit_code == 0
+    pauser = call(anvil.url, plain, "PlainRoles", "PAUSER_ROLE")
+    assert call(anvil.url, plain, "PlainRoles", "getRoleAdmin", role_id("0x" + operator[2:])) == pauser
+
+    # New OPERATOR members are now granted by the PAUSER holder (risk_officer), not `signer: admin`.
+    path = folder / "plain.yaml"
+    path.write_text(path.read_text().replace(f'members: ["{A[3]}"]', f'members: ["{A[3]}", "{A[4]}"]'))
+    plan = _plan_json(workspace, "--target", "plain")
+    [grant] = plan["changes"]
+    assert grant["steps"][0]["signer"] == "risk_officer" and grant["simulation"][0]["status"] == "ok"
+    assert workspace.run("apply", "local", "--auto-approve", "--target", "plain").exit_code == 0
+    assert _plan_json(workspace, "--target", "plain")["changes"] == []
