@@ -3,9 +3,10 @@
 Reads: role ids from `<NAME>_ROLE()` getters (or a declared `{id: …}`), members with `getRoleMembers`
 (OZ ≥ 5.1), falling back to `getRoleMemberCount` + `getRoleMember(i)`, and, for contracts that do not
 advertise IAccessControlEnumerable over ERC-165, rebuilt from RoleGranted/RoleRevoked logs and confirmed
-with `hasRole`. Changes: grant (create), revoke (delete, `unlisted_members: revoke`), setRoleAdmin (update) for every
-declared role whose live admin is not the declared one (`role_admins`, a RoleSpec's `admin`, else ADMIN).
-Grants and revokes are signed by a holder of the role's live admin and go before a change of that admin.
+with `hasRole`. Changes: grant (create), revoke (delete, `unlisted_members: revoke`), setRoleAdmin
+(update) for every declared role whose live admin is not the declared one (`role_admins`, a RoleSpec's
+`admin`, else ADMIN). Grants and revokes are signed by a holder of the role's live admin and go before a
+change of that admin (after it, as a holder of the new admin, when no declared signer holds the live one).
 The `oracle` block, when it names this contract, declares its role's membership as exactly {oracle.address}.
 """
 
