@@ -255,3 +255,23 @@ def test_role_spec_admin_is_applied_like_role_admins(anvil, chain, workspace: Wo
     assert grant["steps"][0]["signer"] == "risk_officer" and grant["simulation"][0]["status"] == "ok"
     assert workspace.run("apply", "local", "--auto-approve", "--target", "plain").exit_code == 0
     assert _plan_json(workspace, "--target", "plain")["changes"] == []
+
+
+def test_fresh_deploy_moving_emergency_under_risk_officer_converges(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """The deployer's extra EMERGENCY is revoked (signed by the deployer as ADMIN) in the same plan that
+    moves EMERGENCY under RISK_OFFICER: the admin change waits for EMERGENCY's grants and revokes, and the
+    deployer's own revocation does not wait for that admin change (it needs ADMIN, not EMERGENCY): no cycle."""
+    from tests.support.contracts import role_id
+    from tests.support.local_state import write_local_state
+
+    folder = write_local_state(workspace.root / "state" / "local", chain)
+    _edit(folder, "    unlisted_members: revoke", "    role_admins: {EMERGENCY: RISK_OFFICER}\n    unlisted_members: revoke")
+    plan = _plan_json(workspace)
+    addresses = [c["address"] for c in plan["changes"]]
+    own = f"governance.role.EMERGENCY[{A[0]}]"
+    assert addresses.index(own) < addresses.index("governance.role_admin.EMERGENCY")
+    assert "governance.role_admin.EMERGENCY" not in _change(plan, own)["depends_on"]
+    _converge(workspace)
+    assert call(chain.url, chain.governance, "GovernanceRoles", "getRoleAdmin", role_id("EMERGENCY")) == role_id(
+        "RISK_OFFICER")
+    assert call(chain.url, chain.governance, "GovernanceRoles", "hasRole", role_id("EMERGENCY"), A[0]) is False
