@@ -358,7 +358,7 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
         "oracle-contract-profile",
         [(TV, "contract: governance", "contract: risk")],
         {},
-        "env/tempovault.yaml:51:13",
+        "env/tempovault.yaml:50:13",
         "has profile tempovault/risk-controller; the oracle needs an access-control contract",
         "",
     ),
@@ -366,7 +366,7 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
         "relay-service",
         [(TV, "service: tempovault-oracle", "service: tempovault-orcle")],
         {},
-        "env/tempovault.yaml:57:14",
+        "env/tempovault.yaml:56:14",
         (
             'service "tempovault-orcle" is not declared under hosts.vault-1.services '
             '(did you mean "tempovault-oracle"?)'
@@ -424,7 +424,7 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
             )
         ],
         {},
-        "env/tempovault.yaml:53:20",
+        "env/tempovault.yaml:52:20",
         'network "tempo" has no fee_token',
         "",
     ),
@@ -496,7 +496,7 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
         ],
         {},
         "env/tempovault.yaml:14:7",
-        "ORACLE is also declared by the oracle block (oracle.address at env/tempovault.yaml:53:12)",
+        "ORACLE is also declared by the oracle block (oracle.address at env/tempovault.yaml:52:12)",
         "",
     ),
     (
@@ -505,14 +505,6 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
         {},
         "env/tempovault.yaml:44:28",
         "fee_config.treasury: the fee treasury must not be the zero address: setFeeConfig reverts FeeTreasuryNotSet()",
-        "",
-    ),
-    (
-        "vault-lists-without-from-block",
-        [(TV, "    from_block: 1200000", "    # from_block: 1200000")],
-        {},
-        "env/tempovault.yaml:42:5",
-        "approved_tokens: the vault's whitelists cannot be enumerated: declare `from_block:`",
         "",
     ),
     (

@@ -220,15 +220,6 @@ class _Checker:
         if c.fee_config is not None and int(c.fee_config.treasury, 16) == 0:
             self.err((*path, "fee_config", "treasury"),
                      "the fee treasury must not be the zero address: setFeeConfig reverts FeeTreasuryNotSet()")
-        lists = [f for f in ("approved_tokens", "approved_strategies") if getattr(c, f) is not None]
-        if lists and c.from_block is None and c.unlisted_approvals != "ignore":
-            self.err(
-                (*path, lists[0]),
-                "the vault's whitelists cannot be enumerated: declare `from_block:` (the vault's deployment block) "
-                "so approvals not listed here are found from TokenApproved/StrategyApproved logs and revoked, "
-                "or set `unlisted_approvals: ignore`",
-                at_key=True,
-            )
 
     def settings(self, path: KeyPath, c: CustomContract) -> None:
         for name, s in c.settings.items():
