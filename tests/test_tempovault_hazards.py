@@ -275,3 +275,66 @@ def test_fresh_deploy_moving_emergency_under_risk_officer_converges(chain, works
     assert call(chain.url, chain.governance, "GovernanceRoles", "getRoleAdmin", role_id("EMERGENCY")) == role_id(
         "RISK_OFFICER")
     assert call(chain.url, chain.governance, "GovernanceRoles", "hasRole", role_id("EMERGENCY"), A[0]) is False
+
+
+# --- 2. without from_block, what tempoctl itself approved is still revoked when the lists drop it ------------
+
+NO_LOGS_NOTE = "approvals made outside tempoctl cannot be found without `from_block`"
+
+
+def _recorded(ws: Workspace, scope: str) -> set[str]:
+    from tempoctl.backend import open_backend
+
+    with open_backend("sqlite:///.tempoctl/local.db", cwd=ws.root) as backend:
+        return backend.managed_keys("local", scope)
+
+
+def test_without_from_block_approvals_tempoctl_made_are_revoked(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.local_state import write_local_state
+
+    folder = write_local_state(workspace.root / "state" / "local", chain)
+    _edit(folder, f"    from_block: {chain.start_block}\n", "")
+    _edit(folder, f'approved_tokens: ["{chain.fee_token}"]', f'approved_tokens: ["{chain.fee_token}", "{OTHER_TOKEN_CS}"]')
+    _converge(workspace)  # tempoctl approves the fee token, OTHER_TOKEN and the strategy
+    assert call(chain.url, chain.vault, "TreasuryVault", "approvedTokens", OTHER_TOKEN_CS) is True
+    assert _recorded(workspace, "vault.approved_token") == {chain.fee_token, OTHER_TOKEN_CS}
+    assert _recorded(workspace, "vault.approved_strategy") == {A[5]}
+
+    # The operator drops OTHER_TOKEN and the strategy from the YAML: both are planned for revocation.
+    _edit(folder, f', "{OTHER_TOKEN_CS}"]', "]")
+    _edit(folder, f'approved_strategies: ["{A[5]}"]', "approved_strategies: []")
+    plan = _plan_json(workspace)
+    got = {c["address"]: c for c in plan["changes"]}
+    assert set(got) == {f"vault.approved_token[{OTHER_TOKEN_CS}]", f"vault.approved_strategy[{A[5]}]"}
+    token = got[f"vault.approved_token[{OTHER_TOKEN_CS}]"]
+    assert token["action"] == "delete" and token["reason"] == "not declared"
+    assert token["steps"][0]["display"] == f"setApprovedToken({OTHER_TOKEN_CS}, false)"
+    assert token["simulation"][0]["status"] == "ok"
+    # One note for the vault (not one per list or per address), in the plan and in drift.
+    notes = [n for n in plan["notes"] if NO_LOGS_NOTE in n]
+    assert len(notes) == 1 and notes[0].startswith("vault:"), plan["notes"]
+    drift = workspace.run("drift", "local", "--format", "json")
+    assert drift.exit_code == 2 and NO_LOGS_NOTE in drift.stdout
+
+    _converge(workspace)
+    assert call(chain.url, chain.vault, "TreasuryVault", "approvedTokens", OTHER_TOKEN_CS) is False
+    assert call(chain.url, chain.vault, "TreasuryVault", "approvedStrategies", A[5]) is False
+    assert call(chain.url, chain.vault, "TreasuryVault", "approvedTokens", chain.fee_token) is True
+    # Revoked, so no longer tempoctl's to manage: the record forgets them.
+    assert _recorded(workspace, "vault.approved_token") == {chain.fee_token}
+    assert _recorded(workspace, "vault.approved_strategy") == set()
+
+
+def test_without_from_block_an_outside_approval_is_not_found_and_the_plan_says_so(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.local_state import write_local_state
+
+    folder = write_local_state(workspace.root / "state" / "local", chain)
+    _edit(folder, f"    from_block: {chain.start_block}\n", "")
+    _converge(workspace)
+    send(chain.url, chain.vault, "TreasuryVault", "setApprovedToken", OTHER_TOKEN_CS, True)
+    plan = _plan_json(workspace)
+    assert plan["changes"] == []
+    assert len([n for n in plan["notes"] if NO_LOGS_NOTE in n]) == 1
+    # unlisted_approvals: ignore asks for nothing undeclared: no note either.
+    _edit(folder, "    fee_config:", "    unlisted_approvals: ignore\n    fee_config:")
+    assert not [n for n in _plan_json(workspace)["notes"] if NO_LOGS_NOTE in n]

@@ -169,8 +169,9 @@ class TreasuryVaultContract(EvmContract):
     from_block: int | None = Field(
         default=None,
         ge=0,
-        description="The vault's deployment block: live approvals are rebuilt from TokenApproved/StrategyApproved "
-        "logs from here (the whitelists are not enumerable).",
+        description="The vault's deployment block: approvals made outside tempoctl are found from "
+        "TokenApproved/StrategyApproved logs from here (the whitelists are not enumerable). Without it, only "
+        "approvals tempoctl made are revoked when the lists drop them.",
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork
 from tempoctl.observed.observation import Observation, ReadOptions
+from tempoctl.observed.record import record_for
 from tempoctl.profiles import ORACLE, REGISTRY
 from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, Result
 
@@ -87,12 +88,14 @@ class EvmSource:
             pins[name] = ref.number
             out.pins[name] = {"chain_id": env.state.networks[name].chain_id, "block": ref.number,  # type: ignore[union-attr]
                               "block_hash": ref.hash}
+        record = record_for(env, out)
         for cname, contract in env.state.contracts.items():
             profile = REGISTRY.get(contract.profile)
             if profile is None or profile.provider != "evm":
                 continue
             ctx = ObserveContext(env=env, network=contract.network, chain_id=pins[contract.network],
-                                 block=pins[contract.network], client=clients[contract.network], observed=observed)
+                                 block=pins[contract.network], client=clients[contract.network], observed=observed,
+                                 record=record)
             gens[contract.network].append(profile.observe(ctx, cname, contract))
         oracle = env.state.oracle
         if oracle is not None and oracle.contract in env.state.contracts:

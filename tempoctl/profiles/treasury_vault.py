@@ -1,19 +1,26 @@
 """Profile `tempovault/treasury-vault`: approved tokens and strategies, and the fee configuration.
 
-The whitelists are plain mappings (not enumerable), so a declared list is an exact set only if we can find
-the approvals it does not name: they are rebuilt from the indexed `TokenApproved` / `StrategyApproved` events
-from `from_block` (the vault's deployment block), and every candidate, declared or found in the logs, is
-confirmed with its getter (`approvedTokens(address)`, `approvedStrategies(address)`) in the same batch as the
-rest, at the pinned block. A live approval the list does not name is revoked (`setApproved*(x, false)`),
-reported as drift, or ignored, per `unlisted_approvals`. `setApproved*` emits on every call, so we read first
-and send only what changes. All setters need ADMIN (0x00) on the governance contract.
-"""
+The whitelists are plain mappings (not enumerable), so a declared list is an exact set only as far as we can
+find the approvals it does not name. Candidates are the declared addresses, every address tempoctl approved
+before (the environment's managed-key record, scope `<contract>.approved_token` / `.approved_strategy`) and,
+with `from_block` (the vault's deployment block), every address the indexed `TokenApproved` /
+`StrategyApproved` events name from there. Each is confirmed with its getter (`approvedTokens(address)`,
+`approvedStrategies(address)`) in the same batch as the rest, at the pinned block. A live approval the list
+does not name is revoked (`setApproved*(x, false)`), reported as drift, or ignored, per `unlisted_approvals`.
+Without `from_block` an approval made outside tempoctl cannot be found: the plan says so once per vault.
 
+Apply records an address once its approval is mined and after every apply for all declared ones, and forgets
+it once its revocation is mined (or it is found neither declared nor approved). `setApproved*` emits on every
+call, so we read first and send only what changes. All setters need ADMIN (0x00) on the governance contract.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import TreasuryVaultContract
+from tempoctl.observed.observation import ObservedValues
+from tempoctl.observed.record import ManagedRecord
 from tempoctl.plan.model import Action, Change, DriftItem
 from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
 from tempoctl.profiles.signer_roles import observe_signer_roles
@@ -43,6 +50,40 @@ def _logged(ctx: ObserveContext, contract: TreasuryVaultContract) -> dict[str, s
     return found
 
 
+NO_LOGS_NOTE = ("{name}: approvals made outside tempoctl cannot be found without `from_block` (the whitelists are "
+                "not enumerable): only those tempoctl approved are revoked when the lists drop them. Declare "
+                "`from_block:` (the vault's deployment block) to find the others from TokenApproved/StrategyApproved "
+                "logs.")
+
+
+def scope(name: str, attr: str) -> str:
+    """The managed-key record's scope of one whitelist of one vault: `vault.approved_token`."""
+    return f"{name}.{attr}"
+
+
+def _recorded(ctx: ObserveContext, name: str, attr: str) -> set[str]:
+    """Addresses tempoctl approved on this whitelist before (the environment's managed-key record)."""
+    if ctx.record is None:
+        return set()
+    return {k for k in ctx.record.known(scope(name, attr)) if k.startswith("0x") and len(k) == 42}
+
+
+def record_approvals(env: DesiredEnvironment, observed: ObservedValues, record: ManagedRecord) -> None:
+    """After an apply: every address a vault's declared lists name is tempoctl-managed (dropping it from the
+    YAML later plans its revocation, with or without `from_block`), and a recorded one that is neither
+    declared nor approved any more (revoked in a Safe batch or from a console) is forgotten."""
+    unapproved: dict[str, list[str]] = observed.facts.get("unapproved_records", {})
+    for name, c in env.state.contracts.items():
+        if not isinstance(c, TreasuryVaultContract):
+            continue
+        for field, attr, *_ in LISTS:
+            declared = getattr(c, field)
+            if declared is None:
+                continue
+            record.save(scopes={scope(name, attr): set(declared)})
+            record.forget(scope(name, attr), (a for a in unapproved.get(scope(name, attr), []) if a not in declared))
+
+
 class TreasuryVaultProfile:
     name = "tempovault/treasury-vault"
     provider = "evm"
@@ -50,22 +91,26 @@ class TreasuryVaultProfile:
     def observe(self, ctx: ObserveContext, name: str, contract: TreasuryVaultContract) -> ObserveGen:
         addr = contract.address
         logged = _logged(ctx, contract)
-        keyed: list[tuple[str, bool, Call]] = []
-        for field, attr, getter, _, _ in LISTS:
+        lists = [(field, attr, getter) for field, attr, getter, _, _ in LISTS if getattr(contract, field) is not None]
+        if lists and contract.unlisted_approvals != "ignore" and contract.from_block is None:
+            ctx.observed.facts.setdefault("notes", []).append(NO_LOGS_NOTE.format(name=name))
+        keyed: list[tuple[str, str, str, bool, Call]] = []
+        for field, attr, getter in lists:  # a list not declared is not managed: neither read nor revoked
             declared = getattr(contract, field)
-            if declared is None:
-                continue  # not managed: neither read nor revoked
-            for item in dict.fromkeys([*declared, *sorted(logged[attr])]):
-                keyed.append((f"{name}.{attr}[{item}]", item in declared,
+            recorded = _recorded(ctx, name, attr) if contract.unlisted_approvals != "ignore" else set()
+            for item in dict.fromkeys([*declared, *sorted(logged[attr] | recorded)]):
+                keyed.append((f"{name}.{attr}[{item}]", attr, item, item in declared,
                               Call(addr, f"{getter}(address)(bool)", (item,))))
         fixed = [Call(addr, "governance()(address)"), Call(addr, "feeTreasury()(address)"),
                  Call(addr, "performanceFeeBps()(uint16)"), Call(addr, "managementFeeBps()(uint16)")]
-        res = yield fixed + [c for _, _, c in keyed]
-        for (key, declared, _), r in zip(keyed, res[len(fixed):]):
-            # An undeclared candidate is recorded only while it is approved: one the logs show was approved
-            # and later revoked is not live state.
+        res = yield fixed + [c for *_, c in keyed]
+        for (key, attr, item, declared, _), r in zip(keyed, res[len(fixed):]):
+            # An undeclared candidate is kept only while it is approved: one the logs or the record name that
+            # is no longer approved is not live state (and, if recorded, apply forgets it).
             if r.ok and (declared or r.value):
                 ctx.observed.values[key] = bool(r.value)
+            elif r.ok:
+                ctx.observed.facts.setdefault("unapproved_records", {}).setdefault(scope(name, attr), []).append(item)
         if contract.fee_config is not None and all(r.ok for r in res[1:4]):
             ctx.observed.values[f"{name}.fee_config"] = {
                 "treasury": res[1].value, "performance_bps": int(res[2].value), "management_bps": int(res[3].value)}
@@ -88,7 +133,8 @@ class TreasuryVaultProfile:
                 yield Change(
                     address=key, action=Action.CREATE, before=False, after=True,
                     reason=env.where("contracts", name, field, i),
-                    steps=[ctx.step(name, addr, f"{setter}(address,bool)", (item, True), signer, f"{setter}({item}, true)")],
+                    steps=[ctx.step(name, addr, f"{setter}(address,bool)", (item, True), signer, f"{setter}({item}, true)",
+                                    record={"scope": scope(name, attr), "key": item, "op": "remember"})],
                     depends_on=[dep] if dep else [],
                 )
             prefix = f"{name}.{attr}["
@@ -104,7 +150,8 @@ class TreasuryVaultProfile:
                 yield Change(
                     address=key, action=Action.DELETE, before=True, after=False, reason="not declared",
                     steps=[ctx.step(name, addr, f"{setter}(address,bool)", (item, False), signer,
-                                    f"{setter}({item}, false)")],
+                                    f"{setter}({item}, false)",
+                                    record={"scope": scope(name, attr), "key": item, "op": "forget"})],
                     depends_on=[dep] if dep else [],
                 )
         want, have = contract.fee_config, values.get(f"{name}.fee_config")
