@@ -338,3 +338,27 @@ def test_without_from_block_an_outside_approval_is_not_found_and_the_plan_says_s
     # unlisted_approvals: ignore asks for nothing undeclared: no note either.
     _edit(folder, "    fee_config:", "    unlisted_approvals: ignore\n    fee_config:")
     assert not [n for n in _plan_json(workspace)["notes"] if NO_LOGS_NOTE in n]
+
+
+def test_without_from_block_a_recorded_approval_revoked_elsewhere_is_forgotten(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.local_state import write_local_state
+
+    folder = write_local_state(workspace.root / "state" / "local", chain)
+    _edit(folder, f"    from_block: {chain.start_block}\n", "")
+    _converge(workspace)
+    assert _recorded(workspace, "vault.approved_strategy") == {A[5]}
+    # Dropped from the YAML but revoked from a console first: nothing to do, and the record lets it go.
+    send(chain.url, chain.vault, "TreasuryVault", "setApprovedStrategy", A[5], False)
+    _edit(folder, f'approved_strategies: ["{A[5]}"]', "approved_strategies: []")
+    assert _plan_json(workspace)["changes"] == []
+    r = workspace.run("apply", "local", "--auto-approve")
+    assert r.exit_code == 0 and "Nothing to apply." in r.output, r.output + r.stderr
+    assert _recorded(workspace, "vault.approved_strategy") == set()
+    # Under warn, one tempoctl approved and the YAML no longer names is drift, not a change.
+    _edit(folder, "approved_strategies: []", f'approved_strategies: ["{A[5]}"]')
+    _converge(workspace)
+    _edit(folder, f'approved_strategies: ["{A[5]}"]', "approved_strategies: []")
+    _edit(folder, "    fee_config:", "    unlisted_approvals: warn\n    fee_config:")
+    plan = _plan_json(workspace)
+    assert plan["changes"] == []
+    assert [(d["address"], d["kind"]) for d in plan["drift"]] == [(f"vault.approved_strategy[{A[5]}]", "unlisted_approval")]
