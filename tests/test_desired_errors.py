@@ -483,6 +483,31 @@ CASES: list[tuple[str, list[tuple[str, str, str]], dict[str, str], str, str, str
         "",
     ),
     (
+        # The oracle block makes oracle.address the only ORACLE holder: a second list would be silently ignored.
+        "oracle-role-twice",
+        [
+            (
+                TV,
+                'STRATEGIST: ["0x4f7c33869c5BE4b85b4e97975a5FdAD463380478"]\n',
+                'STRATEGIST: ["0x4f7c33869c5BE4b85b4e97975a5FdAD463380478"]\n'
+                '      ORACLE: ["0xd9028C36e945319f87aa2E869749C70e702644ee", '
+                '"0x5b891B43c5a555Cd37FD93892c8990F4b2Eb3E71"]\n',
+            )
+        ],
+        {},
+        "env/tempovault.yaml:14:7",
+        "ORACLE is also declared by the oracle block (oracle.address at env/tempovault.yaml:52:12)",
+        "",
+    ),
+    (
+        "zero-fee-treasury",
+        [(TV, '{treasury: "0x5b891B43c5a555Cd37FD93892c8990F4b2Eb3E71"', '{treasury: "0x0000000000000000000000000000000000000000"')],
+        {},
+        "env/tempovault.yaml:44:28",
+        "fee_config.treasury: the fee treasury must not be the zero address: setFeeConfig reverts FeeTreasuryNotSet()",
+        "",
+    ),
+    (
         "ssh-password",
         [(HO, "ssh://tempovault@", "ssh://tempovault:pw@")],
         {},

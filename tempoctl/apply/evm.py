@@ -137,9 +137,23 @@ class EvmExecutor:
             if status != 1:
                 s.failed = True
                 failed.append(s)
+            else:
+                self._learn(s.step)
         if failed:
             raise ApplyError(f"{len(failed)} transaction(s) failed on chain: " + ", ".join(
                 f"{s.change.address} ({s.tx_hash})" for s in failed))
+
+    def _learn(self, step: Step) -> None:
+        """A mined step that sets or removes a key that is not enumerable on chain (a vault approval) updates
+        the managed-key record at once, so an apply that stops later still leaves it right."""
+        rec = step.fields.get("record")
+        record = self.actx.fresh.extra.get("managed_record") if self.actx is not None else None
+        if not rec or record is None:
+            return
+        if rec.get("op") == "forget":
+            record.forget(rec["scope"], [rec["key"]])
+        else:
+            record.save(scopes={rec["scope"]: {rec["key"]}})
 
 
 def make_evm_executor(actx: ApplyContext, network: str) -> EvmExecutor:

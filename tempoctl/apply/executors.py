@@ -119,7 +119,16 @@ EXECUTORS: dict[str, ExecutorFactory] = {
     "wait": _wait,
 }
 
-AFTER_APPLY: list[Callable[[ApplyContext], None]] = [_record_stellar_keys]
+def _record_vault_approvals(actx: ApplyContext) -> None:
+    from tempoctl.observed.record import ManagedRecord
+    from tempoctl.profiles.treasury_vault import record_approvals
+
+    record = actx.fresh.extra.get("managed_record")
+    if isinstance(record, ManagedRecord):
+        record_approvals(actx.env, actx.fresh.observed, record)
+
+
+AFTER_APPLY: list[Callable[[ApplyContext], None]] = [_record_stellar_keys, _record_vault_approvals]
 """Run after an apply that completed (also one with nothing to change): bookkeeping, never chain writes."""
 
 

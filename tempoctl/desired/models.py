@@ -161,6 +161,18 @@ class TreasuryVaultContract(EvmContract):
     approved_tokens: list[EvmAddress] | None = None
     approved_strategies: list[EvmAddress] | None = None
     fee_config: FeeConfig | None = None
+    unlisted_approvals: Literal["revoke", "warn", "ignore"] = Field(
+        default="revoke",
+        description="A live approval the declared lists do not name: revoke it (setApproved*(x, false)), report "
+        "it as drift, or ignore it.",
+    )
+    from_block: int | None = Field(
+        default=None,
+        ge=0,
+        description="The vault's deployment block: approvals made outside tempoctl are found from "
+        "TokenApproved/StrategyApproved logs from here (the whitelists are not enumerable). Without it, only "
+        "approvals tempoctl made are revoked when the lists drop them.",
+    )
 
 
 class CustomSetting(Model):

@@ -20,9 +20,11 @@ from tempoctl.desired.models import (
     CustomContract,
     DesiredState,
     EvmNetwork,
+    Oracle,
     RiskControllerContract,
     RoleSpec,
     StellarNetwork,
+    TreasuryVaultContract,
     VisionRecordsContract,
 )
 from tempoctl.desired.source import KeyPath, Positions, render_path
@@ -164,6 +166,8 @@ class _Checker:
                 self.breakers(path, contract)
             elif isinstance(contract, CustomContract):
                 self.settings(path, contract)
+            elif isinstance(contract, TreasuryVaultContract):
+                self.vault(path, contract)
             elif isinstance(contract, VisionRecordsContract):
                 self.vision_records(path, contract)
 
@@ -211,6 +215,11 @@ class _Checker:
                 )
             if b.tokens is not None and b.tokens[0] == b.tokens[1]:
                 self.err((*bpath, "tokens"), "the two tokens of a pair must differ")
+
+    def vault(self, path: KeyPath, c: TreasuryVaultContract) -> None:
+        if c.fee_config is not None and int(c.fee_config.treasury, 16) == 0:
+            self.err((*path, "fee_config", "treasury"),
+                     "the fee treasury must not be the zero address: setFeeConfig reverts FeeTreasuryNotSet()")
 
     def settings(self, path: KeyPath, c: CustomContract) -> None:
         for name, s in c.settings.items():
@@ -298,8 +307,10 @@ class _Checker:
                     f'"{o.contract}" has profile {target.profile}; the oracle '
                     "needs an access-control contract",
                 )
-            elif isinstance(self.s.networks.get(target.network), EvmNetwork):
-                network = target.network
+            else:
+                self._oracle_role_declared_twice(o, target)
+                if isinstance(self.s.networks.get(target.network), EvmNetwork):
+                    network = target.network
         if o.top_up_from is not None and network is not None:
             self.signer_on(("oracle", "top_up_from"), o.top_up_from, network)
         net = self.s.networks.get(network) if network else None
@@ -322,6 +333,22 @@ class _Checker:
                     f'env file "{r.env_file}" is not declared under hosts.'
                     f"{r.host}.env_files" + (f" ({hint})" if hint else ""),
                 )
+
+    def _oracle_role_declared_twice(self, o: Oracle, target: AccessControlContract) -> None:
+        """The oracle block makes `oracle.address` the only holder of its role, so members listed for that role
+        under `roles:` would silently get nothing (the block wins): refuse the ambiguity instead."""
+        spec = target.roles.get(o.role)
+        if spec is None or (isinstance(spec, RoleSpec) and "members" not in spec.model_fields_set):
+            return  # not declared there, or only its id (for a contract without a getter): no conflict
+        members = "members" if isinstance(spec, RoleSpec) else None
+        path: KeyPath = ("contracts", o.contract, "roles", o.role) + ((members,) if members else ())
+        self.err(
+            path,
+            f"{o.role} is also declared by the oracle block (oracle.address at {self.pos.value(('oracle', 'address'))}), "
+            f"which makes {o.address} its only holder, so the members listed here would be ignored; declare the "
+            f"{o.role} holder in one place (remove it here, or change oracle.address)",
+            at_key=True,
+        )
 
     def hosts(self) -> None:
         for name, host in self.s.hosts.items():

@@ -69,13 +69,15 @@ def compute(env: DesiredEnvironment, observed: ObservedValues) -> DiffResult:
     role_names: dict[str, str] = dict(observed.facts.get("role_names", {}))
     out = DiffResult()
 
-    def step(contract: str, to: str, function: str, args: tuple[Any, ...], signer: str | None, display: str) -> Any:
+    def step(contract: str, to: str, function: str, args: tuple[Any, ...], signer: str | None, display: str,
+             record: dict[str, str] | None = None) -> Any:
         net_name = env.state.contracts[env.state.oracle.contract if contract == "oracle" and env.state.oracle else contract].network
         net = env.state.networks[net_name]
         assert isinstance(net, EvmNetwork)
         via = env.state.signers[signer].via if signer in env.state.signers else None
         return evm_step(net_name, net.chain_id, to, function, args, signer, display, via=via,
-                        sender=env.state.signers[signer].address if signer in env.state.signers else None)
+                        sender=env.state.signers[signer].address if signer in env.state.signers else None,
+                        record=record)
 
     ctx = PlanContext(env=env, observed=observed, step=step, signer_for=signer_chooser(env, observed), role_names=role_names)
     for cname, contract in env.state.contracts.items():

@@ -17,8 +17,10 @@ def plain(value: Any) -> Any:
 
 
 def evm_step(network: str, chain_id: int, to: str, function: str, args: tuple[Any, ...], signer: str | None,
-             display: str, *, via: str | None = None, sender: str | None = None) -> Step:
-    """An `evm_transaction` step: `function` is the canonical signature (`grantRole(bytes32,address)`)."""
+             display: str, *, via: str | None = None, sender: str | None = None,
+             record: dict[str, str] | None = None) -> Step:
+    """An `evm_transaction` step: `function` is the canonical signature (`grantRole(bytes32,address)`).
+    `record` ({scope, key, op: remember | forget}) is what the managed-key record learns once it succeeds."""
     from tempoctl.observed.evm.abi import parse_signature
 
     data = parse_signature(function).encode_call(*args)
@@ -28,6 +30,8 @@ def evm_step(network: str, chain_id: int, to: str, function: str, args: tuple[An
     }
     if via == "safe":
         fields["via"] = "safe"
+    if record:
+        fields["record"] = record
     return Step(kind="evm_transaction", display=display, signer=signer, fields=fields)
 
 

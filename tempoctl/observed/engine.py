@@ -16,6 +16,7 @@ from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork
 from tempoctl.errors import ConfigError, RpcError
 from tempoctl.observed.observation import Observation, ReadOptions
+from tempoctl.observed.record import record_for
 from tempoctl.profiles import ORACLE, REGISTRY
 from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, Result
 
@@ -118,12 +119,14 @@ class EvmSource:
             pins[name] = ref.number
             out.pins[name] = {"chain_id": env.state.networks[name].chain_id, "block": ref.number,  # type: ignore[union-attr]
                               "block_hash": ref.hash}
+        record = record_for(env, out)
         for cname, contract in env.state.contracts.items():
             profile = REGISTRY.get(contract.profile)
             if profile is None or profile.provider != "evm":
                 continue
             ctx = ObserveContext(env=env, network=contract.network, chain_id=pins[contract.network],
-                                 block=pins[contract.network], client=clients[contract.network], observed=observed)
+                                 block=pins[contract.network], client=clients[contract.network], observed=observed,
+                                 record=record)
             gens[contract.network].append(profile.observe(ctx, cname, contract))
             code[contract.network].append((cname, str(getattr(contract, "address", ""))))
         oracle = env.state.oracle

@@ -88,8 +88,9 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     diff = compute(env, obs.observed)
     signer_addresses = {n: s.address for n, s in env.state.signers.items()}
     names = obs.observed.facts.get("role_names", {})
-    admin_roles = {(k.split(".")[0], names.get(v, v)) for k, v in obs.observed.values.items() if ".role_admin." in k}
-    add_ordering_edges(diff.changes, signer_addresses, admin_roles)
+    role_admins = {(k.split(".")[0], k.split(".role_admin.", 1)[1]): names.get(v, v)
+                   for k, v in obs.observed.values.items() if ".role_admin." in k}
+    add_ordering_edges(diff.changes, signer_addresses, role_admins)
     changes = order(diff.changes)
     in_flight = load_store(env)
     in_flight.mark(changes)  # what a Safe batch already proposes shows as awaiting multisig execution

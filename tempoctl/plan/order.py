@@ -2,8 +2,12 @@
 
 Rules: fund before grant (a new oracle is paid before it gets ORACLE); grants before revokes of the same
 role (never a moment with fewer holders than needed); the revocation of a signer's own role after every
-other step that signer sends. Among independent changes the order is phase (fund, grant, update, revoke)
-then the order the profiles produced them, so plans are stable across runs.
+other step that signer sends and may need that role for — any role, not only admin roles: apply sends a
+wave's transactions together, and only an edge (not the phase order below) guarantees the step is mined
+before the role is gone. A grant, revoke or setRoleAdmin needs a known role (the live admin of the role, or
+ADMIN), so it waits only for the revocation of that role; that also keeps a signer's own revocations from
+waiting on each other. Among independent changes the order is phase (fund, grant, update, revoke) then the
+order the profiles produced them, so plans are stable across runs.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import heapq
 from collections.abc import Mapping
 
 from tempoctl.errors import SafetyError
+from tempoctl.plan.addresses import ROLE_ADMIN
 from tempoctl.plan.addresses import ROLE_MEMBER as _ROLE
 from tempoctl.plan.model import Action, Change
 
@@ -27,11 +32,12 @@ def _phase(change: Change) -> int:
 
 
 def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str],
-                       admin_roles: set[tuple[str, str]] | None = None) -> None:
+                       role_admins: Mapping[tuple[str, str], str] | None = None) -> None:
     """Add the implicit dependencies to each change's `depends_on` (in place).
 
-    `admin_roles` holds (contract, role) pairs that administer some role (ADMIN always does): revoking one
-    of those from a signer goes after every other step that signer sends, since they may need it.
+    `role_admins` maps (contract, role) to the name of the role's live admin role (ADMIN when absent): a
+    signer's own revocation goes after every other step that signer sends, unless that step is known not to
+    need the revoked role.
     """
     by_addr = {c.address: c for c in changes}
     grants: dict[tuple[str, str], list[str]] = {}
@@ -50,10 +56,10 @@ def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str
         for g in grants.get((m["contract"], m["role"]), []):
             _dep(c, g)
         own = address_to_signer.get(m["member"])
-        is_admin_role = m["role"] == "ADMIN" or (m["contract"], m["role"]) in (admin_roles or set())
-        if own and is_admin_role:
+        if own:
             for other in changes:
-                if other is not c and any(s.signer == own for s in other.steps):
+                if (other is not c and any(s.signer == own for s in other.steps)
+                        and _may_need(other, m["contract"], m["role"], role_admins or {}, by_addr)):
                     _dep(c, other.address)
     # A wait step gates the changes it names (the fresh oracle signal gates the old signer's revoke).
     for c in changes:
@@ -63,6 +69,24 @@ def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str
                     _dep(by_addr[gated], c.address)
     for c in changes:
         c.depends_on = [d for d in dict.fromkeys(c.depends_on) if d in by_addr and d != c.address]
+
+
+def _may_need(change: Change, contract: str, role: str, role_admins: Mapping[tuple[str, str], str],
+              by_addr: Mapping[str, Change]) -> bool:
+    """Whether `change`'s steps may need `role` on `contract`. Only role changes say what they need (a
+    grant or revoke: its role's admin, or the new admin when it waits for a setRoleAdmin; a setRoleAdmin:
+    ADMIN); any other step may need any role its signer holds."""
+    m = _ROLE.match(change.address)
+    if m:
+        needs = {role_admins.get((m["contract"], m["role"]), "ADMIN")}
+        new_admin = by_addr.get(f"{m['contract']}.role_admin.{m['role']}")
+        if new_admin is not None and new_admin.address in change.depends_on and isinstance(new_admin.after, str):
+            needs = {new_admin.after}
+        return m["contract"] == contract and role in needs
+    a = ROLE_ADMIN.match(change.address)
+    if a:
+        return a["contract"] == contract and role == "ADMIN"
+    return True
 
 
 def _dep(change: Change, on: str) -> None:

@@ -3,7 +3,10 @@
 Reads: role ids from `<NAME>_ROLE()` getters (or a declared `{id: …}`), members with `getRoleMembers`
 (OZ ≥ 5.1), falling back to `getRoleMemberCount` + `getRoleMember(i)`, and, for contracts that do not
 advertise IAccessControlEnumerable over ERC-165, rebuilt from RoleGranted/RoleRevoked logs and confirmed
-with `hasRole`. Changes: grant (create), revoke (delete, `unlisted_members: revoke`), setRoleAdmin (update).
+with `hasRole`. Changes: grant (create), revoke (delete, `unlisted_members: revoke`), setRoleAdmin
+(update) for every declared role whose live admin is not the declared one (`role_admins`, a RoleSpec's
+`admin`, else ADMIN). Grants and revokes are signed by a holder of the role's live admin and go before a
+change of that admin (after it, as a holder of the new admin, when no declared signer holds the live one).
 The `oracle` block, when it names this contract, declares its role's membership as exactly {oracle.address}.
 """
 
@@ -36,6 +39,7 @@ def _role_names(contract: AccessControlContract, name: str, env: Any) -> list[st
     names = list(declared_roles(env, name, contract))
     for role, admin in contract.role_admins.items():
         names += [role, admin]
+    names += [spec.admin for spec in contract.roles.values() if isinstance(spec, RoleSpec) and spec.admin]
     return list(dict.fromkeys(["ADMIN", *names]))
 
 
@@ -130,23 +134,35 @@ class AccessControlProfile:
         env, values = ctx.env, ctx.observed.values
         ids: dict[tuple[str, str], str] = ctx.observed.facts.get("role_id", {})
         addr = contract.address
-        for role, (want, path, policy) in declared_roles(env, name, contract).items():
+        declared = declared_roles(env, name, contract)
+        admin_changes = {c.address: c for c in self._role_admin_changes(ctx, name, contract, declared)}
+        membership: dict[str, list[str]] = {}
+        for role, (want, path, policy) in declared.items():
             if (addr, role) not in ids:
                 continue
             rid = bytes.fromhex(ids[(addr, role)][2:])
             have = set(values.get(f"{name}.role.{role}", []))
             admin_role = ctx.role_names.get(values.get(f"{name}.role_admin.{role}", ""), "ADMIN")
+            signer, dep = _admin_signer(ctx, addr, admin_role, contract.signer)
+            admin_change = admin_changes.get(f"{name}.role_admin.{role}")
+            if signer is None and admin_change is not None and isinstance(admin_change.after, str):
+                # Nobody can send as the live admin, but this plan gives the role a new one: change the
+                # admin first, then grant and revoke as a holder of the new admin role.
+                signer, dep = _admin_signer(ctx, addr, admin_change.after, contract.signer)
+                dep_after = [admin_change.address]
+            else:
+                dep_after = []
             for i, member in enumerate(want):
                 if member in have:
                     continue
-                signer, dep = ctx.signer_for(addr, admin_role, contract.signer)
+                membership.setdefault(role, []).append(f"{name}.role.{role}[{member}]")
                 yield Change(
                     address=f"{name}.role.{role}[{member}]", action=Action.CREATE,
                     before=None, after={"role": role, "member": member},
                     reason=env.where(*path, i) if path[0] == "contracts" else env.where(*path),
                     steps=[ctx.step(name, addr, "grantRole(bytes32,address)", (rid, member), signer,
                                     f"grantRole({role}, {member})")],
-                    depends_on=[dep] if dep else [],
+                    depends_on=([dep] if dep else []) + dep_after,
                 )
             for member in sorted(have - set(want)):
                 if policy == "ignore":
@@ -156,27 +172,64 @@ class AccessControlProfile:
                                     expected=None, actual={"role": role, "member": member},
                                     message=f"{member} holds {role} but is not declared (unlisted_members: warn)")
                     continue
-                signer, dep = ctx.signer_for(addr, admin_role, contract.signer)
+                membership.setdefault(role, []).append(f"{name}.role.{role}[{member}]")
                 yield Change(
                     address=f"{name}.role.{role}[{member}]", action=Action.DELETE,
                     before={"role": role, "member": member}, after=None, reason="not declared",
                     steps=[ctx.step(name, addr, "revokeRole(bytes32,address)", (rid, member), signer,
                                     f"revokeRole({role}, {member})")],
-                    depends_on=[dep] if dep else [],
+                    depends_on=([dep] if dep else []) + dep_after,
                 )
-        for role, admin in contract.role_admins.items():
+            if admin_change is not None and not dep_after:
+                # Grants and revokes above are signed as the live admin: they go before its admin changes.
+                admin_change.depends_on += membership.get(role, [])
+        yield from admin_changes.values()
+
+    def _role_admin_changes(self, ctx: PlanContext, name: str, contract: AccessControlContract,
+                            declared: dict[str, tuple[list[str], tuple[Any, ...], str]]) -> Iterable[Change]:
+        """setRoleAdmin for every declared role whose live admin is not the declared one: `role_admins`, a
+        RoleSpec's `admin`, else ADMIN (OpenZeppelin's default), so removing an entry restores ADMIN."""
+        env, values, addr = ctx.env, ctx.observed.values, contract.address
+        ids: dict[tuple[str, str], str] = ctx.observed.facts.get("role_id", {})
+        for role in dict.fromkeys([*declared, *contract.role_admins]):
+            admin, where = _declared_admin(name, contract, role)
             if (addr, role) not in ids or (addr, admin) not in ids:
                 continue
             live = values.get(f"{name}.role_admin.{role}")
-            if live == ids[(addr, admin)]:
+            if live == ids[(addr, admin)] or (live is None and where is None):
                 continue
             signer, dep = ctx.signer_for(addr, "ADMIN", contract.signer)
             yield Change(
                 address=f"{name}.role_admin.{role}", action=Action.UPDATE,
                 before=ctx.role_names.get(live or "", live), after=admin,
-                reason=env.where("contracts", name, "role_admins", role),
+                reason=env.where(*where) if where else "not in role_admins: ADMIN administers it by default",
                 steps=[ctx.step(name, addr, "setRoleAdmin(bytes32,bytes32)",
                                 (bytes.fromhex(ids[(addr, role)][2:]), bytes.fromhex(ids[(addr, admin)][2:])),
                                 signer, f"setRoleAdmin({role}, {admin})")],
                 depends_on=[dep] if dep else [],
             )
+
+
+def _declared_admin(name: str, contract: AccessControlContract, role: str) -> tuple[str, tuple[Any, ...] | None]:
+    """The admin role the YAML gives `role`, and where it says so (None: nowhere, so ADMIN by default)."""
+    if role in contract.role_admins:
+        return contract.role_admins[role], ("contracts", name, "role_admins", role)
+    spec = contract.roles.get(role)
+    if isinstance(spec, RoleSpec) and spec.admin is not None:
+        return spec.admin, ("contracts", name, "roles", role, "admin")
+    return "ADMIN", None
+
+
+def _admin_signer(ctx: PlanContext, addr: str, admin_role: str, declared: str | None) -> tuple[str | None, str | None]:
+    """Who grants and revokes a role administered by `admin_role`.
+
+    The contract's `signer:` sends ADMIN-gated steps as before. A role administered by another role (after
+    `setRoleAdmin(STRATEGIST, RISK_OFFICER)`) is granted by a holder of that role: the contract's signer only
+    if it holds it live, else the declared signer that holds it (live, or granted earlier in the plan).
+    """
+    if admin_role == "ADMIN":
+        return ctx.signer_for(addr, "ADMIN", declared)
+    holders: list[str] = ctx.observed.facts.get("signer_roles", {}).get((addr, admin_role), [])
+    if declared is not None and declared in holders:
+        return declared, None
+    return ctx.signer_for(addr, admin_role, None)

@@ -47,8 +47,9 @@ ObserveGen = Generator[list[Call], list[Result], None]
 
 @dataclass
 class ObserveContext:
-    """What a profile's observation may use: the environment, the network's name and pinned block, and a
-    client for the few reads that cannot go through a call batch (event logs)."""
+    """What a profile's observation may use: the environment, the network's name and pinned block, a
+    client for the few reads that cannot go through a call batch (event logs), and the record of keys
+    tempoctl has managed (`tempoctl.observed.record.ManagedRecord`) for what is not enumerable on chain."""
 
     env: DesiredEnvironment
     network: str
@@ -56,6 +57,7 @@ class ObserveContext:
     block: int
     client: Any
     observed: ObservedValues
+    record: Any = None
 
 
 @dataclass

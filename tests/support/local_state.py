@@ -74,6 +74,7 @@ contracts:
     approved_tokens: ["{d.fee_token}"]
     approved_strategies: ["{A[5]}"]
     fee_config: {{treasury: "{A[0]}", performance_bps: 1000, management_bps: 200}}
+    from_block: {d.start_block}
   legacy_risk:
     network: anvil
     address: "{d.legacy_risk}"

@@ -2,58 +2,19 @@
 `getNetwork` before anything else, one pinned ledger, then every `provider = "stellar"` profile's reader.
 
 Tiers and whitelist members are not enumerable on chain (reference §2.6), so readers are given the record
-of keys tempoctl has managed in this environment (`ManagedRecord`, kept in the backend of DESIGN §7) and
-read declared ∪ recorded keys."""
+of keys tempoctl has managed in this environment (`ManagedRecord` in `tempoctl.observed.record`, kept in
+the backend of DESIGN §7) and read declared ∪ recorded keys."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import StellarNetwork
 from tempoctl.observed.observation import Observation, ReadOptions
+from tempoctl.observed.record import ManagedRecord, record_for
 from tempoctl.profiles.base import ObservedValues
-
-
-@dataclass
-class ManagedRecord:
-    """Keys tempoctl has managed per scope (`vision_records.whitelist`), and named cursors (last contract ID
-    applied, last ledger scanned), read from the backend once per run. Writes go through `save`."""
-
-    environment: str
-    backend: str
-    cwd: Path | None = None
-    keys: dict[str, set[str]] = field(default_factory=dict)
-    cursors: dict[str, str | None] = field(default_factory=dict)
-
-    def _open(self) -> Any:
-        from tempoctl.backend import open_backend
-
-        return open_backend(self.backend, cwd=self.cwd)
-
-    def known(self, scope: str) -> set[str]:
-        if scope not in self.keys:
-            with self._open() as be:
-                self.keys[scope] = set(be.managed_keys(self.environment, scope))
-        return self.keys[scope]
-
-    def cursor(self, name: str) -> str | None:
-        if name not in self.cursors:
-            with self._open() as be:
-                self.cursors[name] = be.get_cursor(self.environment, name)
-        return self.cursors[name]
-
-    def save(self, scopes: dict[str, set[str]] | None = None, cursors: dict[str, str] | None = None) -> None:
-        with self._open() as be:
-            for scope, keys in (scopes or {}).items():
-                if keys:
-                    be.remember_keys(self.environment, scope, sorted(keys))
-                    self.keys.setdefault(scope, set()).update(keys)
-            for name, value in (cursors or {}).items():
-                be.set_cursor(self.environment, name, value)
-                self.cursors[name] = value
 
 
 @dataclass
@@ -98,7 +59,7 @@ class StellarSource:
 
         clients = connect(env, out.clients, batching=options.batching)
         out.clients.update(clients)
-        record = ManagedRecord(env.name, env.state.backend, cwd=out.cwd)
+        record = record_for(env, out)
         out.extra["stellar_record"] = record
         for name, client in clients.items():
             net = env.state.networks[name]
