@@ -4,10 +4,13 @@ keys, values that run or expand when sourced, world-writable or setuid modes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import Workspace
 from tests.hosts.support import write_env
+from tests.support.sshd import Sshd
 
 HOSTILE = [
     # (id, YAML under hosts.app, where, message fragment)
@@ -71,3 +74,33 @@ def test_declarations_every_reader_agrees_on_stay_valid(workspace: Workspace) ->
 """)
     r = workspace.run("validate", "h")
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("connection", ["ssh://-oProxyCommand=x@host", "ssh://deploy@-oProxyCommand=x"])
+def test_the_transport_refuses_an_option_shaped_destination_too(connection: str) -> None:
+    from tempoctl.observed.host.transport import HostError, parse_connection
+
+    with pytest.raises(HostError, match="starting with '-'"):
+        parse_connection(connection)
+
+
+def test_ssh_gets_double_dash_before_the_destination(sshd: Sshd, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    from tempoctl.observed.host.transport import open_transport
+
+    calls: list[list[str]] = []
+    real = subprocess.run
+
+    def record(argv: list[str], *a: Any, **kw: Any) -> Any:
+        calls.append(list(argv))
+        return real(argv, *a, **kw)
+
+    monkeypatch.setattr(subprocess, "run", record)
+    with open_transport(sshd.connection, environ={"TEMPOCTL_SSH_CONFIG": str(sshd.client_config)}) as t:
+        assert t.run(["echo", "-n", "hi"]).text == "hi"
+    dest = sshd.connection.removeprefix("ssh://").rsplit(":", 1)[0]
+    ssh_calls = [c for c in calls if c[0] == "ssh"]
+    assert len(ssh_calls) == 3  # the master, the command, the master's exit
+    for c in ssh_calls:
+        assert c[c.index(dest) - 1] == "--", c
