@@ -177,3 +177,15 @@ def test_the_read_script_runs_and_parses_locally(units: Path) -> None:
     assert facts.units["api"].state == "stopped" and facts.units["worker@x"].state == "missing"
     assert facts.files["/nonexistent/a.env"].content is None
     assert isinstance(FactsError("x"), TempoctlError)
+
+
+def test_a_failed_systemctl_show_is_an_error_with_its_message() -> None:
+    with pytest.raises(FactsError, match="systemctl show failed for api.service") as exc:
+        parse_read(section("unit", 0, b"sh: 1: systemctl: not found\n", status=127), ["api"], [])
+    assert "systemctl: not found" in exc.value.detail
+
+
+def test_a_process_list_that_could_not_be_read_is_not_an_empty_one() -> None:
+    out = section("unit", 0, show_block("api.service")) + section("processes", 0, b"sh: ps: not found\n", status=127)
+    facts = parse_read(out, ["api"], [])
+    assert facts.processes == [] and "ps: not found" in facts.processes_error

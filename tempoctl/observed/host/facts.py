@@ -114,6 +114,7 @@ class FileFacts:
 class HostFacts:
     units: dict[str, UnitFacts] = field(default_factory=dict)
     processes: list[str] = field(default_factory=list)
+    processes_error: str = ""
     files: dict[str, FileFacts] = field(default_factory=dict)
 
 
@@ -167,11 +168,15 @@ def parse_read(data: bytes | str, units: list[str], paths: list[str]) -> HostFac
     for kind, index, status, payload in split_sections(raw):
         text = payload.decode("utf-8", "replace")
         if kind == "unit" and index < len(units):
-            if status != 0 and not text.strip():
-                raise FactsError(f"systemctl show failed for {unit_name(units[index])} (exit {status})")
+            if status != 0:  # systemctl show exits 0 even for a unit it does not know
+                raise FactsError(f"systemctl show failed for {unit_name(units[index])} (exit {status})",
+                                 detail="\n".join(text.strip().splitlines()[-5:]))
             facts.units[units[index]] = parse_unit(text, unit_name(units[index]))
         elif kind == "processes":
-            facts.processes = [p.strip() for p in text.split("\n") if p.strip()]
+            if status != 0:  # only single_instance needs the list: it says so if it cannot have it
+                facts.processes_error = "\n".join(text.strip().splitlines()[-3:]) or f"ps exited {status}"
+            else:
+                facts.processes = [p.strip() for p in text.split("\n") if p.strip()]
         elif kind == "stat" and index < len(paths):
             if status != 0:
                 raise FactsError(f"cannot stat {paths[index]}", detail=text.strip())

@@ -14,6 +14,7 @@ from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.host.facts import (
+    FactsError,
     FileFacts,
     HostFacts,
     count_instances,
@@ -86,6 +87,9 @@ class HostsSource:
                     f"UnitFileState={uf.unit_file or '(none)'}: it has no [Install] section of its own) and is "
                     "ignored")
             if spec is not None and spec.single_instance:
+                if hf.processes_error:  # never "0 instances" for a list that could not be read
+                    raise FactsError(f"host {mh.name}: cannot list processes for single_instance of {unit}",
+                                     detail=hf.processes_error)
                 value["instances"] = count_instances(hf.processes, uf.argv)
             values[f"{mh.name}.service[{unit}]"] = value
             unit_facts[unit] = {"main_pid": uf.main_pid, "argv": uf.argv}
