@@ -78,6 +78,8 @@ class HostExecutor:
         for change, step in items:
             if step.fields.get("op") == "write_env":
                 self._values(change, step)
+            elif step.fields.get("op") in ("start", "restart") and step.fields.get("settle") is None:
+                self._default_settle()  # a bad TEMPOCTL_SERVICE_SETTLE stops apply before anything runs
 
     # --- steps ----------------------------------------------------------------------------------------
 
@@ -127,10 +129,21 @@ class HostExecutor:
         for s in sent:
             if s.step.fields.get("op") in ("start", "restart"):
                 settle = s.step.fields.get("settle")
-                if settle is None:
-                    settle = float(self.actx.environ.get(SETTLE_ENV) or DEFAULT_SETTLE)
-                s.summary = self._wait_up(s.change, unit_name(str(s.step.fields["unit"])), float(settle))
+                s.summary = self._wait_up(s.change, unit_name(str(s.step.fields["unit"])),
+                                          float(settle) if settle is not None else self._default_settle())
                 s.finished = True
+
+    def _default_settle(self) -> float:
+        raw = self.actx.environ.get(SETTLE_ENV)
+        if not raw:
+            return DEFAULT_SETTLE
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= 3600:
+            raise ApplyError(f"{SETTLE_ENV}={raw!r} is not a number of seconds between 0 and 3600")
+        return value
 
     def _wait_up(self, change: Change, unit: str, settle: float) -> str:
         """Wait until `unit` is up: active with the same MainPID and NRestarts for `settle` seconds (one

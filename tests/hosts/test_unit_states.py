@@ -168,3 +168,13 @@ def test_the_stand_in_keeps_operands_after_double_dash(units: Path) -> None:
     bad = subprocess.run(["systemctl", "start", "--", "-weird"], capture_output=True, text=True,
                          check=False)
     assert bad.returncode == 5 and "Unit -weird.service not found." in bad.stderr
+
+
+def test_a_bad_settle_override_stops_apply_before_anything_runs(units: Path, workspace: Workspace,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    define_units(units, {"api": {"exec": sleeper(), "state": "inactive"}})
+    _hosts(workspace, "local", "      api: {state: running}\n")
+    monkeypatch.setenv("TEMPOCTL_SERVICE_SETTLE", "soon")
+    r = workspace.run("apply", "h", "--auto-approve")
+    assert r.exit_code == 1 and "TEMPOCTL_SERVICE_SETTLE='soon' is not a number of seconds" in r.output, r.output
+    assert unit(units, "api")["state"] == "inactive"
