@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from tempoctl.apply.executors import ApplyContext, SentStep
 from tempoctl.atomic import write_atomic
-from tempoctl.desired.envgrammar import value_error
+from tempoctl.desired.envgrammar import key_error, value_error
 from tempoctl.errors import ApplyError
 from tempoctl.observed.host.facts import SHOW_PROPERTIES, UnitFacts, count_instances, parse_unit, update_env
 from tempoctl.observed.host.source import key_address, transport_for
@@ -67,11 +67,15 @@ class HostExecutor:
         values: dict[str, str] = {}
         secrets: list[str] = []
         for key, v in (step.fields.get("set") or {}).items():
+            problem = key_error(str(key))
             if isinstance(v, dict):
                 values[key] = self._secret(change, v)
                 secrets.append(values[key])
             else:
                 values[key] = str(v)
+                problem = problem or value_error(values[key])
+            if problem:  # validate refuses these; a plan file edited by hand must not get further
+                raise ApplyError(f"{change.address}: refusing to write {key!r}: {problem}")
         return values, secrets
 
     def prepare(self, items: list[tuple[Change, Step]]) -> None:
