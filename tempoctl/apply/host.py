@@ -12,17 +12,24 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from tempoctl.apply.executors import ApplyContext, SentStep
 from tempoctl.atomic import write_atomic
+from tempoctl.desired.envgrammar import key_error, value_error
 from tempoctl.errors import ApplyError
-from tempoctl.observed.host.facts import count_instances, parse_show, unit_name, update_env
+from tempoctl.observed.host.facts import SHOW_PROPERTIES, UnitFacts, count_instances, parse_unit, update_env
 from tempoctl.observed.host.source import key_address, transport_for
+from tempoctl.observed.host.units import unit_name
 from tempoctl.plan.model import Change, Step
 
 ACTIVE_TIMEOUT = 60.0
 JOURNAL_LINES = 20
+DEFAULT_SETTLE = 3.0
+SETTLE_ENV = "TEMPOCTL_SERVICE_SETTLE"  # overrides DEFAULT_SETTLE for units without `settle:` (tests, CI)
+# op -> systemctl arguments before `--` and the unit (every operand after `--`: a unit is never an option).
+_SYSTEMCTL = {"start": ["start"], "stop": ["stop"], "restart": ["restart"], "enable": ["enable"],
+              "disable": ["disable"], "disable-runtime": ["disable", "--runtime"]}
 
 
 class HostExecutor:
@@ -43,6 +50,10 @@ class HostExecutor:
         if not value:
             raise ApplyError(f"{change.address}: {var or 'a secret'} is not set",
                              hint=f"Export {var} (it is read only during apply and never printed), then apply again.")
+        problem = value_error(value.strip(), show=False)
+        if problem:
+            raise ApplyError(f"{change.address}: {var} cannot be written to an env file: {problem}",
+                             hint="Shells, systemd and dotenv readers would each read such a value differently.")
         expected = ref.get("expect_address")
         if expected is not None:
             got = key_address(value)
@@ -56,17 +67,23 @@ class HostExecutor:
         values: dict[str, str] = {}
         secrets: list[str] = []
         for key, v in (step.fields.get("set") or {}).items():
+            problem = key_error(str(key))
             if isinstance(v, dict):
                 values[key] = self._secret(change, v)
                 secrets.append(values[key])
             else:
                 values[key] = str(v)
+                problem = problem or value_error(values[key])
+            if problem:  # validate refuses these; a plan file edited by hand must not get further
+                raise ApplyError(f"{change.address}: refusing to write {key!r}: {problem}")
         return values, secrets
 
     def prepare(self, items: list[tuple[Change, Step]]) -> None:
         for change, step in items:
             if step.fields.get("op") == "write_env":
                 self._values(change, step)
+            elif step.fields.get("op") in ("start", "restart") and step.fields.get("settle") is None:
+                self._default_settle()  # a bad TEMPOCTL_SERVICE_SETTLE stops apply before anything runs
 
     # --- steps ----------------------------------------------------------------------------------------
 
@@ -90,16 +107,22 @@ class HostExecutor:
             self.t.write_file_atomic(path, text.encode(), mode=step.fields.get("mode"), owner=step.fields.get("owner"))
             return f"wrote {len(values)} key(s)"
         unit = unit_name(str(step.fields["unit"]))
+        if op not in _SYSTEMCTL:
+            raise ApplyError(f"{change.address}: unknown host operation {op}")
         if op == "start" and step.fields.get("single_instance"):
             self._refuse_second(change, unit)
-        if op not in ("start", "stop", "restart", "enable", "disable"):
-            raise ApplyError(f"{change.address}: unknown host operation {op}")
-        self.t.run(["systemctl", op, unit])
+        result = self.t.run(["systemctl", *_SYSTEMCTL[op], "--", unit], check=op not in ("start", "restart"))
+        if result.returncode != 0:  # a masked unit, a oneshot that failed: say why, with the journal
+            err = result.stderr.decode("utf-8", "replace").strip().splitlines()
+            self._fail(change, unit, f"did not {op} (systemctl exit {result.returncode}"
+                                     + (f": {err[-1]})" if err else ")"))
         return "done"
 
+    def _show(self, unit: str) -> UnitFacts:
+        return parse_unit(self.t.run(["systemctl", "show", "-p", SHOW_PROPERTIES, "--", unit]).text, unit)
+
     def _refuse_second(self, change: Change, unit: str) -> None:
-        shown = self.t.run(["systemctl", "show", "-p", "ExecStart", "--", unit]).text
-        argv = parse_show(shown)[0].argv if shown.strip() else ""
+        argv = self._show(unit).argv
         running = count_instances(self.t.run(["ps", "-eo", "args="]).text.splitlines(), argv)
         if running:
             raise ApplyError(f"{change.address}: refusing to start {unit}: {running} process(es) already run its command",
@@ -109,25 +132,62 @@ class HostExecutor:
     def await_wave(self, sent: list[SentStep]) -> None:
         for s in sent:
             if s.step.fields.get("op") in ("start", "restart"):
-                s.summary = self._wait_active(s.change, unit_name(str(s.step.fields["unit"])))
+                settle = s.step.fields.get("settle")
+                s.summary = self._wait_up(s.change, unit_name(str(s.step.fields["unit"])),
+                                          float(settle) if settle is not None else self._default_settle())
                 s.finished = True
 
-    def _wait_active(self, change: Change, unit: str) -> str:
-        """Wait until `unit` is active; return "active, pid N". A failed unit raises with its journal."""
+    def _default_settle(self) -> float:
+        raw = self.actx.environ.get(SETTLE_ENV)
+        if not raw:
+            return DEFAULT_SETTLE
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= 3600:
+            raise ApplyError(f"{SETTLE_ENV}={raw!r} is not a number of seconds between 0 and 3600")
+        return value
+
+    def _wait_up(self, change: Change, unit: str, settle: float) -> str:
+        """Wait until `unit` is up: active with the same MainPID and NRestarts for `settle` seconds (one
+        "active" sample would accept a unit that systemd keeps restarting), or, for a Type=oneshot unit
+        without RemainAfterExit, finished with Result=success (`systemctl start` returns once it ran).
+        Anything else raises with the unit's journal."""
         deadline = time.monotonic() + ACTIVE_TIMEOUT
+        seen: tuple[int, int] | None = None
+        since = 0.0
         while True:
-            out = self.t.run(["systemctl", "show", "-p", "ActiveState,SubState,MainPID", "--", unit]).text
-            facts = parse_show(out)[0]
-            if facts.active == "active":
-                return f"active, pid {facts.main_pid}" if facts.main_pid else "active"
-            if facts.active == "failed" or time.monotonic() > deadline:
-                log = self.t.run(["journalctl", "-u", unit, "-n", str(JOURNAL_LINES), "--no-pager", "-o", "cat"],
-                                 check=False).text.rstrip()
-                what = "failed" if facts.active == "failed" else f"is still {facts.active or 'unknown'}"
-                raise ApplyError(f"{change.address}: {unit} {what} on {self.host} after {change.steps[-1].display}",
-                                 detail=f"last journal lines:\n{log}" if log else "",
-                                 hint=f"See `journalctl -u {unit}` on {self.host}.")
-            time.sleep(0.2)
+            facts = self._show(unit)
+            state = facts.state
+            now = time.monotonic()
+            if state == "done":
+                return "ran, exited 0 (oneshot)"
+            if state == "running":
+                if facts.type == "oneshot":  # RemainAfterExit=yes: active/exited, nothing left to watch
+                    return "active (oneshot, exited 0)"
+                sample = (facts.main_pid, facts.n_restarts)
+                if seen is None:
+                    seen, since = sample, now
+                elif sample != seen:
+                    self._fail(change, unit, f"restarted while settling (MainPID {seen[0]} -> {sample[0]}, "
+                                             f"NRestarts {seen[1]} -> {sample[1]})")
+                if now - since >= settle:
+                    pid = f", pid {facts.main_pid}" if facts.main_pid else ""
+                    return f"active{pid}, stable for {settle:g}s"
+            elif seen is not None or state in ("failed", "restarting", "stopped", "masked", "broken", "missing"):
+                self._fail(change, unit, "failed" if state == "failed" else
+                           f"is {state} ({facts.active}/{facts.sub}, Result={facts.result or 'unknown'})")
+            if now > deadline:
+                self._fail(change, unit, f"is still {state} after {ACTIVE_TIMEOUT:g}s")
+            time.sleep(min(0.2, max(settle / 5, 0.05)))
+
+    def _fail(self, change: Change, unit: str, what: str) -> NoReturn:
+        log = self.t.run(["journalctl", f"--unit={unit}", "-n", str(JOURNAL_LINES), "--no-pager", "-o", "cat"],
+                         check=False).text.rstrip()
+        raise ApplyError(f"{change.address}: {unit} {what} on {self.host} after {change.steps[-1].display}",
+                         detail=f"last journal lines:\n{log}" if log else "",
+                         hint=f"See `journalctl -u {unit}` on {self.host}.")
 
 
 class DescriptorExecutor:

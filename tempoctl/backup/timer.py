@@ -60,7 +60,7 @@ def observed_timer(host: Transport, env_name: str, name: str, environ: Mapping[s
         return None
     stext = (service or b"").decode("utf-8", "replace")
     ttext = (timer or b"").decode("utf-8", "replace")
-    shown = host.run(["systemctl", "show", "-p", "UnitFileState", f"{unit}.timer"], check=False).text
+    shown = host.run(["systemctl", "show", "-p", "UnitFileState", "--", f"{unit}.timer"], check=False).text
     return {"via": "systemd-timer", "user": _setting(stext, "User"), "schedule": _setting(ttext, "OnCalendar"),
             "command": _setting(stext, "ExecStart"), "enabled": _setting(shown, "UnitFileState") == "enabled"}
 
@@ -73,4 +73,4 @@ def install_timer(host: Transport, env_name: str, name: str, key: str, value: Ma
     host.write_file_atomic(f"{base}/{unit}.service", service.encode(), mode=0o644)
     host.write_file_atomic(f"{base}/{unit}.timer", timer.encode(), mode=0o644)
     host.run(["systemctl", "daemon-reload"])
-    host.run(["systemctl", "enable", "--now", f"{unit}.timer"])
+    host.run(["systemctl", "enable", "--now", "--", f"{unit}.timer"])

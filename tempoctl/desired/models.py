@@ -281,9 +281,20 @@ class Oracle(Model):
 
 
 class Service(Model):
+    """A systemd unit by name (`api`, `api.service`, a template instance `worker@blue`; never a glob)."""
+
     state: Literal["running", "stopped"] = "running"
-    enabled: bool | None = None
+    enabled: bool | None = Field(
+        default=None,
+        description="Persistently enabled (systemctl enable). Ignored, with a plan note, for units whose "
+        "UnitFileState is static, indirect, generated, transient or alias.",
+    )
     single_instance: bool = False
+    settle: Duration | None = Field(
+        default=None,
+        description="After a start or restart, how long the unit must stay active with the same MainPID and "
+        "NRestarts before it counts as up (default 3s).",
+    )
 
 
 class SecretValue(Model):

@@ -13,8 +13,10 @@ import re
 from datetime import datetime
 from string import Formatter
 from typing import Any
+from urllib.parse import urlsplit
 
 from tempoctl.desired.cron import cron_error, to_on_calendar
+from tempoctl.desired.envgrammar import key_error, value_error
 from tempoctl.desired.models import (
     AccessControlContract,
     CustomContract,
@@ -30,6 +32,7 @@ from tempoctl.desired.models import (
 from tempoctl.desired.source import KeyPath, Positions, render_path
 from tempoctl.desired.translate import did_you_mean
 from tempoctl.desired.types import normalise_evm_address, strkey_valid
+from tempoctl.desired.unitnames import unit_name_error
 from tempoctl.errors import Diagnostic
 
 _A = {"evm": "an EVM", "stellar": "a Stellar"}
@@ -290,7 +293,11 @@ class _Checker:
                 (*path, "release"), "give at most one of `wasm_sha256` and `release` (both pin the wasm)"
             )
         for i, consumer in enumerate(c.consumers):
-            self.ref((*path, "consumers", i, "host"), consumer.host, "hosts", "host")
+            cpath = (*path, "consumers", i)
+            self.ref((*cpath, "host"), consumer.host, "hosts", "host")
+            self.env_key((*cpath, "variable"), consumer.variable)
+            for j, unit in enumerate(consumer.restart):
+                self.unit((*cpath, "restart", j), unit)
 
     # --- oracle, hosts, backups, backend ------------------------------------------------------------
 
@@ -317,6 +324,9 @@ class _Checker:
         if o.min_fee_balance is not None and isinstance(net, EvmNetwork) and net.fee_token is None:
             self.err(("oracle", "min_fee_balance"), f'network "{network}" has no fee_token to measure it in')
         r = o.relay
+        if r is not None:
+            self.env_key(("oracle", "relay", "key_variable"), r.key_variable)
+            self.unit(("oracle", "relay", "service"), r.service)
         if r is not None and self.ref(("oracle", "relay", "host"), r.host, "hosts", "host"):
             host = self.s.hosts[r.host]
             if r.service not in host.services:
@@ -350,8 +360,36 @@ class _Checker:
             at_key=True,
         )
 
+    def unit(self, path: KeyPath, name: str, *, at_key: bool = False) -> None:
+        problem = unit_name_error(name)
+        if problem:
+            self.err(path, problem, at_key=at_key)
+
+    def env_key(self, path: KeyPath, key: str, *, at_key: bool = False) -> None:
+        problem = key_error(key)
+        if problem:
+            self.err(path, problem, at_key=at_key)
+
     def hosts(self) -> None:
         for name, host in self.s.hosts.items():
+            hpath: KeyPath = ("hosts", name)
+            problem = _connection_error(host.connection)
+            if problem:
+                self.err((*hpath, "connection"), problem)
+            for unit in host.services:
+                self.unit((*hpath, "services", unit), unit, at_key=True)
+            for fname, ef in host.env_files.items():
+                fpath: KeyPath = (*hpath, "env_files", fname)
+                for key, value in ef.values.items():
+                    self.env_key((*fpath, "values", key), key, at_key=True)
+                    problem = value_error(value) if isinstance(value, str) else None
+                    if problem:
+                        self.err((*fpath, "values", key), f"{key}: {problem}")
+                for j, unit in enumerate(ef.restart):
+                    self.unit((*fpath, "restart", j), unit)
+                problem = _mode_error(ef.mode)
+                if problem:
+                    self.err((*fpath, "mode"), problem)
             lag = host.checks.indexer_lag if host.checks else None
             path: KeyPath = ("hosts", name, "checks", "indexer_lag", "network")
             if (
@@ -413,6 +451,30 @@ def _signature(text: str) -> tuple[str, list[str], list[str] | None] | None:
             ):
                 return None
     return m.group(1), lists[0] or [], lists[1]
+
+
+def _connection_error(connection: str) -> str | None:
+    """A user or host starting with "-" would reach ssh as an option (`-oProxyCommand=…`)."""
+    if not connection.startswith("ssh://"):
+        return None
+    parts = urlsplit(connection)
+    if (parts.username or "").startswith("-") or (parts.hostname or "").startswith("-"):
+        return "the ssh user and host may not start with \"-\" (ssh would read them as options)"
+    if not parts.hostname:
+        return "expected ssh://user@host[:port]"
+    return None
+
+
+def _mode_error(mode: str | None) -> str | None:
+    """Env files hold secrets: no world-writable file, no setuid/setgid/sticky bits."""
+    if mode is None:
+        return None
+    bits = int(mode, 8)
+    if bits & 0o7000:
+        return f"mode {mode} sets setuid, setgid or sticky bits, which an env file never needs"
+    if bits & 0o002:
+        return f"mode {mode} makes the env file world-writable: anyone on the host could change what services read"
+    return None
 
 
 def _filename_error(name: str) -> str | None:

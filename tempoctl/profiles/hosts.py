@@ -90,15 +90,36 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
     return out
 
 
+_CANNOT = {
+    "masked": "unit {unit} is masked on {host}: tempoctl does not unmask units (`systemctl unmask {unit}` is an "
+              "operator's decision)",
+    "broken": "systemd cannot load unit {unit} on {host} (a bad setting or an unreadable unit file): "
+              "`systemctl status {unit}` says why",
+    "maintenance": "unit {unit} on {host} is in maintenance (`systemctl clean` is running): try again later",
+}
+# Live states that satisfy `state: running`: a oneshot without RemainAfterExit that ran and exited 0 is
+# inactive/dead by design (systemd.service(5), Type=oneshot) and counts as done, not as stopped.
+_UP = ("running", "done")
+
+
+def _settle(spec: Service | None) -> dict[str, Any]:
+    return {"settle": spec.settle} if spec is not None and spec.settle is not None else {}
+
+
 def service_change(ctx: PlanContext, host: str, unit: str, spec: Service) -> list[PlanItem]:
     address = f"{host}.service[{unit}]"
     live = ctx.observed.values.get(address)
     if live is None:
         return []
     where = ctx.env.where("hosts", host, "services", unit)
-    if live["state"] == "missing":
+    state = live["state"]
+    if state == "missing":
         return [DriftItem(address, "missing", spec.state, "not installed",
                           f"unit {unit} is not installed on {host}; tempoctl manages units, it does not install them")]
+    if state in _CANNOT:
+        if spec.state == "running" or spec.enabled:
+            return [DriftItem(address, state, spec.state, state, _CANNOT[state].format(unit=unit, host=host))]
+        return []
     out: list[PlanItem] = []
     instances = live.get("instances", 0)
     if spec.single_instance and instances > 1:
@@ -107,19 +128,26 @@ def service_change(ctx: PlanContext, host: str, unit: str, spec: Service) -> lis
     steps: list[Step] = []
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
-    if spec.enabled is not None and live.get("enabled") != spec.enabled:
-        op = "enable" if spec.enabled else "disable"
-        steps.append(host_step(host, op, f"systemctl {op} {unit}", unit=unit))
-        before["enabled"], after["enabled"] = live.get("enabled"), spec.enabled
+    enabled = live.get("enabled")  # True | False | "runtime" | None (not applicable: see the plan's notes)
+    if spec.enabled is not None and enabled is not None and enabled is not spec.enabled:
+        if spec.enabled:
+            steps.append(host_step(host, "enable", f"systemctl enable {unit}", unit=unit))
+        else:
+            if enabled is True:
+                steps.append(host_step(host, "disable", f"systemctl disable {unit}", unit=unit))
+            if enabled == "runtime":  # `disable` alone leaves /run's link: systemctl(1), --runtime
+                steps.append(host_step(host, "disable-runtime", f"systemctl disable --runtime {unit}", unit=unit))
+        before["enabled"], after["enabled"] = enabled, spec.enabled
     note = None
-    if spec.state == "running" and live["state"] != "running":
-        steps.append(host_step(host, "start", f"systemctl start {unit}", unit=unit, single_instance=spec.single_instance))
-        before["state"], after["state"] = live["state"], "running"
+    if spec.state == "running" and state not in _UP:
+        steps.append(host_step(host, "start", f"systemctl start {unit}", unit=unit, single_instance=spec.single_instance,
+                               **_settle(spec)))
+        before["state"], after["state"] = state, "running"
         if spec.single_instance and instances >= 1:
             note = f"{instances} process(es) of {unit}'s command already run outside the unit: apply refuses to start another"
-    elif spec.state == "stopped" and live["state"] in ("running", "starting"):
+    elif spec.state == "stopped" and state in ("running", "starting", "restarting"):
         steps.append(host_step(host, "stop", f"systemctl stop {unit}", unit=unit))
-        before["state"], after["state"] = live["state"], "stopped"
+        before["state"], after["state"] = state, "stopped"
     if steps:
         out.append(Change(address=address, action=Action.UPDATE, before=before, after=after, reason=where,
                           steps=steps, note=note))
@@ -147,10 +175,10 @@ def restart_items(ctx: PlanContext, mh: ManagedHost, changed: list[ManagedFile],
             existing.depends_on += [d for d in deps if d not in existing.depends_on]
             continue
         live = ctx.observed.values.get(address) or {}
-        if live.get("state") not in ("running", "starting"):
+        if live.get("state") not in ("running", "starting", "restarting"):
             continue  # nothing runs the old values; a later start reads the new file
         step = host_step(mh.name, "restart", f"systemctl restart {unit}  # {', '.join(f.path for f in files)} changed",
-                         unit=unit, single_instance=bool(spec and spec.single_instance))
+                         unit=unit, single_instance=bool(spec and spec.single_instance), **_settle(spec))
         if existing is not None:
             existing.steps.append(step)
             existing.depends_on += [d for d in deps if d not in existing.depends_on]

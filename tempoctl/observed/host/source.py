@@ -14,6 +14,7 @@ from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.host.facts import (
+    FactsError,
     FileFacts,
     HostFacts,
     count_instances,
@@ -58,7 +59,7 @@ class HostsSource:
             paths = list(mh.files)
             t = transport_for(out.clients, mh.name, mh.connection)
             result = t.run(read_script(mh.units, paths)) if (mh.units or paths) else None
-            hf = parse_read(result.text, mh.units, paths) if result is not None else HostFacts()
+            hf = parse_read(result.stdout, mh.units, paths) if result is not None else HostFacts()
             self._units(env, mh, hf, values, facts)
             for path, mf in mh.files.items():
                 values[mf.address] = _file_value(mf, hf.files.get(path, FileFacts(None)))
@@ -77,9 +78,18 @@ class HostsSource:
             uf = hf.units.get(unit)
             if uf is None:
                 continue
-            value: dict[str, Any] = {"state": uf.state, "enabled": uf.enabled}
+            state = uf.state  # UnitStateError for a value systemd does not document: never a guess
+            value: dict[str, Any] = {"state": state, "enabled": uf.enabled}
             spec = declared.get(unit)
+            if spec is not None and spec.enabled is not None and uf.enabled is None and state != "missing":
+                facts.setdefault("notes", []).append(
+                    f"{mh.name}.service[{unit}]: `enabled:` does not apply to this unit (systemd reports "
+                    f"UnitFileState={uf.unit_file or '(none)'}: it has no [Install] section of its own) and is "
+                    "ignored")
             if spec is not None and spec.single_instance:
+                if hf.processes_error:  # never "0 instances" for a list that could not be read
+                    raise FactsError(f"host {mh.name}: cannot list processes for single_instance of {unit}",
+                                     detail=hf.processes_error)
                 value["instances"] = count_instances(hf.processes, uf.argv)
             values[f"{mh.name}.service[{unit}]"] = value
             unit_facts[unit] = {"main_pid": uf.main_pid, "argv": uf.argv}

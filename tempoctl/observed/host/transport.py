@@ -31,7 +31,7 @@ MASK = "***"
 _WRITE_SCRIPT = r"""set -e
 target=$1; mode=$2; owner=$3
 dir=$(dirname -- "$target")
-tmp=$(mktemp "$dir/.tempoctl.XXXXXXXX")
+tmp=$(mktemp -- "$dir/.tempoctl.XXXXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
 cat > "$tmp"
 if [ -e "$target" ]; then
@@ -201,7 +201,7 @@ class SshTransport(_BaseTransport):
         # Its stderr goes to a file, not a pipe: a pipe held open by the background master would hang us.
         os.makedirs(self._dir, mode=0o700, exist_ok=True)  # again after a close(): the run may reuse us
         errlog = os.path.join(self._dir, "master.err")
-        argv = [*self._base, "-o", "ControlMaster=yes", "-o", "ControlPersist=no", "-f", "-N", self.destination]
+        argv = [*self._base, "-o", "ControlMaster=yes", "-o", "ControlPersist=no", "-f", "-N", "--", self.destination]
         if self._log is not None:
             self._log(f"{self.name}: (opening ssh connection) {shlex.join(argv)}")
         with open(errlog, "wb") as err:
@@ -223,7 +223,9 @@ class SshTransport(_BaseTransport):
     def _exec(self, argv: list[str], input: bytes | None) -> CommandResult:
         if not self._master_up:
             self._open_master()
-        cmd = [*self._base, "-o", "ControlMaster=no", self.destination, "--", shlex.join(argv)]
+        # `--` before the destination: ssh stops reading options there (and does not re-read any after the
+        # host, which it otherwise does: OpenSSH ssh.c, main(), `opt_terminated`).
+        cmd = [*self._base, "-o", "ControlMaster=no", "--", self.destination, shlex.join(argv)]
         proc = subprocess.run(cmd, input=input if input is not None else b"", capture_output=True, check=False)
         if proc.returncode == 255:
             raise HostError(
@@ -235,7 +237,7 @@ class SshTransport(_BaseTransport):
     def close(self) -> None:
         if self._master_up:
             subprocess.run(
-                [*self._base, "-O", "exit", self.destination],
+                [*self._base, "-O", "exit", "--", self.destination],
                 stdin=subprocess.DEVNULL, capture_output=True, check=False,
             )
             self._master_up = False
@@ -251,6 +253,9 @@ def parse_connection(connection: str) -> tuple[str, int | None]:
         port = parts.port
     except ValueError as exc:
         raise HostError(f"bad port in {connection}") from exc
+    if parts.hostname.startswith("-") or (parts.username or "").startswith("-"):
+        raise HostError(f"refusing host connection {connection}: a user or host starting with '-' would reach ssh "
+                        "as an option")
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     dest = f"{parts.username}@{host}" if parts.username else host
     return dest, port
