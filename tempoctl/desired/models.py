@@ -299,12 +299,22 @@ class IndexerLagCheck(Model):
 
 
 class HttpCheck(Model):
-    url: str
+    url: str = Field(description="An http:// or https:// URL, fetched by curl on the host (no other scheme).")
     expect_status: int = Field(default=200, ge=100, le=599)
     expect_body: str | None = Field(
         default=None, description='Text the response body must contain (e.g. `"ready":true`); unset = any body.'
     )
     timeout: Duration = 5.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, v: str) -> str:
+        from tempoctl.desired.hostpaths import url_error
+
+        problem = url_error(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 class HostChecks(Model):

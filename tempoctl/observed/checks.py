@@ -97,9 +97,17 @@ def read_indexer_lag(env: DesiredEnvironment, check: IndexerLagCheck, out: Obser
             "lag": max(0, head - last)}
 
 
+def curl_argv(check: HttpCheck) -> list[str]:
+    """The curl command of an http check. `-q` (first) ignores any ~/.curlrc; `--proto`/`--proto-redir`
+    limit curl to http(s) even when a server redirects elsewhere; `--` ends the options, so the URL can
+    never be read as one (validate also refuses any other scheme)."""
+    return ["curl", "-q", "-sS", "--proto", "=http,https", "--proto-redir", "=http,https", "-o", "-",
+            "-m", str(max(1, int(check.timeout))), "-w", "\n%{http_code}", "--", check.url]
+
+
 def read_http(t: Transport, check: HttpCheck) -> dict[str, Any]:
     """{url, status, body_ok} or {url, error}: one `curl` on the host; the body match looks at 64 KiB."""
-    argv = ["curl", "-sS", "-o", "-", "-m", str(max(1, int(check.timeout))), "-w", "\n%{http_code}", check.url]
+    argv = curl_argv(check)
     result = t.run(argv, check=False)
     text = result.text
     body, _, status = text.rpartition("\n")
