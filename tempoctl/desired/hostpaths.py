@@ -40,3 +40,24 @@ def url_error(url: str) -> str | None:
     if parts.username is not None or parts.password is not None:
         return "credentials never go in a check URL"
     return None
+
+
+# POSIX portable user names (useradd's default rule): what `User=` and `crontab -u` may receive.
+USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+# Path characters that read the same in a shell word, a crontab line and a systemd unit file.
+_PATH_CHARS = re.compile(r"[A-Za-z0-9_./@+,:=~-]+")
+
+
+def path_error(path: str) -> str | None:
+    """Why `path` cannot be used on a host, or None: only characters that a crontab line, a systemd unit
+    and a shell read back the same (no `%`, `$`, quotes, spaces or control characters), no `..`, and no
+    leading `-` (it would read as an option)."""
+    if not path:
+        return "a path may not be empty"
+    if not _PATH_CHARS.fullmatch(path):
+        return "a path may only use letters, digits and _ . / @ + , : = ~ - (no spaces, %, $, quotes or control characters)"
+    if path.startswith("-"):
+        return "a path may not start with -"
+    if ".." in path.split("/"):
+        return "a path may not contain .. (it must stay inside its root)"
+    return None

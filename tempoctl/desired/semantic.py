@@ -9,12 +9,15 @@ repointing one variable does not make tempoctl own the file. "oracle" is reserve
 
 from __future__ import annotations
 
+import posixpath
 import re
 from datetime import datetime
 from string import Formatter
 from typing import Any
 
+from tempoctl.backup.naming import prefix, template_error
 from tempoctl.desired.cron import cron_error, to_on_calendar
+from tempoctl.desired.hostpaths import USER_NAME, has_control, path_error
 from tempoctl.desired.models import (
     AccessControlContract,
     CustomContract,
@@ -345,6 +348,18 @@ class _Checker:
             if not b.destination.startswith("/"):
                 self.err((*path, "destination"), "destination must be an absolute path (the scheduled job runs "
                          "from the user's home directory)")
+            else:
+                problem = path_error(b.destination)
+                if problem:
+                    self.err((*path, "destination"), problem)
+            for i, p in enumerate(b.paths):
+                problem = path_error(p)
+                if problem:
+                    self.err((*path, "paths", i), problem)
+            if b.user is not None and not USER_NAME.fullmatch(b.user):
+                self.err((*path, "user"), "not a user name (letters, digits, _ and -, starting with a letter or _)")
+            if b.database is not None and (has_control(b.database) or "%" in b.database):
+                self.err((*path, "database"), "a database name or URL may not contain control characters or %")
             if b.kind == "files" and not b.paths:
                 self.err(path, "kind files needs `paths` (the files and folders to archive)", at_key=True)
             problem = cron_error(b.schedule)
@@ -355,9 +370,24 @@ class _Checker:
                     to_on_calendar(b.schedule)
                 except ValueError as exc:
                     self.err((*path, "schedule"), f"via systemd-timer: {exc}")
-            problem = _filename_error(b.filename)
+            problem = _filename_error(b.filename) or template_error(b.filename, b.kind)
             if problem:
                 self.err((*path, "filename"), problem)
+        self._shared_destinations()
+
+    def _shared_destinations(self) -> None:
+        """Two backups in one destination must have prefixes that cannot match each other's files, or one's
+        retention deletes the other's backups and freshness counts them as its own."""
+        seen: list[tuple[str, str, str, str]] = []
+        for name, b in self.s.backups.items():
+            dest = posixpath.normpath(b.destination)
+            mine = prefix(b.filename)
+            for other, host, odest, oprefix in seen:
+                if host == b.host and odest == dest and (mine.startswith(oprefix) or oprefix.startswith(mine)):
+                    self.err(("backups", name, "filename"),
+                             f'backups {other} and {name} share destination {dest} and file prefix '
+                             f'"{min(mine, oprefix, key=len)}": give each its own prefix or destination')
+            seen.append((name, b.host, dest, mine))
 
     def backend(self) -> None:
         b = self.s.backend
