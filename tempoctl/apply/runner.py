@@ -91,7 +91,7 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
             return apply_plan(env, plan, clients=clients, environ=environ, echo=echo, prompt=prompt, cwd=cwd,
                               journal=session.journal(plan.fingerprint()))
     environ = os.environ if environ is None else environ
-    _, fresh = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=clients)
+    _, fresh = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False, create_secret_key=True), clients=clients)
     check_stale(plan, env, fresh)
     report = ApplyReport()
     actx = ApplyContext(env=env, fresh=fresh, journal=journal, environ=environ, echo=echo, prompt=prompt,
@@ -139,7 +139,7 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
     journal.record("end", sent=len(report.sent))
     for hook in AFTER_APPLY:
         hook(actx)
-    after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=fresh.clients)
+    after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False, create_secret_key=True), clients=fresh.clients)
     report.leftover = handoffs.finish(after)
     report.awaiting = handoffs.waiting
     return report

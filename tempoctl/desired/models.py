@@ -286,7 +286,16 @@ class SecretValue(Model):
 
 
 class EnvFile(Model):
+    """A managed env file. Its live values are sensitive by default (a plain key such as DATABASE_URL can
+    hold a password): plans show them only as `(sensitive) changed`/`unchanged`, except the keys listed in
+    `public`, whose live and desired values are shown as they are."""
+
     values: dict[str, str | SecretValue] = Field(default_factory=dict)
+    public: list[str] = Field(
+        default_factory=list,
+        description="Keys of `values` whose live value may be shown in plans (not secret: e.g. POLL_INTERVAL). "
+        "Every other value is shown only as (sensitive) changed/unchanged.",
+    )
     restart: list[str] = Field(default_factory=list)
     owner: str | None = None
     mode: str | None = Field(default=None, pattern=r"^0?[0-7]{3,4}$")

@@ -12,6 +12,8 @@ from typing import Any
 from tempoctl.plan.model import GLYPHS
 from tempoctl.plan.pending import awaiting_label
 from tempoctl.plan.render.values import (
+    CHANGED,
+    MASK,
     attribute_name,
     diff_fields,
     fmt_int,
@@ -111,6 +113,13 @@ def _step_details(step: dict[str, Any]) -> list[str]:
     return out
 
 
+def _diff_line(name: str, before: Any, after: Any) -> str:
+    """`name: before -> after`, or `name: (sensitive) changed` for a masked value (DESIGN §5)."""
+    if after == CHANGED or (after is None and before == MASK):
+        return f"{name}: {CHANGED}"
+    return f"{name}: {fmt_value(before)} -> {fmt_value(after)}"
+
+
 def _value_lines(change: dict[str, Any], verbose: bool) -> tuple[list[str], int]:
     """`field: before -> after` lines for an update (only differing fields), or the value for create/delete
     when there is no step to show it (always in verbose mode); plus the count of hidden unchanged fields."""
@@ -120,7 +129,7 @@ def _value_lines(change: dict[str, Any], verbose: bool) -> tuple[list[str], int]
     if action in ("update", "replace"):
         if isinstance(before, dict) and isinstance(after, dict):
             diffs, unchanged = diff_fields(before, after)
-            return [f"{k}: {fmt_value(b)} -> {fmt_value(a)}" for k, b, a in diffs], unchanged
+            return [_diff_line(k, b, a) for k, b, a in diffs], unchanged
         return [f"{label}: {fmt_value(before)} -> {fmt_value(after)}"], 0
     if change.get("steps") and not verbose:
         return [], 0
