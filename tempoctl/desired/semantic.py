@@ -328,14 +328,14 @@ class _Checker:
 
     def hosts(self) -> None:
         for name, host in self.s.hosts.items():
-            for path, ef in host.env_files.items():
+            for fpath, ef in host.env_files.items():
                 for i, key in enumerate(ef.public):
                     value = ef.values.get(key)
                     if value is None:
-                        self.err(("hosts", name, "env_files", path, "public", i),
+                        self.err(("hosts", name, "env_files", fpath, "public", i),
                                  f'"{key}" is not a key of this file\'s values')
                     elif not isinstance(value, str):
-                        self.err(("hosts", name, "env_files", path, "public", i),
+                        self.err(("hosts", name, "env_files", fpath, "public", i),
                                  f'"{key}" is a secret: it can never be public')
             lag = host.checks.indexer_lag if host.checks else None
             path: KeyPath = ("hosts", name, "checks", "indexer_lag", "network")
