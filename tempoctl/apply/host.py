@@ -18,7 +18,9 @@ from tempoctl.apply.executors import ApplyContext, SentStep
 from tempoctl.atomic import write_atomic
 from tempoctl.errors import ApplyError
 from tempoctl.observed.host.facts import count_instances, parse_show, unit_name, update_env
+from tempoctl.observed.host.roots import confine, local_confined
 from tempoctl.observed.host.source import key_address, transport_for
+from tempoctl.observed.host.transport import HostError
 from tempoctl.plan.model import Change, Step
 
 ACTIVE_TIMEOUT = 60.0
@@ -83,7 +85,7 @@ class HostExecutor:
 
     def _run(self, change: Change, step: Step, op: str) -> str:
         if op == "write_env":
-            path = str(step.fields["path"])
+            path = self._confined(change, str(step.fields["path"]))
             values, _ = self._values(change, step)
             old = self.t.read_file(path)
             text = update_env(old.decode("utf-8", "replace") if old is not None else "", values)
@@ -96,6 +98,15 @@ class HostExecutor:
             raise ApplyError(f"{change.address}: unknown host operation {op}")
         self.t.run(["systemctl", op, unit])
         return "done"
+
+    def _confined(self, change: Change, path: str) -> str:
+        """The real path to write (a symlink's target, owner and mode kept), re-checked against the host's
+        roots now: a plan approved earlier does not decide where a write lands."""
+        host = self.actx.env.state.hosts[self.host]
+        confined = confine(self.t, host.connection, host.roots, [path])
+        if path in confined.refused:
+            raise ApplyError(f"{change.address}: refusing to write {path}: it {confined.refused[path]}")
+        return confined.real[path]
 
     def _refuse_second(self, change: Change, unit: str) -> None:
         shown = self.t.run(["systemctl", "show", "-p", "ExecStart", "--", unit]).text
@@ -143,7 +154,11 @@ class DescriptorExecutor:
     def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
         sent = []
         for change, step in items:
-            path = self.base / str(step.fields["path"])
+            try:
+                path = Path(local_confined(str(step.fields["path"]), str(self.base)))
+                previous = Path(local_confined(str(step.fields["previous"]), str(self.base)))
+            except HostError as exc:
+                raise ApplyError(f"{change.address}: {exc.summary}", hint=exc.hint) from None
             doc = dict(step.fields["document"])
             self.actx.journal.record("intent", address=change.address, display=step.display)
             if path.exists():
@@ -153,7 +168,7 @@ class DescriptorExecutor:
                 except (ValueError, AttributeError):
                     old_id = None
                 if old_id != doc.get("contract_id"):
-                    write_atomic(self.base / str(step.fields["previous"]), old, mode=0o644)
+                    write_atomic(previous, old, mode=0o644)
             doc["deployed_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             ordered = {k: doc[k] for k in ("network", "contract", "contract_id", "admin", "deployed_at", "wasm_hash",
                                            "admin_transferred") if k in doc}

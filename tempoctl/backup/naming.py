@@ -11,56 +11,11 @@ import datetime as dt
 import re
 from string import Formatter
 
-# strftime directives → what they can produce. Only these are allowed (validate refuses any other): a code
-# like %F, %c or %x would match too much, and a backup owns only the files its exact pattern matches.
-_DIRECTIVES = {
-    "Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{2}", "d": r"\d{2}", "H": r"\d{2}", "M": r"\d{2}", "S": r"\d{2}",
-    "j": r"\d{3}", "s": r"\d+", "f": r"\d{6}", "b": r"[A-Za-z]+", "a": r"[A-Za-z]+", "B": r"[A-Za-z]+",
-    "A": r"[A-Za-z]+", "%": "%",
-}
+# The allowed strftime codes and the file-name rules live with validate (tempoctl.desired.hostpaths), so
+# `tempoctl validate` refuses what this module could not match exactly without loading backup code.
+from tempoctl.desired.hostpaths import DIRECTIVES as _DIRECTIVES
 
 PARTIAL_PREFIX = ".tempoctl-partial-"
-
-# The extensions a backup file must end with, per kind: the extension says how it is written and verified.
-EXTENSIONS = {"postgres": (".sql.gz", ".dump", ".pgdump"), "files": (".tar.gz", ".tgz")}
-# Literal parts of a file name: no shell, crontab or systemd specials, no path separator.
-_LITERAL = re.compile(r"[A-Za-z0-9_.+-]*")
-
-
-def prefix(template: str) -> str:
-    """The literal text before the first placeholder: what names a backup's files in a shared destination."""
-    return template.split("{", 1)[0]
-
-
-def template_error(template: str, kind: str) -> str | None:
-    """Why `template` cannot name a backup's files exactly, or None (the rest is checked by validate)."""
-    exts = EXTENSIONS.get(kind, ())
-    for literal, field, spec, conv in Formatter().parse(template):
-        if not _LITERAL.fullmatch(literal):
-            return "the literal parts of filename may only use letters, digits, _ . + -"
-        if field is None:
-            continue
-        if conv:
-            return "filename placeholders take no !conversion"
-        spec = spec or ""
-        i = 0
-        while i < len(spec):
-            if spec[i] == "%":
-                code = spec[i + 1:i + 2]
-                if code not in _DIRECTIVES:
-                    return (f"unknown date code %{code} in filename (allowed: "
-                            f"{' '.join('%' + c for c in _DIRECTIVES)})")
-                i += 2
-            elif _LITERAL.fullmatch(spec[i]):
-                i += 1
-            else:
-                return "the {date:…} format may only use date codes and letters, digits, _ . + -"
-    if not prefix(template) or not prefix(template)[0].isalnum():
-        return ('filename needs a prefix before {date:…} that starts with a letter or digit (e.g. "db_"): '
-                "it is what makes a backup's files its own in a shared destination")
-    if not template.endswith(exts):
-        return f"a {kind} backup's filename must end with {' or '.join(exts)}"
-    return None
 
 
 def render(template: str, when: dt.datetime) -> str:

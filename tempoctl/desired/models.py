@@ -333,6 +333,12 @@ class HostChecks(Model):
 
 class Host(Model):
     connection: str
+    roots: list[str] | None = Field(
+        default=None,
+        description="Directories tempoctl may read and write on this host (absolute, or ~ / ~/DIR). Relative "
+        "paths resolve against the base (the user's home over ssh, the working directory for local), which is "
+        "always a root. Default: ~, /srv, /opt, /backup, /var/backups (no ~ for local).",
+    )
 
     services: dict[str, Service] = Field(default_factory=dict)
     env_files: dict[str, EnvFile] = Field(default_factory=dict)

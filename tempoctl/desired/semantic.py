@@ -9,15 +9,23 @@ repointing one variable does not make tempoctl own the file. "oracle" is reserve
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from datetime import datetime
 from string import Formatter
 from typing import Any
 
-from tempoctl.backup.naming import prefix, template_error
 from tempoctl.desired.cron import cron_error, to_on_calendar
-from tempoctl.desired.hostpaths import USER_NAME, has_control, path_error
+from tempoctl.desired.hostpaths import (
+    USER_NAME,
+    descriptor_error,
+    has_control,
+    prefix,
+    root_error,
+    static_path_error,
+    template_error,
+)
 from tempoctl.desired.models import (
     AccessControlContract,
     CustomContract,
@@ -285,6 +293,11 @@ class _Checker:
             )
         for i, consumer in enumerate(c.consumers):
             self.ref((*path, "consumers", i, "host"), consumer.host, "hosts", "host")
+            self.host_path((*path, "consumers", i, "env_file"), consumer.host, consumer.env_file)
+        if c.descriptor is not None:
+            problem = descriptor_error(c.descriptor)
+            if problem:
+                self.err((*path, "descriptor"), problem)
 
     # --- oracle, hosts, backups, backend ------------------------------------------------------------
 
@@ -326,8 +339,23 @@ class _Checker:
                     f"{r.host}.env_files" + (f" ({hint})" if hint else ""),
                 )
 
+    def host_path(self, path: KeyPath, host_name: str, value: str, *, at_key: bool = False) -> None:
+        """A path tempoctl reads or writes on `host_name` must stay inside that host's roots."""
+        host = self.s.hosts.get(host_name)
+        if host is None:
+            return
+        problem = static_path_error(value, host.connection, host.roots, os.getcwd())
+        if problem:
+            self.err(path, problem, at_key=at_key)
+
     def hosts(self) -> None:
         for name, host in self.s.hosts.items():
+            for i, root in enumerate(host.roots or ()):
+                problem = root_error(root)
+                if problem:
+                    self.err(("hosts", name, "roots", i), problem)
+            for fpath in host.env_files:
+                self.host_path(("hosts", name, "env_files", fpath), name, fpath, at_key=True)
             for fpath, ef in host.env_files.items():
                 for i, key in enumerate(ef.public):
                     value = ef.values.get(key)
@@ -358,13 +386,9 @@ class _Checker:
                 self.err((*path, "destination"), "destination must be an absolute path (the scheduled job runs "
                          "from the user's home directory)")
             else:
-                problem = path_error(b.destination)
-                if problem:
-                    self.err((*path, "destination"), problem)
+                self.host_path((*path, "destination"), b.host, b.destination)
             for i, p in enumerate(b.paths):
-                problem = path_error(p)
-                if problem:
-                    self.err((*path, "paths", i), problem)
+                self.host_path((*path, "paths", i), b.host, p)
             if b.user is not None and not USER_NAME.fullmatch(b.user):
                 self.err((*path, "user"), "not a user name (letters, digits, _ and -, starting with a letter or _)")
             if b.database is not None and (has_control(b.database) or "%" in b.database):

@@ -38,6 +38,9 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
     live = ctx.observed.values.get(mf.address, "unread")
     if live == "unread":
         return []
+    if isinstance(live, dict) and "refused" in live:
+        return [DriftItem(mf.address, "outside_roots", "a path inside the host's roots", live["refused"],
+                          f"{mf.path} is not read or written: it {live['refused']}")]
     live_values: dict[str, Any] = (live or {}).get("values", {})
     secrets = ctx.observed.facts.get("host_secrets", {}).get(mf.address, {})
     before: dict[str, Any] = {}

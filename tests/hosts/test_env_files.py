@@ -51,6 +51,7 @@ def test_env_files_reconciled_comments_kept_secret_never_shown(
     write_env(workspace.root, "h", f"""hosts:
   app:
     connection: {connection}
+    roots: ["{workspace.root}"]
     services:
       api: {{state: running}}
     env_files:
@@ -133,6 +134,7 @@ def test_new_env_file_is_created_private_with_declared_mode(units: Path, connect
     write_env(workspace.root, "h", f"""hosts:
   app:
     connection: {connection}
+    roots: ["{workspace.root}"]
     env_files:
       {target}:
         values: {{A: "1"}}

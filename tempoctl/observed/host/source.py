@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
+from tempoctl.errors import TempoctlError
 from tempoctl.observed.host.facts import (
     FileFacts,
     HostFacts,
@@ -30,6 +31,7 @@ from tempoctl.observed.host.managed import (
     descriptor_contracts,
     managed_hosts,
 )
+from tempoctl.observed.host.roots import confine, local_confined
 from tempoctl.observed.host.secretcmp import SENSITIVE, ComparisonKey, verdict
 from tempoctl.observed.host.transport import Transport, shared_transport
 from tempoctl.observed.observation import Observation, ReadOptions
@@ -58,16 +60,22 @@ class HostsSource:
         values, facts = out.observed.values, out.observed.facts
         key = ComparisonKey(env.state.backend, env.name, out.cwd, options.create_secret_key)
         for mh in managed_hosts(env).values():
-            paths = list(mh.files)
             t = transport_for(out.clients, mh.name, mh.connection)
+            host = env.state.hosts.get(mh.name)
+            confined = confine(t, mh.connection, host.roots if host else None, list(mh.files))
+            paths = list(confined.real.values())  # read at their real place: a symlink is followed, not read
             result = t.run(read_script(mh.units, paths)) if (mh.units or paths) else None
             hf = parse_read(result.text, mh.units, paths) if result is not None else HostFacts()
             self._units(env, mh, hf, values, facts)
             for path, mf in mh.files.items():
+                if path in confined.refused:
+                    values[mf.address] = {"refused": confined.refused[path]}
+                    continue
                 status = facts.setdefault("host_secrets", {}).setdefault(mf.address, {})
-                values[mf.address] = _file_value(mf, hf.files.get(path, FileFacts(None)), key, status)
+                real = confined.real[path]
+                values[mf.address] = _file_value(mf, hf.files.get(real, FileFacts(None)), key, status)
         for cname, c in descriptor_contracts(env).items():
-            values[f"{cname}.descriptor"] = _read_descriptor(Path(str(c.descriptor)))
+            values[f"{cname}.descriptor"] = _read_descriptor(str(c.descriptor), out.cwd)
 
     def _units(self, env: DesiredEnvironment, mh: ManagedHost, hf: HostFacts, values: dict[str, Any],
                facts: dict[str, Any]) -> None:
@@ -141,7 +149,11 @@ def _desired_value(entry: Entry) -> str | None:
     return entry.value
 
 
-def _read_descriptor(path: Path) -> dict[str, Any] | None:
+def _read_descriptor(rel: str, cwd: Path | None) -> dict[str, Any] | None:
+    try:
+        path = Path(local_confined(rel, str(cwd or Path.cwd())))
+    except TempoctlError as exc:
+        return {"unreadable": exc.summary}
     try:
         doc = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
