@@ -212,3 +212,58 @@ def template_error(template: str, kind: str) -> str | None:
     if not template.endswith(exts):
         return f"a {kind} backup's filename must end with {' or '.join(exts)}"
     return None
+
+
+# --- check databases: credentials go only to declared servers -------------------------------------------------
+
+# libpq's default server, on this machine: the one database a check may reach without a `databases:` entry.
+DEFAULT_DATABASES = frozenset({("localhost", 5432), ("127.0.0.1", 5432), ("::1", 5432)})
+# URL query parameters a check's database URL may carry; any other (hostaddr, passfile, service, options…)
+# could send the connection, or the password, somewhere the host and port do not say.
+_DSN_PARAMS = frozenset({"sslmode", "application_name", "connect_timeout", "target_session_attrs"})
+
+
+def dsn_targets(dsn: str) -> list[tuple[str, int]] | str:
+    """The (host, port) pairs a database URL connects to, or why it is refused. A bare name has none here
+    (libpq takes PGHOST/PGPORT from the operator's environment, not from the state file)."""
+    from urllib.parse import parse_qsl
+
+    if has_control(dsn) or any(ch.isspace() for ch in dsn):
+        return "a database may not contain spaces or control characters"
+    if "://" not in dsn:
+        if "=" in dsn:
+            return "give a postgresql:// URL or a bare database name, not a key=value connection string"
+        return []
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("postgresql", "postgres"):
+        return "expected a postgresql:// URL"
+    for key, _ in parse_qsl(parts.query, keep_blank_values=True):
+        if key not in _DSN_PARAMS:
+            return f"the URL parameter {key}= is not allowed here (allowed: {', '.join(sorted(_DSN_PARAMS))})"
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if not netloc:
+        return []  # host from PGHOST: the operator's environment
+    out: list[tuple[str, int]] = []
+    for item in netloc.split(","):  # libpq tries every listed host in turn
+        host, port = item, "5432"
+        if item.startswith("["):
+            host, _, rest = item[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else "5432"
+        elif ":" in item:
+            host, port = item.rsplit(":", 1)
+        if not port.isascii() or not port.isdigit():
+            return f"bad port in {item!r}"
+        out.append((host.lower(), int(port)))
+    return out
+
+
+def dsn_error(dsn: str, declared: set[tuple[str, int]]) -> str | None:
+    """Why a check may not connect to `dsn`, or None: every host:port it names must be declared."""
+    targets = dsn_targets(dsn)
+    if isinstance(targets, str):
+        return targets
+    for host, port in targets:
+        if (host, port) not in declared and (host, port) not in DEFAULT_DATABASES:
+            return (f"database server {host}:{port} is not declared: add it under `databases:` with its host and "
+                    "port (credentials are sent only to declared servers)")
+    return None

@@ -301,8 +301,17 @@ class EnvFile(Model):
     mode: str | None = Field(default=None, pattern=r"^0?[0-7]{3,4}$")
 
 
+class Database(Model):
+    """A PostgreSQL server tempoctl may send credentials to (libpq's PGPASSWORD/passfile), by host and port."""
+
+    host: str = Field(description="Host name or address, as written in the check's URL (e.g. 127.0.0.1).")
+    port: int = Field(default=5432, ge=1, le=65535)
+
+
 class IndexerLagCheck(Model):
-    database: str
+    database: str = Field(description="postgresql://user@host[:port]/db (no password) or a bare database name "
+                          "(libpq's PGHOST/PGPORT). A URL's host and port must be declared under `databases:` "
+                          "(localhost:5432 is declared by default): credentials are sent only there.")
     network: str
     max_blocks: int = Field(gt=0)
 
@@ -386,3 +395,7 @@ class DesiredState(Model):
     oracle: Oracle | None = None
     hosts: dict[str, Host] = Field(default_factory=dict)
     backups: dict[str, Backup] = Field(default_factory=dict)
+    databases: dict[str, Database] = Field(
+        default_factory=dict,
+        description="PostgreSQL servers checks may connect to, by host and port; localhost:5432 needs no entry.",
+    )

@@ -20,6 +20,7 @@ from tempoctl.desired.cron import cron_error, to_on_calendar
 from tempoctl.desired.hostpaths import (
     USER_NAME,
     descriptor_error,
+    dsn_error,
     has_control,
     prefix,
     root_error,
@@ -366,6 +367,10 @@ class _Checker:
                         self.err(("hosts", name, "env_files", fpath, "public", i),
                                  f'"{key}" is a secret: it can never be public')
             lag = host.checks.indexer_lag if host.checks else None
+            if lag is not None:
+                problem = dsn_error(lag.database, {(d.host.lower(), d.port) for d in self.s.databases.values()})
+                if problem:
+                    self.err(("hosts", name, "checks", "indexer_lag", "database"), problem)
             path: KeyPath = ("hosts", name, "checks", "indexer_lag", "network")
             if (
                 lag is not None
