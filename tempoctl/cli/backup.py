@@ -36,6 +36,8 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
         from tempoctl.desired import load_environment
         from tempoctl.observed.host.transport import LocalTransport, open_transport
 
+        if on_host:
+            _enter_repository(env_spec)
         env = load_environment(env_spec)
         policy = _declared(env, name)
         log = (lambda line: click.echo(line, err=True)) if c.verbose else None
@@ -52,6 +54,19 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
         return ExitCode.OK
 
     c.run(go)
+
+
+def _enter_repository(env_spec: str) -> None:
+    """The installed job of a `local` host names the environment by its absolute path and runs from cron's
+    working directory (the user's home): work from the repository root instead, where `tempoctl plan` ran,
+    so relative paths, the backend and the host's roots (the base of `local` is the repository root) mean
+    the same in the job as in the plan."""
+    import os
+    from pathlib import Path
+
+    p = Path(env_spec)
+    if p.is_absolute() and p.parent.name == "state" and p.parent.parent.is_dir():
+        os.chdir(p.parent.parent)
 
 
 def _declared(env: DesiredEnvironment, name: str) -> Backup:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tempoctl.backup.schedule import block_key, desired_schedule
-from tempoctl.backup.timer import desired_timer, unit_name
+from tempoctl.backup.schedule import BEGIN, END, block_key, cron_line, desired_schedule
+from tempoctl.backup.timer import desired_timer, render_units, unit_name
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
 
@@ -43,9 +43,15 @@ class BackupsPlanner:
                     who = backup.user or "the login user"
                     what = (f"install crontab block {block_key(env.name, name)} for {who}" if backup.via == "cron"
                             else f"install and enable {unit_name(env.name, name)}.timer on {backup.host}")
+                    try:
+                        installs = _installs(env.name, name, backup.host, who, backup.via, want)
+                    except ValueError as exc:
+                        yield DriftItem(address=addr, kind="unsafe_schedule", expected="a schedule without control "
+                                        "characters", actual=str(exc), message="no apply action: fix the backup")
+                        continue
                     step = Step(kind="backup_schedule", display=what,
                                 fields={"host": backup.host, "backup": name, "key": block_key(env.name, name),
-                                        "user": backup.user, "value": want})
+                                        "user": backup.user, "value": want, "installs": installs})
                     yield Change(address=addr, action=Action.CREATE if have is None else Action.UPDATE,
                                  before=have, after=want, reason=env.where("backups", name, "schedule"),
                                  steps=[step])
@@ -61,6 +67,17 @@ class BackupsPlanner:
                                 "value": None})
             yield Change(address=f"{name}.schedule", action=Action.DELETE, before=values.get(f"{name}.schedule"),
                          after=None, reason="not declared", steps=[step])
+
+
+def _installs(env_name: str, name: str, host: str, who: str, via: str, want: dict[str, Any]) -> dict[str, str]:
+    """Exactly what apply will install, for the plan to show (issue 12 item 4): the crontab block with its
+    markers, or the two unit files."""
+    key = block_key(env_name, name)
+    if via == "cron":
+        return {f"crontab of {who} on {host}": "\n".join([BEGIN.format(key=key), cron_line(want), END.format(key=key)])}
+    service, timer = render_units(key, want)
+    unit = unit_name(env_name, name)
+    return {f"{unit}.service on {host}": service.rstrip("\n"), f"{unit}.timer on {host}": timer.rstrip("\n")}
 
 
 def _freshness_drift(env_name: str, name: str, fresh: dict[str, Any], max_age: int) -> DriftItem | None:

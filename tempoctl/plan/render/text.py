@@ -99,9 +99,26 @@ def _step_line(step: dict[str, Any], style: _Style, verbose: bool) -> str:
     return _SEP.join(parts)
 
 
+def _installs_lines(step: dict[str, Any]) -> list[str]:
+    """The exact text a step installs (a crontab block, unit files), line by line, so a reviewer sees what
+    will run — not only "install crontab block". Control characters are shown escaped, never executed."""
+    out: list[str] = []
+    installs = step.get("installs")
+    if not isinstance(installs, dict):
+        return out
+    for where, text in installs.items():
+        out.append(f"      {_printable(str(where))}:")
+        out += [f"      | {_printable(line)}" for line in str(text).split("\n")]
+    return out
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def _step_details(step: dict[str, Any]) -> list[str]:
     """Verbose-only: the raw fields apply will use (to, function, args, data, xdr…)."""
-    skip = {"kind", "display", "signer", "simulation"}
+    skip = {"kind", "display", "signer", "simulation", "installs"}
     out = []
     for k, v in step.items():
         if k in skip or v is None:
@@ -170,6 +187,7 @@ def render_change(change: dict[str, Any], style: _Style, verbose: bool = False) 
         lines.append(f"      # ({hidden} unchanged field{'s' if hidden != 1 else ''} hidden)")
     for step, text in zip(steps, step_lines):
         lines.append(f"  {g} {text}")
+        lines += _installs_lines(step)
         if verbose:
             lines += [f"      {d}" for d in _step_details(step)]
     deps = change.get("depends_on") or []
