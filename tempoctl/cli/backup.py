@@ -34,6 +34,7 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
     def go() -> int:
         from tempoctl.backup.run import run_backup
         from tempoctl.desired import load_environment
+        from tempoctl.observed.host.roots import confine
         from tempoctl.observed.host.transport import LocalTransport, open_transport
 
         if on_host:
@@ -44,6 +45,10 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
         host = env.state.hosts[policy.host]
         transport = LocalTransport(log=log) if on_host else open_transport(host.connection, log=log)
         try:
+            refused = confine(transport, host.connection, host.roots, [policy.destination]).refused
+            if refused:
+                raise ConfigError(f"backup {name}: refusing destination {policy.destination}: it "
+                                  f"{refused[policy.destination]}")
             result = run_backup(transport, name, policy)
         finally:
             transport.close()

@@ -84,6 +84,10 @@ def _freshness_drift(env_name: str, name: str, fresh: dict[str, Any], max_age: i
     failed = fresh.get("failed_verification") or []
     failed_note = (f"; {len(failed)} newer file(s) failed verification ({failed[0]['file']}: {failed[0]['problem']})"
                    if failed else "")
+    if fresh.get("refused"):
+        return DriftItem(address=f"{name}.freshness", kind="outside_roots", expected="a destination inside the "
+                         "host's roots", actual=f"destination {fresh['refused']}",
+                         message="no apply action: backups there are not listed, verified or pruned")
     fix = f"no apply action: take one with `tempoctl backup run {env_name} {name}` and check the schedule"
     expected = f"a verified backup newer than {_duration(max_age)}"
     if fresh.get("newest") is None:

@@ -205,3 +205,32 @@ def test_plan_and_drift_on_a_hostile_state_write_nothing_and_print_no_secret(wor
         assert SECRET not in out, out
     after = _tree(workspace.root)
     assert after == before
+
+
+def test_a_backup_destination_symlinked_out_of_the_roots_is_not_pruned(tmp_path: Path) -> None:
+    import gzip
+    import time
+
+    from tests.backups.support import make_world, pg_backup
+    from tests.support.postgres import Postgres  # noqa: F401 - type only
+
+    outside = tmp_path.parent / f"{tmp_path.name}-victim"
+    outside.mkdir()
+    victim = outside / "db_20200101-020000.sql.gz"
+    victim.write_bytes(gzip.compress(b"-- PostgreSQL database dump\n"))
+    old = time.time() - 400 * 86400
+    os.utime(victim, (old, old))
+
+    class _NoPg:
+        def env(self) -> dict[str, str]:
+            return {"PATH": os.environ["PATH"]}
+
+    world = make_world(tmp_path, _NoPg())  # type: ignore[arg-type]
+    world.dest.symlink_to(outside)  # inside the base by name, outside the roots in fact
+    world.backups["db"] = pg_backup(world, "tempovault", retention_days=1)
+    drift = world.run("drift", "bk", "--format", "json")
+    items = json.loads(drift.output)["drift"]
+    assert any(i["kind"] == "outside_roots" for i in items), drift.output
+    res = world.run("backup", "run", "bk", "db")
+    assert res.exit_code == 1 and "refusing destination" in res.output, res.output
+    assert victim.exists()
