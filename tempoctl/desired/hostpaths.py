@@ -73,6 +73,7 @@ DEFAULT_ROOTS: tuple[str, ...] = ("~", "/srv", "/opt", "/backup", "/var/backups"
 CREDENTIAL_NAMES = frozenset({".git", ".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".tempoctl",
                               ".netrc", ".pgpass", ".git-credentials"})
 
+
 def host_roots(connection: str, declared: Sequence[str] | None) -> list[str]:
     """The host's roots, base first: `.` (the working directory) for local, `~` for ssh. A local host's
     defaults leave out `~`: the home of whoever runs tempoctl (a CI runner) holds its credentials."""
@@ -169,7 +170,7 @@ def descriptor_error(path: str) -> str | None:
 DIRECTIVES = {
     "Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{2}", "d": r"\d{2}", "H": r"\d{2}", "M": r"\d{2}", "S": r"\d{2}",
     "j": r"\d{3}", "s": r"\d+", "f": r"\d{6}", "b": r"[A-Za-z]+", "a": r"[A-Za-z]+", "B": r"[A-Za-z]+",
-    "A": r"[A-Za-z]+", "%": "%",
+    "A": r"[A-Za-z]+",
 }
 
 # The extensions a backup file must end with, per kind: the extension says how it is written and verified.
