@@ -9,7 +9,6 @@ below are pure and tested on recorded output; the end-to-end tests run the scrip
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -202,8 +201,3 @@ def update_env(text: str, values: dict[str, str]) -> str:
             out.append(f"{key}={_quote(value)}")
     return "\n".join(out) + "\n"
 
-
-def digest(host: str, path: str, key: str, value: str) -> str:
-    """How a sensitive value is compared and shown: a salted SHA-256 prefix, never the value."""
-    raw = f"tempoctl-env\0{host}\0{path}\0{key}\0{value}".encode()
-    return "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
