@@ -200,4 +200,3 @@ def update_env(text: str, values: dict[str, str]) -> str:
         if key not in seen:
             out.append(f"{key}={_quote(value)}")
     return "\n".join(out) + "\n"
-
