@@ -7,6 +7,7 @@ says which command takes one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +15,8 @@ from tempoctl.backup.schedule import BEGIN, END, block_key, cron_line, desired_s
 from tempoctl.backup.timer import desired_timer, render_units, unit_name
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
+
+_KEY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def _duration(seconds: int) -> str:
@@ -73,6 +76,9 @@ def _installs(env_name: str, name: str, host: str, who: str, via: str, want: dic
     """Exactly what apply will install, for the plan to show (issue 12 item 4): the crontab block with its
     markers, or the two unit files."""
     key = block_key(env_name, name)
+    if not _KEY.fullmatch(key):
+        # The environment's folder name reaches the crontab markers and unit names; git allows a newline in it.
+        raise ValueError(f"environment and backup names may only use letters, digits, _ . - (got {key!r})")
     if via == "cron":
         return {f"crontab of {who} on {host}": "\n".join([BEGIN.format(key=key), cron_line(want), END.format(key=key)])}
     service, timer = render_units(key, want)

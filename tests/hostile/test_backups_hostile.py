@@ -139,3 +139,14 @@ def test_a_custom_dump_without_a_table_does_not_verify(tmp_path: Path, postgres:
         os.environ.update(env_before)
     assert problem is not None and "no table" in problem, problem
     json.dumps(problem)
+
+
+def test_an_environment_folder_name_with_a_newline_never_reaches_the_crontab(tmp_path: Path,
+                                                                            postgres: Postgres) -> None:
+    """git allows a newline in a folder name; the environment's name is part of the crontab markers."""
+    world = make_world(tmp_path, postgres)
+    world.name = "bk\n* * * * * touch pwned #"
+    world.backups["db"] = pg_backup(world, "tempovault")
+    world.run("apply", str(world.state_dir), "--auto-approve")
+    crontab = Path(world.env["TEMPOCTL_CRONTAB"])
+    assert not crontab.exists() or "touch pwned" not in crontab.read_text()
