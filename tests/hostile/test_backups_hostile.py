@@ -147,6 +147,7 @@ def test_an_environment_folder_name_with_a_newline_never_reaches_the_crontab(tmp
     world = make_world(tmp_path, postgres)
     world.name = "bk\n* * * * * touch pwned #"
     world.backups["db"] = pg_backup(world, "tempovault")
-    world.run("apply", str(world.state_dir), "--auto-approve")
+    res = world.run("apply", str(world.state_dir), "--auto-approve")
+    assert "unsafe_schedule" in res.output, res.output
     crontab = Path(world.env["TEMPOCTL_CRONTAB"])
     assert not crontab.exists() or "touch pwned" not in crontab.read_text()
