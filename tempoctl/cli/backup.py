@@ -49,6 +49,14 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
             if refused:
                 raise ConfigError(f"backup {name}: refusing destination {policy.destination}: it "
                                   f"{refused[policy.destination]}")
+            if policy.kind == "files":
+                # tar runs from the job user's home (`cd &&`), so that is the base of relative paths here; a
+                # path (or a symlink on it) that resolves outside the roots is not archived.
+                wanted = {p: p if p.startswith("/") else "~/" + p for p in policy.paths}
+                out = confine(transport, "ssh", host.roots, list(wanted.values())).refused
+                bad = [f"{p} ({out[w]})" for p, w in wanted.items() if w in out]
+                if bad:
+                    raise ConfigError(f"backup {name}: refusing to archive {'; '.join(bad)}")
             result = run_backup(transport, name, policy)
         finally:
             transport.close()

@@ -234,3 +234,31 @@ def test_a_backup_destination_symlinked_out_of_the_roots_is_not_pruned(tmp_path:
     res = world.run("backup", "run", "bk", "db")
     assert res.exit_code == 1 and "refusing destination" in res.output, res.output
     assert victim.exists()
+
+
+def test_a_files_backup_does_not_archive_a_symlink_out_of_the_roots(tmp_path: Path) -> None:
+    import tarfile
+
+    from tests.backups.support import make_world
+
+    class _NoPg:
+        def env(self) -> dict[str, str]:
+            return {"PATH": os.environ["PATH"]}
+
+    world = make_world(tmp_path, _NoPg())  # type: ignore[arg-type]
+    secret_dir = tmp_path.parent / f"{tmp_path.name}-secrets"
+    secret_dir.mkdir()
+    (secret_dir / "key.pem").write_text(SECRET)
+    home = Path(world.env["HOME"])
+    (home / "dist").mkdir()
+    (home / "dist" / "app.js").write_text("x")
+    (home / "deployments").symlink_to(secret_dir)
+    world.backups["artifacts"] = {
+        "host": "db-1", "kind": "files", "paths": ["deployments/", "dist/"], "schedule": "30 2 * * *",
+        "destination": str(world.dest), "filename": "artifacts-{date:%Y%m%d-%H%M%S}.tgz",
+        "retention_days": 90, "max_age": "26h"}
+    res = world.run("backup", "run", "bk", "artifacts")
+    assert res.exit_code == 1 and "refusing to archive deployments/" in res.output, res.output
+    for archive in world.dest.glob("*.tgz") if world.dest.exists() else []:
+        with tarfile.open(archive) as tar:
+            assert not any("key.pem" in n for n in tar.getnames())
