@@ -28,6 +28,9 @@ class Entry:
     where: tuple[str | int, ...] = ()
     depends_on: list[str] = field(default_factory=list)
     public: bool = False
+    public_shape: str | None = None
+    """`contract`: public only while the live value is a contract ID (a consumer's `variable:` comes from a
+    PR too, and could name DATABASE_URL)."""
 
     @property
     def sensitive(self) -> bool:
@@ -98,7 +101,7 @@ def managed_hosts(env: DesiredEnvironment) -> dict[str, ManagedHost]:
             deps = [f"{cname}.descriptor"] if c.descriptor else [f"{cname}.contract_id"]
             # A contract ID is public (it is on chain and in the YAML): shown as it is.
             mf.entries[consumer.variable] = Entry(value=c.contract_id, where=(*where, "variable"), depends_on=deps,
-                                                  public=True)
+                                                  public=True, public_shape="contract")
             for unit in consumer.restart:
                 _add_restart(consumer_host, mf, unit)
     relay = state.oracle.relay if state.oracle is not None else None

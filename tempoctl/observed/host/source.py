@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
+from tempoctl.desired.types import strkey_valid
 from tempoctl.errors import TempoctlError
 from tempoctl.observed.host.facts import (
     FileFacts,
@@ -32,7 +33,7 @@ from tempoctl.observed.host.managed import (
     managed_hosts,
 )
 from tempoctl.observed.host.roots import confine, local_confined
-from tempoctl.observed.host.secretcmp import SENSITIVE, ComparisonKey, verdict
+from tempoctl.observed.host.secretcmp import CHANGED, SENSITIVE, ComparisonKey, verdict
 from tempoctl.observed.host.transport import Transport, shared_transport
 from tempoctl.observed.observation import Observation, ReadOptions
 
@@ -103,6 +104,8 @@ def observed_entry(mf: ManagedFile, name: str, entry: Entry, raw: str | None, ke
     if entry.expect_address is not None:
         return key_address(raw) or SENSITIVE
     if not entry.sensitive:
+        if entry.public_shape == "contract" and not strkey_valid(raw.strip(), "C"):
+            return CHANGED  # not a contract ID, so not the desired one; and not shown: it may be anything
         return raw
     desired = _desired_value(entry)
     if desired is None:
