@@ -19,7 +19,9 @@ from tempoctl.atomic import write_atomic
 from tempoctl.desired.envgrammar import key_error, value_error
 from tempoctl.errors import ApplyError
 from tempoctl.observed.host.facts import SHOW_PROPERTIES, UnitFacts, count_instances, parse_unit, update_env
+from tempoctl.observed.host.roots import confine, local_confined
 from tempoctl.observed.host.source import key_address, transport_for
+from tempoctl.observed.host.transport import HostError
 from tempoctl.observed.host.units import unit_name
 from tempoctl.plan.model import Change, Step
 
@@ -100,7 +102,7 @@ class HostExecutor:
 
     def _run(self, change: Change, step: Step, op: str) -> str:
         if op == "write_env":
-            path = str(step.fields["path"])
+            path = self._confined(change, str(step.fields["path"]))
             values, _ = self._values(change, step)
             old = self.t.read_file(path)
             text = update_env(old.decode("utf-8", "replace") if old is not None else "", values)
@@ -120,6 +122,15 @@ class HostExecutor:
 
     def _show(self, unit: str) -> UnitFacts:
         return parse_unit(self.t.run(["systemctl", "show", "-p", SHOW_PROPERTIES, "--", unit]).text, unit)
+
+    def _confined(self, change: Change, path: str) -> str:
+        """The real path to write (a symlink's target, owner and mode kept), re-checked against the host's
+        roots now: a plan approved earlier does not decide where a write lands."""
+        host = self.actx.env.state.hosts[self.host]
+        confined = confine(self.t, host.connection, host.roots, [path])
+        if path in confined.refused:
+            raise ApplyError(f"{change.address}: refusing to write {path}: it {confined.refused[path]}")
+        return confined.real[path]
 
     def _refuse_second(self, change: Change, unit: str) -> None:
         argv = self._show(unit).argv
@@ -203,7 +214,11 @@ class DescriptorExecutor:
     def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
         sent = []
         for change, step in items:
-            path = self.base / str(step.fields["path"])
+            try:
+                path = Path(local_confined(str(step.fields["path"]), str(self.base)))
+                previous = Path(local_confined(str(step.fields["previous"]), str(self.base)))
+            except HostError as exc:
+                raise ApplyError(f"{change.address}: {exc.summary}", hint=exc.hint) from None
             doc = dict(step.fields["document"])
             self.actx.journal.record("intent", address=change.address, display=step.display)
             if path.exists():
@@ -213,7 +228,7 @@ class DescriptorExecutor:
                 except (ValueError, AttributeError):
                     old_id = None
                 if old_id != doc.get("contract_id"):
-                    write_atomic(self.base / str(step.fields["previous"]), old, mode=0o644)
+                    write_atomic(previous, old, mode=0o644)
             doc["deployed_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             ordered = {k: doc[k] for k in ("network", "contract", "contract_id", "admin", "deployed_at", "wasm_hash",
                                            "admin_transferred") if k in doc}

@@ -130,7 +130,8 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
                               journal=session.journal(plan.fingerprint()))
     environ = os.environ if environ is None else environ
     # The same code path as `plan`; only simulation is left out (it annotates, it never shapes a step).
-    rebuilt, fresh = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=clients)
+    rebuilt, fresh = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False, create_secret_key=True),
+                                clients=clients)
     check_approval(plan, rebuilt, env, fresh)
     plan = rebuilt  # from here on, only what was rebuilt here is signed and run
     report = ApplyReport()
@@ -179,7 +180,7 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
     journal.record("end", sent=len(report.sent))
     for hook in AFTER_APPLY:
         hook(actx)
-    after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False), clients=fresh.clients)
+    after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False, create_secret_key=True), clients=fresh.clients)
     report.leftover = handoffs.finish(after)
     report.awaiting = handoffs.waiting
     return report

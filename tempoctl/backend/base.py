@@ -120,6 +120,20 @@ class Backend(AbstractContextManager["Backend"]):
                 self._exec("DELETE FROM managed_keys WHERE environment = ? AND scope = ? AND key = ?",
                            (environment, scope, str(key)))
 
+    # --- secret comparison key --------------------------------------------------------------------------
+    def comparison_key(self, environment: str, *, create: bool) -> bytes | None:
+        """The environment's HMAC key for comparing env-file secrets; made (32 random bytes) when `create`
+        and there is none yet. Concurrent first uses agree: the first insert wins, everyone reads it back."""
+        rows = self._exec("SELECT hmac_key FROM secret_keys WHERE environment = ?", (environment,))
+        if not rows and create:
+            import secrets
+
+            with self._transaction():
+                self._exec("INSERT INTO secret_keys (environment, hmac_key, created_at) VALUES (?, ?, ?) "
+                           "ON CONFLICT (environment) DO NOTHING", (environment, secrets.token_hex(32), now_iso()))
+            rows = self._exec("SELECT hmac_key FROM secret_keys WHERE environment = ?", (environment,))
+        return bytes.fromhex(str(rows[0][0])) if rows else None
+
     # --- cursors ---------------------------------------------------------------------------------------
     def get_cursor(self, environment: str, name: str) -> str | None:
         rows = self._exec("SELECT value FROM cursors WHERE environment = ? AND name = ?", (environment, name))

@@ -52,6 +52,13 @@ MIGRATIONS: list[list[str]] = [
             environment TEXT NOT NULL, address TEXT NOT NULL, record TEXT NOT NULL, updated_at TEXT NOT NULL,
             PRIMARY KEY (environment, address))""",
     ],
+    [
+        # The random key env-file secrets are compared under (HMAC-SHA256, issue 10 item 4): a plan or drift
+        # report never holds a digest, and one made without this key cannot confirm a guessed secret.
+        # Created on first use by the roles that run drift and apply; a plan without access says so.
+        """CREATE TABLE secret_keys (
+            environment TEXT PRIMARY KEY, hmac_key TEXT NOT NULL, created_at TEXT NOT NULL)""",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

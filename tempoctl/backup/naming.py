@@ -11,12 +11,9 @@ import datetime as dt
 import re
 from string import Formatter
 
-# strftime directives → what they can produce; anything else matches a run of non-slash characters.
-_DIRECTIVES = {
-    "Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{2}", "d": r"\d{2}", "H": r"\d{2}", "M": r"\d{2}", "S": r"\d{2}",
-    "j": r"\d{3}", "s": r"\d+", "f": r"\d{6}", "b": r"[A-Za-z]+", "a": r"[A-Za-z]+", "B": r"[A-Za-z]+",
-    "A": r"[A-Za-z]+", "%": "%",
-}
+# The allowed strftime codes and the file-name rules live with validate (tempoctl.desired.hostpaths), so
+# `tempoctl validate` refuses what this module could not match exactly without loading backup code.
+from tempoctl.desired.hostpaths import DIRECTIVES as _DIRECTIVES
 
 PARTIAL_PREFIX = ".tempoctl-partial-"
 

@@ -64,8 +64,13 @@ def desired_schedule(env: DesiredEnvironment, name: str, backup: Backup) -> dict
 
 
 def cron_line(value: Mapping[str, Any]) -> str:
-    # In a crontab, % in the command means newline: escape it.
-    return f"{value['schedule']} {str(value['command']).replace('%', chr(92) + '%')}"
+    """The crontab entry of a desired schedule. In a crontab, % in the command means newline (escaped); a
+    real newline would start another entry that shlex.quote cannot prevent, so it is refused here too
+    (validate refuses it first, with file:line:col)."""
+    line = f"{value['schedule']} {str(value['command']).replace('%', chr(92) + '%')}"
+    if any(ord(ch) < 32 or ord(ch) == 127 or ch in "\u2028\u2029\x85" for ch in line):
+        raise ValueError(f"refusing to write a crontab line with a control character: {line!r}")
+    return line
 
 
 def parse_line(line: str) -> tuple[str, str] | None:

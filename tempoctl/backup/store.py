@@ -1,8 +1,9 @@
 """What is in a backup destination, whether each file is a good backup, and which files retention removes.
 
 Verification is what makes a file count: `gzip -t` for compressed files and a parse of the content
-(`pg_restore --list` for a custom-format dump, the dump's header and completion footer for plain SQL,
-`tar -tzf` for an archive). A truncated or corrupt file is never counted as the newest backup, and
+(`pg_restore --list` listing at least one table for a custom-format dump; for plain SQL the dump's header,
+its completion footer and at least one `CREATE TABLE` or `COPY` — a 61-byte gzip of header and footer is
+not a backup; `tar -tzf` for an archive). A truncated or corrupt file is never counted as the newest backup, and
 retention never deletes the newest good one.
 """
 
@@ -39,9 +40,13 @@ case $fmt in
       || { echo "not a pg_dump file (no PostgreSQL dump header)"; exit 1; }
     gzip -dc -- "$f" | tail -c 256 | grep -q '^-- PostgreSQL database dump complete' \
       || { echo "dump is incomplete (no completion footer)"; exit 1; }
+    gzip -dc -- "$f" | grep -Eq '^(CREATE TABLE|COPY) ' \
+      || { echo "the dump holds no table (no CREATE TABLE or COPY): framing alone is not a backup"; exit 1; }
     ;;
   custom)
-    pg_restore --list -- "$f" >/dev/null 2>&1 || { echo "pg_restore --list cannot parse it"; exit 1; } ;;
+    toc=$(pg_restore --list -- "$f" 2>/dev/null) || { echo "pg_restore --list cannot parse it"; exit 1; }
+    printf '%s\n' "$toc" | grep -Eq '^[0-9]+; [0-9]+ [0-9]+ TABLE ' \
+      || { echo "pg_restore --list lists no table: framing alone is not a backup"; exit 1; } ;;
   tar.gz)
     gzip -t -- "$f" 2>/dev/null || { echo "gzip -t failed (truncated or corrupt)"; exit 1; }
     tar -tzf "$f" >/dev/null 2>&1 || { echo "tar cannot read the archive"; exit 1; } ;;

@@ -33,13 +33,26 @@ def desired_timer(env: DesiredEnvironment, name: str, backup: Backup, command: s
             "command": command.split(" >>", 1)[0], "enabled": True}
 
 
+def unit_value(text: str) -> str:
+    """`text` as a unit-file setting value that systemd reads back as `text` (systemd.syntax: `%` starts a
+    specifier, `$` an environment variable in ExecStart=). A control character would end the setting and
+    start another line (`User=postgres\\nExecStartPre=+…` runs as root), so it is refused, not escaped."""
+    if any(ord(ch) < 32 or ord(ch) == 127 or ch in "\u2028\u2029\x85" for ch in text):
+        raise ValueError(f"refusing to write a unit-file value with a control character: {text!r}")
+    return text.replace("%", "%%").replace("$", "$$")
+
+
+def _read_value(text: str | None) -> str | None:
+    return None if text is None else text.replace("%%", "%").replace("$$", "$")
+
+
 def render_units(key: str, value: Mapping[str, Any]) -> tuple[str, str]:
-    """(service, timer) unit file text for a desired timer value."""
-    user = f"User={value['user']}\n" if value.get("user") else ""
-    service = (f"{MARK}\n[Unit]\nDescription=tempoctl backup {key}\n\n[Service]\nType=oneshot\n{user}"
-               f"WorkingDirectory=~\nExecStart={value['command']}\n")
-    timer = (f"{MARK}\n[Unit]\nDescription=tempoctl backup {key} schedule\n\n[Timer]\n"
-             f"OnCalendar={value['schedule']}\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n")
+    """(service, timer) unit file text for a desired timer value; every value escaped by `unit_value`."""
+    user = f"User={unit_value(str(value['user']))}\n" if value.get("user") else ""
+    service = (f"{MARK}\n[Unit]\nDescription=tempoctl backup {unit_value(key)}\n\n[Service]\nType=oneshot\n{user}"
+               f"WorkingDirectory=~\nExecStart={unit_value(str(value['command']))}\n")
+    timer = (f"{MARK}\n[Unit]\nDescription=tempoctl backup {unit_value(key)} schedule\n\n[Timer]\n"
+             f"OnCalendar={unit_value(str(value['schedule']))}\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n")
     return service, timer
 
 
@@ -61,8 +74,9 @@ def observed_timer(host: Transport, env_name: str, name: str, environ: Mapping[s
     stext = (service or b"").decode("utf-8", "replace")
     ttext = (timer or b"").decode("utf-8", "replace")
     shown = host.run(["systemctl", "show", "-p", "UnitFileState", "--", f"{unit}.timer"], check=False).text
-    return {"via": "systemd-timer", "user": _setting(stext, "User"), "schedule": _setting(ttext, "OnCalendar"),
-            "command": _setting(stext, "ExecStart"), "enabled": _setting(shown, "UnitFileState") == "enabled"}
+    return {"via": "systemd-timer", "user": _read_value(_setting(stext, "User")),
+            "schedule": _read_value(_setting(ttext, "OnCalendar")), "command": _read_value(_setting(stext, "ExecStart")),
+            "enabled": _setting(shown, "UnitFileState") == "enabled"}
 
 
 def install_timer(host: Transport, env_name: str, name: str, key: str, value: Mapping[str, Any],

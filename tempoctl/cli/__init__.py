@@ -199,7 +199,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
                 p = rebuild_approved(env, approved, clients)
                 click.echo(_render(p.to_dict(), "text", c), nl=False)
             else:
-                p, _ = build_plan(env, PlanOptions(targets=targets), clients=clients)
+                p, _ = build_plan(env, PlanOptions(targets=targets, create_secret_key=True), clients=clients)
                 click.echo(_render(p.to_dict(), "text", c), nl=False)
                 if not p.empty and not auto_approve:
                     if not sys.stdin.isatty():
@@ -275,7 +275,7 @@ def drift(c: Ctx, envs: tuple[str, ...], fmt: str, prometheus: Path | None) -> N
         for spec in _envs(envs):
             try:
                 env = load_environment(spec)
-                p, obs = build_plan(env, PlanOptions(simulate=False))
+                p, obs = build_plan(env, PlanOptions(simulate=False, create_secret_key=True))
             except TempoctlError as exc:
                 if prometheus is None:
                     raise

@@ -34,14 +34,29 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
     def go() -> int:
         from tempoctl.backup.run import run_backup
         from tempoctl.desired import load_environment
+        from tempoctl.observed.host.roots import confine
         from tempoctl.observed.host.transport import LocalTransport, open_transport
 
+        if on_host:
+            _enter_repository(env_spec)
         env = load_environment(env_spec)
         policy = _declared(env, name)
         log = (lambda line: click.echo(line, err=True)) if c.verbose else None
         host = env.state.hosts[policy.host]
         transport = LocalTransport(log=log) if on_host else open_transport(host.connection, log=log)
         try:
+            refused = confine(transport, host.connection, host.roots, [policy.destination]).refused
+            if refused:
+                raise ConfigError(f"backup {name}: refusing destination {policy.destination}: it "
+                                  f"{refused[policy.destination]}")
+            if policy.kind == "files":
+                # tar runs from the job user's home (`cd &&`), so that is the base of relative paths here; a
+                # path (or a symlink on it) that resolves outside the roots is not archived.
+                wanted = {p: p if p.startswith("/") else "~/" + p for p in policy.paths}
+                out = confine(transport, "ssh", host.roots, list(wanted.values())).refused
+                bad = [f"{p} ({out[w]})" for p, w in wanted.items() if w in out]
+                if bad:
+                    raise ConfigError(f"backup {name}: refusing to archive {'; '.join(bad)}")
             result = run_backup(transport, name, policy)
         finally:
             transport.close()
@@ -52,6 +67,19 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
         return ExitCode.OK
 
     c.run(go)
+
+
+def _enter_repository(env_spec: str) -> None:
+    """The installed job of a `local` host names the environment by its absolute path and runs from cron's
+    working directory (the user's home): work from the repository root instead, where `tempoctl plan` ran,
+    so relative paths, the backend and the host's roots (the base of `local` is the repository root) mean
+    the same in the job as in the plan."""
+    import os
+    from pathlib import Path
+
+    p = Path(env_spec)
+    if p.is_absolute() and p.parent.name == "state" and p.parent.parent.is_dir():
+        os.chdir(p.parent.parent)
 
 
 def _declared(env: DesiredEnvironment, name: str) -> Backup:

@@ -7,6 +7,12 @@ three-letter month and weekday names (JAN, MON). Day of week 0-7 (0 and 7 are Su
 
 from __future__ import annotations
 
+import re
+
+# ASCII digits only: str.isdigit() also accepts "²" and "٣", which int() then rejects or reads differently
+# from cron (a crash at validate, or a schedule cron would refuse).
+_NUMBER = re.compile(r"[0-9]{1,4}")
+
 MACROS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -30,14 +36,16 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
 
 def cron_error(expr: str) -> str | None:
     """None when `expr` is a valid schedule, else what is wrong with it in operator words."""
-    text = expr.strip()
+    if any(not (" " <= ch <= "~") and ch != "\t" for ch in expr):
+        return "a schedule is printable ASCII on one line (a newline would start another crontab entry)"
+    text = expr.strip(" \t")
     if text.startswith("@"):
         if text.lower() in MACROS:
             return None
         if text.lower() == "@reboot":
             return "@reboot is not a schedule: a backup needs a time"
         return f"unknown cron macro {text!r} (expected one of: {', '.join(MACROS)})"
-    parts = text.split()
+    parts = text.split()  # only spaces and tabs remain (checked above)
     if len(parts) != 5:
         return f"expected 5 cron fields (minute hour day-of-month month day-of-week), got {len(parts)}"
     for part, (name, lo, hi, names) in zip(parts, _FIELDS, strict=True):
@@ -52,7 +60,7 @@ def _field_error(part: str, lo: int, hi: int, names: dict[str, int]) -> str | No
         if not item:
             return "empty list item"
         rng, slash, step = item.partition("/")
-        if slash and not (step.isdigit() and int(step) > 0):
+        if slash and not (_NUMBER.fullmatch(step) and int(step) > 0):
             return f"step {step!r} is not a positive number"
         if rng == "*":
             continue
@@ -69,7 +77,7 @@ def _field_error(part: str, lo: int, hi: int, names: dict[str, int]) -> str | No
 
 
 def _value(text: str, names: dict[str, int]) -> int | None:
-    if text.isdigit():
+    if _NUMBER.fullmatch(text):
         return int(text)
     return names.get(text.upper())
 

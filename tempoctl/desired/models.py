@@ -309,25 +309,53 @@ class SecretValue(Model):
 
 
 class EnvFile(Model):
+    """A managed env file. Its live values are sensitive by default (a plain key such as DATABASE_URL can
+    hold a password): plans show them only as `(sensitive) changed`/`unchanged`, except the keys listed in
+    `public`, whose live and desired values are shown as they are."""
+
     values: dict[str, str | SecretValue] = Field(default_factory=dict)
+    public: list[str] = Field(
+        default_factory=list,
+        description="Keys of `values` whose live value may be shown in plans (not secret: e.g. POLL_INTERVAL). "
+        "Every other value is shown only as (sensitive) changed/unchanged.",
+    )
     restart: list[str] = Field(default_factory=list)
     owner: str | None = None
     mode: str | None = Field(default=None, pattern=r"^0?[0-7]{3,4}$")
 
 
+class Database(Model):
+    """A PostgreSQL server tempoctl may send credentials to (libpq's PGPASSWORD/passfile), by host and port."""
+
+    host: str = Field(description="Host name or address, as written in the check's URL (e.g. 127.0.0.1).")
+    port: int = Field(default=5432, ge=1, le=65535)
+
+
 class IndexerLagCheck(Model):
-    database: str
+    database: str = Field(description="postgresql://user@host[:port]/db (no password) or a bare database name "
+                          "(libpq's PGHOST/PGPORT). A URL's host and port must be declared under `databases:` "
+                          "(localhost:5432 is declared by default): credentials are sent only there.")
     network: str
     max_blocks: int = Field(gt=0)
 
 
 class HttpCheck(Model):
-    url: str
+    url: str = Field(description="An http:// or https:// URL, fetched by curl on the host (no other scheme).")
     expect_status: int = Field(default=200, ge=100, le=599)
     expect_body: str | None = Field(
         default=None, description='Text the response body must contain (e.g. `"ready":true`); unset = any body.'
     )
     timeout: Duration = 5.0
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, v: str) -> str:
+        from tempoctl.desired.hostpaths import url_error
+
+        problem = url_error(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 class HostChecks(Model):
@@ -337,6 +365,12 @@ class HostChecks(Model):
 
 class Host(Model):
     connection: str
+    roots: list[str] | None = Field(
+        default=None,
+        description="Directories tempoctl may read and write on this host (absolute, or ~ / ~/DIR). Relative "
+        "paths resolve against the base (the user's home over ssh, the working directory for local), which is "
+        "always a root. Default: ~, /srv, /opt, /backup, /var/backups (no ~ for local).",
+    )
 
     services: dict[str, Service] = Field(default_factory=dict)
     env_files: dict[str, EnvFile] = Field(default_factory=dict)
@@ -384,3 +418,7 @@ class DesiredState(Model):
     oracle: Oracle | None = None
     hosts: dict[str, Host] = Field(default_factory=dict)
     backups: dict[str, Backup] = Field(default_factory=dict)
+    databases: dict[str, Database] = Field(
+        default_factory=dict,
+        description="PostgreSQL servers checks may connect to, by host and port; localhost:5432 needs no entry.",
+    )

@@ -9,6 +9,8 @@ repointing one variable does not make tempoctl own the file. "oracle" is reserve
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
 from datetime import datetime
 from string import Formatter
@@ -17,6 +19,16 @@ from urllib.parse import urlsplit
 
 from tempoctl.desired.cron import cron_error, to_on_calendar
 from tempoctl.desired.envgrammar import key_error, value_error
+from tempoctl.desired.hostpaths import (
+    USER_NAME,
+    descriptor_error,
+    dsn_error,
+    has_control,
+    prefix,
+    root_error,
+    static_path_error,
+    template_error,
+)
 from tempoctl.desired.models import (
     AccessControlContract,
     CustomContract,
@@ -295,9 +307,14 @@ class _Checker:
         for i, consumer in enumerate(c.consumers):
             cpath = (*path, "consumers", i)
             self.ref((*cpath, "host"), consumer.host, "hosts", "host")
+            self.host_path((*cpath, "env_file"), consumer.host, consumer.env_file)
             self.env_key((*cpath, "variable"), consumer.variable)
             for j, unit in enumerate(consumer.restart):
                 self.unit((*cpath, "restart", j), unit)
+        if c.descriptor is not None:
+            problem = descriptor_error(c.descriptor)
+            if problem:
+                self.err((*path, "descriptor"), problem)
 
     # --- oracle, hosts, backups, backend ------------------------------------------------------------
 
@@ -370,6 +387,15 @@ class _Checker:
         if problem:
             self.err(path, problem, at_key=at_key)
 
+    def host_path(self, path: KeyPath, host_name: str, value: str, *, at_key: bool = False) -> None:
+        """A path tempoctl reads or writes on `host_name` must stay inside that host's roots."""
+        host = self.s.hosts.get(host_name)
+        if host is None:
+            return
+        problem = static_path_error(value, host.connection, host.roots, os.getcwd())
+        if problem:
+            self.err(path, problem, at_key=at_key)
+
     def hosts(self) -> None:
         for name, host in self.s.hosts.items():
             hpath: KeyPath = ("hosts", name)
@@ -390,7 +416,26 @@ class _Checker:
                 problem = _mode_error(ef.mode)
                 if problem:
                     self.err((*fpath, "mode"), problem)
+            for i, root in enumerate(host.roots or ()):
+                problem = root_error(root)
+                if problem:
+                    self.err(("hosts", name, "roots", i), problem)
+            for fname in host.env_files:
+                self.host_path(("hosts", name, "env_files", fname), name, fname, at_key=True)
+            for fname, ef in host.env_files.items():
+                for i, key in enumerate(ef.public):
+                    public = ef.values.get(key)
+                    if public is None:
+                        self.err(("hosts", name, "env_files", fname, "public", i),
+                                 f'"{key}" is not a key of this file\'s values')
+                    elif not isinstance(public, str):
+                        self.err(("hosts", name, "env_files", fname, "public", i),
+                                 f'"{key}" is a secret: it can never be public')
             lag = host.checks.indexer_lag if host.checks else None
+            if lag is not None:
+                problem = dsn_error(lag.database, {(d.host.lower(), d.port) for d in self.s.databases.values()})
+                if problem:
+                    self.err(("hosts", name, "checks", "indexer_lag", "database"), problem)
             path: KeyPath = ("hosts", name, "checks", "indexer_lag", "network")
             if (
                 lag is not None
@@ -410,6 +455,14 @@ class _Checker:
             if not b.destination.startswith("/"):
                 self.err((*path, "destination"), "destination must be an absolute path (the scheduled job runs "
                          "from the user's home directory)")
+            else:
+                self.host_path((*path, "destination"), b.host, b.destination)
+            for i, p in enumerate(b.paths):
+                self.host_path((*path, "paths", i), b.host, p)
+            if b.user is not None and not USER_NAME.fullmatch(b.user):
+                self.err((*path, "user"), "not a user name (letters, digits, _ and -, starting with a letter or _)")
+            if b.database is not None and (has_control(b.database) or "%" in b.database):
+                self.err((*path, "database"), "a database name or URL may not contain control characters or %")
             if b.kind == "files" and not b.paths:
                 self.err(path, "kind files needs `paths` (the files and folders to archive)", at_key=True)
             problem = cron_error(b.schedule)
@@ -420,9 +473,24 @@ class _Checker:
                     to_on_calendar(b.schedule)
                 except ValueError as exc:
                     self.err((*path, "schedule"), f"via systemd-timer: {exc}")
-            problem = _filename_error(b.filename)
+            problem = _filename_error(b.filename) or template_error(b.filename, b.kind)
             if problem:
                 self.err((*path, "filename"), problem)
+        self._shared_destinations()
+
+    def _shared_destinations(self) -> None:
+        """Two backups in one destination must have prefixes that cannot match each other's files, or one's
+        retention deletes the other's backups and freshness counts them as its own."""
+        seen: list[tuple[str, str, str, str]] = []
+        for name, b in self.s.backups.items():
+            dest = posixpath.normpath(b.destination)
+            mine = prefix(b.filename)
+            for other, host, odest, oprefix in seen:
+                if host == b.host and odest == dest and (mine.startswith(oprefix) or oprefix.startswith(mine)):
+                    self.err(("backups", name, "filename"),
+                             f'backups {other} and {name} share destination {dest} and file prefix '
+                             f'"{min(mine, oprefix, key=len)}": give each its own prefix or destination')
+            seen.append((name, b.host, dest, mine))
 
     def backend(self) -> None:
         b = self.s.backend

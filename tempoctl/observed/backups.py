@@ -17,6 +17,7 @@ from tempoctl.backup.schedule import Crontab, block_key, block_names, observed_s
 from tempoctl.backup.store import list_backups, newest_verified
 from tempoctl.backup.timer import observed_timer
 from tempoctl.desired import DesiredEnvironment
+from tempoctl.observed.host.roots import confine
 from tempoctl.observed.host.transport import Transport, shared_transport
 from tempoctl.observed.observation import Observation, ReadOptions
 
@@ -49,6 +50,13 @@ class BackupsSource:
                 values[f"{name}.schedule"] = observed_schedule(crontab, block_key(env.name, name), backup.user)
             else:
                 values[f"{name}.schedule"] = observed_timer(t, env.name, name, os.environ)
+            host = env.state.hosts[backup.host]
+            refused = confine(t, host.connection, host.roots, [backup.destination]).refused
+            if refused:  # a destination symlinked out of the roots is neither listed, verified nor pruned
+                values[f"{name}.freshness"] = {"refused": refused[backup.destination], "newest": None,
+                                               "max_age_seconds": int(backup.max_age), "files": 0}
+                facts.setdefault("drift_only", []).append(f"{name}.freshness")
+                continue
             files = list_backups(t, backup)
             fresh = newest_verified(t, backup, files)
             values[f"{name}.freshness"] = {

@@ -1,7 +1,8 @@
 """Host checks (`hosts.<name>.checks`): evidence that the services do their job, read for drift.
 
 * `indexer_lag`: chain head − `indexer_state.last_indexed_block` (the indexer's own progress row, id = 1),
-  read with psycopg from the machine running tempoctl. The database follows libpq conventions: a
+  read with psycopg from the machine running tempoctl, only from a server declared under `databases:` (or
+  localhost:5432): libpq sends PGPASSWORD to whatever it connects to, so a URL from a PR decides nothing. The database follows libpq conventions: a
   `postgresql://user@host/db` URL without a password, or a bare database name, with PGHOST/PGPORT/PGUSER/
   PGPASSFILE (or ~/.pgpass) from the environment. The head is the network's pinned block when the EVM
   source read it, so the lag is measured against the same block the plan used.
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
+from tempoctl.desired.hostpaths import dsn_error
 from tempoctl.desired.models import EvmNetwork, HttpCheck, IndexerLagCheck
 from tempoctl.errors import TempoctlError
 from tempoctl.observed.backups import host_transport
@@ -80,6 +82,9 @@ def read_indexer_lag(env: DesiredEnvironment, check: IndexerLagCheck, out: Obser
     except TempoctlError as exc:
         return {**base, "error": f"chain head of {check.network} unreadable: {exc.summary}"}
     base["head"] = head
+    problem = dsn_error(check.database, {(d.host.lower(), d.port) for d in env.state.databases.values()})
+    if problem:  # validate refuses it first; checked again right before any credential could be sent
+        return {**base, "error": f"not connecting: {problem}"}
     try:
         kwargs: dict[str, Any] = {"connect_timeout": 10}
         conn = (psycopg.connect(check.database, **kwargs) if "://" in check.database
@@ -97,9 +102,17 @@ def read_indexer_lag(env: DesiredEnvironment, check: IndexerLagCheck, out: Obser
             "lag": max(0, head - last)}
 
 
+def curl_argv(check: HttpCheck) -> list[str]:
+    """The curl command of an http check. `-q` (first) ignores any ~/.curlrc; `--proto`/`--proto-redir`
+    limit curl to http(s) even when a server redirects elsewhere; `--` ends the options, so the URL can
+    never be read as one (validate also refuses any other scheme)."""
+    return ["curl", "-q", "-sS", "--proto", "=http,https", "--proto-redir", "=http,https", "-o", "-",
+            "-m", str(max(1, int(check.timeout))), "-w", "\n%{http_code}", "--", check.url]
+
+
 def read_http(t: Transport, check: HttpCheck) -> dict[str, Any]:
     """{url, status, body_ok} or {url, error}: one `curl` on the host; the body match looks at 64 KiB."""
-    argv = ["curl", "-sS", "-o", "-", "-m", str(max(1, int(check.timeout))), "-w", "\n%{http_code}", check.url]
+    argv = curl_argv(check)
     result = t.run(argv, check=False)
     text = result.text
     body, _, status = text.rpartition("\n")

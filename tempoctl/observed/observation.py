@@ -36,6 +36,8 @@ class ReadOptions:
     """How to read: `batching` off sends one request per read (benchmarks compare both)."""
 
     batching: bool = True
+    create_secret_key: bool = False
+    """Drift and apply may create the backend's secret comparison key; a plan only reads it."""
 
 
 @dataclass

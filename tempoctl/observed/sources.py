@@ -38,10 +38,11 @@ SOURCES.append(ChecksSource())
 SOURCES.append(HostsSource())
 
 
-def observe(env: DesiredEnvironment, *, batching: bool = True, clients: dict[str, Any] | None = None) -> Observation:
+def observe(env: DesiredEnvironment, *, batching: bool = True, clients: dict[str, Any] | None = None,
+            create_secret_key: bool = False) -> Observation:
     """Read everything `env` manages. Interface mismatches found by any source are reported together."""
     out = Observation(observed=ObservedValues(), clients=dict(clients or {}))
-    options = ReadOptions(batching=batching)
+    options = ReadOptions(batching=batching, create_secret_key=create_secret_key)
     from tempoctl.profiles import REGISTRY
 
     for cname, contract in env.state.contracts.items():

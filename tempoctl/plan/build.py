@@ -30,6 +30,7 @@ class PlanOptions:
     batching: bool = True
     simulate: bool = True
     allow_lockout: bool = False
+    create_secret_key: bool = False  # drift and apply: make the backend's secret comparison key if missing
 
 
 def matches_target(address: str, target: str) -> bool:
@@ -84,7 +85,7 @@ def select_targets(changes: list[Change], targets: tuple[str, ...]) -> list[Chan
 def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
                clients: dict[str, Any] | None = None) -> tuple[Plan, Observation]:
     opts = options or PlanOptions()
-    obs = observe(env, batching=opts.batching, clients=clients)
+    obs = observe(env, batching=opts.batching, clients=clients, create_secret_key=opts.create_secret_key)
     diff = compute(env, obs.observed)
     signer_addresses = {n: s.address for n, s in env.state.signers.items()}
     names = obs.observed.facts.get("role_names", {})

@@ -7,13 +7,16 @@ says which command takes one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
-from tempoctl.backup.schedule import block_key, desired_schedule
-from tempoctl.backup.timer import desired_timer, unit_name
+from tempoctl.backup.schedule import BEGIN, END, block_key, cron_line, desired_schedule
+from tempoctl.backup.timer import desired_timer, render_units, unit_name
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
+
+_KEY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def _duration(seconds: int) -> str:
@@ -43,9 +46,15 @@ class BackupsPlanner:
                     who = backup.user or "the login user"
                     what = (f"install crontab block {block_key(env.name, name)} for {who}" if backup.via == "cron"
                             else f"install and enable {unit_name(env.name, name)}.timer on {backup.host}")
+                    try:
+                        installs = _installs(env.name, name, backup.host, who, backup.via, want)
+                    except ValueError as exc:
+                        yield DriftItem(address=addr, kind="unsafe_schedule", expected="a schedule without control "
+                                        "characters", actual=str(exc), message="no apply action: fix the backup")
+                        continue
                     step = Step(kind="backup_schedule", display=what,
                                 fields={"host": backup.host, "backup": name, "key": block_key(env.name, name),
-                                        "user": backup.user, "value": want})
+                                        "user": backup.user, "value": want, "installs": installs})
                     yield Change(address=addr, action=Action.CREATE if have is None else Action.UPDATE,
                                  before=have, after=want, reason=env.where("backups", name, "schedule"),
                                  steps=[step])
@@ -63,10 +72,28 @@ class BackupsPlanner:
                          after=None, reason="not declared", steps=[step])
 
 
+def _installs(env_name: str, name: str, host: str, who: str, via: str, want: dict[str, Any]) -> dict[str, str]:
+    """Exactly what apply will install, for the plan to show (issue 12 item 4): the crontab block with its
+    markers, or the two unit files."""
+    key = block_key(env_name, name)
+    if not _KEY.fullmatch(key):
+        # The environment's folder name reaches the crontab markers and unit names; git allows a newline in it.
+        raise ValueError(f"environment and backup names may only use letters, digits, _ . - (got {key!r})")
+    if via == "cron":
+        return {f"crontab of {who} on {host}": "\n".join([BEGIN.format(key=key), cron_line(want), END.format(key=key)])}
+    service, timer = render_units(key, want)
+    unit = unit_name(env_name, name)
+    return {f"{unit}.service on {host}": service.rstrip("\n"), f"{unit}.timer on {host}": timer.rstrip("\n")}
+
+
 def _freshness_drift(env_name: str, name: str, fresh: dict[str, Any], max_age: int) -> DriftItem | None:
     failed = fresh.get("failed_verification") or []
     failed_note = (f"; {len(failed)} newer file(s) failed verification ({failed[0]['file']}: {failed[0]['problem']})"
                    if failed else "")
+    if fresh.get("refused"):
+        return DriftItem(address=f"{name}.freshness", kind="outside_roots", expected="a destination inside the "
+                         "host's roots", actual=f"destination {fresh['refused']}",
+                         message="no apply action: backups there are not listed, verified or pruned")
     fix = f"no apply action: take one with `tempoctl backup run {env_name} {name}` and check the schedule"
     expected = f"a verified backup newer than {_duration(max_age)}"
     if fresh.get("newest") is None:

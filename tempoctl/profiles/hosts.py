@@ -13,6 +13,8 @@ from typing import Any
 
 from tempoctl.desired.models import Service
 from tempoctl.observed.host.managed import ManagedFile, ManagedHost, managed_hosts
+from tempoctl.observed.host.secretcmp import CHANGED, UNCHANGED
+from tempoctl.observed.host.secretcmp import SENSITIVE as MASK
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
 
@@ -36,6 +38,9 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
     live = ctx.observed.values.get(mf.address, "unread")
     if live == "unread":
         return []
+    if isinstance(live, dict) and "refused" in live:
+        return [DriftItem(mf.address, "outside_roots", "a path inside the host's roots", live["refused"],
+                          f"{mf.path} is not read or written: it {live['refused']}")]
     live_values: dict[str, Any] = (live or {}).get("values", {})
     secrets = ctx.observed.facts.get("host_secrets", {}).get(mf.address, {})
     before: dict[str, Any] = {}
@@ -55,13 +60,25 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
                                      f"{key} is not the key of the oracle {entry.expect_address}; set oracle.relay.new_key "
                                      "to let apply write it"))
                 continue
-        elif entry.secret is not None:
-            want = secrets.get(key)
-            write = {"from_env": entry.secret[4:]}
-            if want is None:
+        elif entry.sensitive:
+            # Compared by the source (keyed HMAC): `have` is only a verdict; `secrets` says why it is missing.
+            why = secrets.get(key, "")
+            write = {"from_env": entry.secret[4:]} if entry.secret is not None else entry.value
+            if why.startswith("unset:"):
                 out.append(DriftItem(mf.address, "unknown", f"{key} from {entry.secret}", have,
-                                     f"{entry.secret[4:]} is not set here, so {key} cannot be compared"))
+                                     f"{why[len('unset: '):]} is not set here, so {key} cannot be compared"))
                 continue
+            if why.startswith("no key:"):
+                out.append(DriftItem(mf.address, "not_compared", f"{key}: (sensitive)", have,
+                                     f"{key} was not compared: {why[len('no key: '):]}"))
+                continue
+            if have == UNCHANGED:
+                continue
+            before[key], after[key], to_set[key] = (None if have is None else MASK), CHANGED, write
+            sensitive_keys.append(key)
+            depends += [d for d in entry.depends_on if d not in depends]
+            where = where or entry.where
+            continue
         else:
             want = write = entry.value
         if have == want:

@@ -157,8 +157,13 @@ def _freshness(world: BackupWorld) -> dict[str, object]:
     from tempoctl.desired import load_environment
     from tempoctl.observed.sources import observe
 
-    with mock.patch.dict(os.environ, world.env):
-        obs = observe(load_environment(world.state_dir))
+    old = os.getcwd()
+    os.chdir(world.root)  # as tempoctl runs: from the repository root (the base of a `local` host's roots)
+    try:
+        with mock.patch.dict(os.environ, world.env):
+            obs = observe(load_environment(world.state_dir))
+    finally:
+        os.chdir(old)
     value: dict[str, object] = obs.observed.values["tempovault-db.freshness"]
     assert isinstance(value["age_seconds"], int) and value["age_seconds"] >= 30 * HOUR
     return value

@@ -17,7 +17,7 @@ def test_backup_run_and_drift_over_ssh(tmp_path: Path, postgres: Postgres, sshd:
     postgres.execute(db, "create table t (x int)")
     world = make_world(tmp_path, postgres)
     world.env["TEMPOCTL_SSH_CONFIG"] = str(sshd.client_config)
-    world.hosts["db-1"] = {"connection": sshd.connection}
+    world.hosts["db-1"] = {"connection": sshd.connection, "roots": [str(tmp_path)]}
     # The ssh session has none of our PG* variables: the URL names the server's socket dir (trust for local
     # connections there), as a host's own libpq settings would.
     url = f"postgresql://{postgres.superuser}@/{db}?host={postgres.socket_dir}&port={postgres.port}"

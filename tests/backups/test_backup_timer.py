@@ -19,6 +19,7 @@ UNIT = "tempoctl-backup-bk-tempovault-db"
 
 def _timer_world(tmp_path: Path, postgres: Postgres) -> tuple[BackupWorld, Path, Path]:
     db = postgres.create_database()
+    postgres.execute(db, "create table t (x int)")  # a dump without a table does not verify
     world = make_world(tmp_path, postgres)
     units, state = tmp_path / "units", tmp_path / "systemctl.json"
     units.mkdir()

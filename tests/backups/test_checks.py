@@ -22,6 +22,7 @@ SCHEMA = """CREATE TABLE indexer_state (id INT PRIMARY KEY DEFAULT 1 CHECK (id =
 def _world(tmp_path: Path, postgres: Postgres, anvil: Anvil, database: str, max_blocks: int = 100) -> BackupWorld:
     world = make_world(tmp_path, postgres)
     world.extra["networks"] = {"tempo": {"type": "evm", "chain_id": anvil.chain_id, "rpc_url": anvil.url}}
+    world.extra["databases"] = {"test": {"host": postgres.host, "port": postgres.port}}  # credentials go only here
     world.hosts["db-1"]["checks"] = {"indexer_lag": {"database": database, "network": "tempo",
                                                      "max_blocks": max_blocks}}
     return world

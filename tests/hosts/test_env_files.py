@@ -1,5 +1,5 @@
 """Env files through the CLI, locally and over sshd: declared keys reconciled, comments and other lines kept,
-owner and mode kept, secrets compared by digest and never shown; `restart:` units restarted once."""
+owner and mode kept, secrets compared by keyed HMAC and never shown; `restart:` units restarted once."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ def test_env_files_reconciled_comments_kept_secret_never_shown(
     write_env(workspace.root, "h", f"""hosts:
   app:
     connection: {connection}
+    roots: ["{workspace.root}"]
     services:
       api: {{state: running}}
     env_files:
@@ -58,9 +59,11 @@ def test_env_files_reconciled_comments_kept_secret_never_shown(
         values:
           POLL_INTERVAL: "2"
           API_TOKEN: {{secret: env:API_TOKEN}}
+        public: [POLL_INTERVAL]
         restart: [api]
       {worker_env}:
         values: {{BATCH: "20"}}
+        public: [BATCH]
         restart: [api]
 """)
     workspace.env["API_TOKEN"] = SECRET
@@ -76,7 +79,8 @@ def test_env_files_reconciled_comments_kept_secret_never_shown(
     # One secret in a file masks that setting only: a reviewer still sees the plain ones change.
     text = workspace.run("plan", "h").output
     token_line = next(line for line in text.splitlines() if "API_TOKEN" in line)
-    assert "(sensitive, sha256:" in token_line and SECRET not in text
+    assert token_line.strip().endswith("API_TOKEN: (sensitive) changed") or "API_TOKEN: (sensitive) changed" in token_line
+    assert "sha256" not in token_line and SECRET not in text
     poll_line = next(line for line in text.splitlines() if "POLL_INTERVAL" in line)
     assert '"2"' in poll_line and "sensitive" not in poll_line, poll_line
     assert api_change["steps"][0]["set"] == {"POLL_INTERVAL": "2", "API_TOKEN": {"from_env": "API_TOKEN"}}
@@ -130,6 +134,7 @@ def test_new_env_file_is_created_private_with_declared_mode(units: Path, connect
     write_env(workspace.root, "h", f"""hosts:
   app:
     connection: {connection}
+    roots: ["{workspace.root}"]
     env_files:
       {target}:
         values: {{A: "1"}}

@@ -227,6 +227,7 @@ def test_an_older_schema_is_brought_forward_by_an_administrator_not_half_by_a_ci
         monkeypatch.setenv(k, v)
     with open_backend(postgres.url(db)) as b:
         b._exec("DROP TABLE pending")
+        b._exec("DROP TABLE secret_keys")  # migration 3 (env-file secret comparison key) came later too
         b._exec("UPDATE schema_version SET version = 1")
     postgres.execute(db, f"REVOKE CREATE ON SCHEMA public FROM PUBLIC; "
                          f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; "
@@ -270,3 +271,14 @@ def test_a_postgres_holder_caught_before_writing_its_row_is_still_named(postgres
             writer.join()
         assert holder.lock_id in err.value.detail and f"pid {os.getpid()}" in err.value.detail
         assert "apply prod (the first)" in err.value.detail
+
+
+def test_the_secret_comparison_key_is_made_once_and_only_when_asked(backend_spec: str) -> None:
+    """Issue 10 item 4: a random 32-byte key per environment, created by drift/apply (create=True), read by
+    plan (create=False); concurrent first uses agree on one key."""
+    with open_backend(backend_spec) as b:
+        assert b.comparison_key("prod", create=False) is None
+        key = b.comparison_key("prod", create=True)
+        assert key is not None and len(key) == 32
+        assert b.comparison_key("prod", create=True) == key == b.comparison_key("prod", create=False)
+        assert b.comparison_key("staging", create=True) != key

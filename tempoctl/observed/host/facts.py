@@ -15,7 +15,6 @@ shared listing.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -298,9 +297,3 @@ def update_env(text: str, values: dict[str, str]) -> str:
         if key not in seen:
             out.append(f"{key}={render(value)}")
     return "\n".join(out) + "\n"
-
-
-def digest(host: str, path: str, key: str, value: str) -> str:
-    """How a sensitive value is compared and shown: a salted SHA-256 prefix, never the value."""
-    raw = f"tempoctl-env\0{host}\0{path}\0{key}\0{value}".encode()
-    return "sha256:" + hashlib.sha256(raw).hexdigest()[:16]

@@ -27,10 +27,15 @@ class Entry:
     expect_address: str | None = None
     where: tuple[str | int, ...] = ()
     depends_on: list[str] = field(default_factory=list)
+    public: bool = False
+    public_shape: str | None = None
+    """`contract`: public only while the live value is a contract ID (a consumer's `variable:` comes from a
+    PR too, and could name DATABASE_URL)."""
 
     @property
     def sensitive(self) -> bool:
-        return self.secret is not None or self.expect_address is not None
+        """Live values are sensitive unless declared public (a plain key can hold a password)."""
+        return not self.public
 
 
 @dataclass
@@ -81,7 +86,7 @@ def managed_hosts(env: DesiredEnvironment) -> dict[str, ManagedHost]:
                 if isinstance(v, SecretValue):
                     mf.entries[key] = Entry(secret=v.secret, where=(*where, "values", key))
                 else:
-                    mf.entries[key] = Entry(value=v, where=(*where, "values", key))
+                    mf.entries[key] = Entry(value=v, where=(*where, "values", key), public=key in ef.public)
             for unit in ef.restart:
                 _add_restart(mh, mf, unit)
     for cname, c in state.contracts.items():
@@ -94,7 +99,9 @@ def managed_hosts(env: DesiredEnvironment) -> dict[str, ManagedHost]:
             where = ("contracts", cname, "consumers", i)
             mf = consumer_host.file(consumer.env_file, where)
             deps = [f"{cname}.descriptor"] if c.descriptor else [f"{cname}.contract_id"]
-            mf.entries[consumer.variable] = Entry(value=c.contract_id, where=(*where, "variable"), depends_on=deps)
+            # A contract ID is public (it is on chain and in the YAML): shown as it is.
+            mf.entries[consumer.variable] = Entry(value=c.contract_id, where=(*where, "variable"), depends_on=deps,
+                                                  public=True, public_shape="contract")
             for unit in consumer.restart:
                 _add_restart(consumer_host, mf, unit)
     relay = state.oracle.relay if state.oracle is not None else None

@@ -2,7 +2,9 @@
 
 One command per host per run (`facts.read_script`) over one connection; the transport is kept in
 `out.clients["host:<name>"]` so apply and the re-plan after it reuse the same connection. Secrets are read
-from the environment only to compare digests: no secret value ever enters the observation.
+from the environment only to be compared (`secretcmp`): no secret value, and no digest of one, ever
+enters the observation. Every env-file value not declared `public` is sensitive: its observed value is
+only the verdict `(sensitive) unchanged` / `(sensitive) changed` (None when the key is absent).
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
+from tempoctl.desired.types import strkey_valid
+from tempoctl.errors import TempoctlError
 from tempoctl.observed.host.facts import (
     FactsError,
     FileFacts,
     HostFacts,
     count_instances,
-    digest,
     parse_env,
     parse_read,
     read_script,
@@ -30,6 +33,8 @@ from tempoctl.observed.host.managed import (
     descriptor_contracts,
     managed_hosts,
 )
+from tempoctl.observed.host.roots import confine, local_confined
+from tempoctl.observed.host.secretcmp import CHANGED, SENSITIVE, ComparisonKey, verdict
 from tempoctl.observed.host.transport import Transport, shared_transport
 from tempoctl.observed.observation import Observation, ReadOptions
 
@@ -55,20 +60,24 @@ class HostsSource:
 
     def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
         values, facts = out.observed.values, out.observed.facts
+        key = ComparisonKey(env.state.backend, env.name, out.cwd, options.create_secret_key)
         for mh in managed_hosts(env).values():
-            paths = list(mh.files)
             t = transport_for(out.clients, mh.name, mh.connection)
+            host = env.state.hosts.get(mh.name)
+            confined = confine(t, mh.connection, host.roots if host else None, list(mh.files))
+            paths = list(confined.real.values())  # read at their real place: a symlink is followed, not read
             result = t.run(read_script(mh.units, paths)) if (mh.units or paths) else None
             hf = parse_read(result.stdout, mh.units, paths) if result is not None else HostFacts()
             self._units(env, mh, hf, values, facts)
             for path, mf in mh.files.items():
-                values[mf.address] = _file_value(mf, hf.files.get(path, FileFacts(None)))
-                secrets = facts.setdefault("host_secrets", {}).setdefault(mf.address, {})
-                for key, entry in mf.entries.items():
-                    if entry.secret is not None and entry.expect_address is None:
-                        secrets[key] = _desired_digest(mf, key, entry)
+                if path in confined.refused:
+                    values[mf.address] = {"refused": confined.refused[path]}
+                    continue
+                status = facts.setdefault("host_secrets", {}).setdefault(mf.address, {})
+                real = confined.real[path]
+                values[mf.address] = _file_value(mf, hf.files.get(real, FileFacts(None)), key, status)
         for cname, c in descriptor_contracts(env).items():
-            values[f"{cname}.descriptor"] = _read_descriptor(Path(str(c.descriptor)))
+            values[f"{cname}.descriptor"] = _read_descriptor(str(c.descriptor), out.cwd)
 
     def _units(self, env: DesiredEnvironment, mh: ManagedHost, hf: HostFacts, values: dict[str, Any],
                facts: dict[str, Any]) -> None:
@@ -95,16 +104,31 @@ class HostsSource:
             unit_facts[unit] = {"main_pid": uf.main_pid, "argv": uf.argv}
 
 
-def observed_entry(mf: ManagedFile, key: str, entry: Entry, raw: str | None) -> str | None:
-    """The public form of a live value: plain values as they are, secrets as a digest, the relay key as
-    the address it belongs to."""
+def observed_entry(mf: ManagedFile, name: str, entry: Entry, raw: str | None, key: ComparisonKey,
+                   status: dict[str, str]) -> str | None:
+    """The public form of a live value: a public value as it is; the relay key as the address it belongs to;
+    any other value only as the verdict of a keyed comparison with the desired value. `status[name]` says
+    why a sensitive value could not be compared ("unset: VAR", "no key: reason")."""
     if raw is None:
         return None
     if entry.expect_address is not None:
-        return key_address(raw) or digest(mf.host, mf.path, key, raw)
-    if entry.secret is not None:
-        return digest(mf.host, mf.path, key, raw)
-    return raw
+        return key_address(raw) or SENSITIVE
+    if not entry.sensitive:
+        if entry.public_shape == "contract" and not strkey_valid(raw.strip(), "C"):
+            return CHANGED  # not a contract ID, so not the desired one; and not shown: it may be anything
+        return raw
+    desired = _desired_value(entry)
+    if desired is None:
+        status[name] = f"unset: {(entry.secret or '')[len('env:'):]}"
+        return SENSITIVE
+    if entry.secret is None:
+        # A plain value is in the YAML already: compared directly, the verdict is all that is kept.
+        return verdict(None, mf.host, mf.path, name, raw, desired)
+    hkey = key.get()
+    if hkey is None:
+        status[name] = f"no key: {key.unavailable}"
+        return SENSITIVE
+    return verdict(hkey, mf.host, mf.path, name, raw, desired)
 
 
 def key_address(raw: str) -> str | None:
@@ -117,24 +141,32 @@ def key_address(raw: str) -> str | None:
         return None
 
 
-def _file_value(mf: ManagedFile, ff: FileFacts) -> dict[str, Any] | None:
+def _file_value(mf: ManagedFile, ff: FileFacts, key: ComparisonKey, status: dict[str, str]) -> dict[str, Any] | None:
+    for name, entry in mf.entries.items():
+        if entry.secret is not None and entry.expect_address is None and _desired_value(entry) is None:
+            status[name] = f"unset: {entry.secret[len('env:'):]}"
     if ff.content is None:
         return None
     live = parse_env(ff.content.decode("utf-8", "replace"))
     return {
-        "values": {k: observed_entry(mf, k, e, live.get(k)) for k, e in mf.entries.items()},
+        "values": {k: observed_entry(mf, k, e, live.get(k), key, status) for k, e in mf.entries.items()},
         "owner": ff.owner,
         "mode": ff.mode,
     }
 
 
-def _desired_digest(mf: ManagedFile, key: str, entry: Entry) -> str | None:
-    var = (entry.secret or "")[len("env:"):]
-    raw = os.environ.get(var)
-    return digest(mf.host, mf.path, key, raw) if raw is not None else None
+def _desired_value(entry: Entry) -> str | None:
+    """The desired plaintext of a non-relay entry: the YAML value, or the secret's variable (None: unset)."""
+    if entry.secret is not None:
+        return os.environ.get(entry.secret[len("env:"):])
+    return entry.value
 
 
-def _read_descriptor(path: Path) -> dict[str, Any] | None:
+def _read_descriptor(rel: str, cwd: Path | None) -> dict[str, Any] | None:
+    try:
+        path = Path(local_confined(rel, str(cwd or Path.cwd())))
+    except TempoctlError as exc:
+        return {"unreadable": exc.summary}
     try:
         doc = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:

@@ -34,6 +34,9 @@ dir=$(dirname -- "$target")
 tmp=$(mktemp -- "$dir/.tempoctl.XXXXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
 cat > "$tmp"
+# The caller passes a symlink's resolved target (roots.confine); a link here means it changed since: refuse
+# rather than replace the link by a copy (which left a 0777 file holding the secret).
+if [ -L "$target" ]; then echo "refusing to replace symlink $target (resolve it first)" >&2; exit 1; fi
 if [ -e "$target" ]; then
   [ -n "$owner" ] || owner=$(stat -c '%u:%g' -- "$target")
   [ -n "$mode" ] || mode=$(stat -c '%a' -- "$target")

@@ -12,6 +12,8 @@ from typing import Any
 from tempoctl.plan.model import GLYPHS
 from tempoctl.plan.pending import awaiting_label
 from tempoctl.plan.render.values import (
+    CHANGED,
+    MASK,
     attribute_name,
     diff_fields,
     fmt_int,
@@ -97,9 +99,26 @@ def _step_line(step: dict[str, Any], style: _Style, verbose: bool) -> str:
     return _SEP.join(parts)
 
 
+def _installs_lines(step: dict[str, Any]) -> list[str]:
+    """The exact text a step installs (a crontab block, unit files), line by line, so a reviewer sees what
+    will run — not only "install crontab block". Control characters are shown escaped, never executed."""
+    out: list[str] = []
+    installs = step.get("installs")
+    if not isinstance(installs, dict):
+        return out
+    for where, text in installs.items():
+        out.append(f"      {_printable(str(where))}:")
+        out += [f"      | {_printable(line)}" for line in str(text).split("\n")]
+    return out
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def _step_details(step: dict[str, Any]) -> list[str]:
     """Verbose-only: the raw fields apply will use (to, function, args, data, xdr…)."""
-    skip = {"kind", "display", "signer", "simulation"}
+    skip = {"kind", "display", "signer", "simulation", "installs"}
     out = []
     for k, v in step.items():
         if k in skip or v is None:
@@ -111,6 +130,13 @@ def _step_details(step: dict[str, Any]) -> list[str]:
     return out
 
 
+def _diff_line(name: str, before: Any, after: Any) -> str:
+    """`name: before -> after`, or `name: (sensitive) changed` for a masked value (DESIGN §5)."""
+    if after == CHANGED or (after is None and before == MASK):
+        return f"{name}: {CHANGED}"
+    return f"{name}: {fmt_value(before)} -> {fmt_value(after)}"
+
+
 def _value_lines(change: dict[str, Any], verbose: bool) -> tuple[list[str], int]:
     """`field: before -> after` lines for an update (only differing fields), or the value for create/delete
     when there is no step to show it (always in verbose mode); plus the count of hidden unchanged fields."""
@@ -120,7 +146,7 @@ def _value_lines(change: dict[str, Any], verbose: bool) -> tuple[list[str], int]
     if action in ("update", "replace"):
         if isinstance(before, dict) and isinstance(after, dict):
             diffs, unchanged = diff_fields(before, after)
-            return [f"{k}: {fmt_value(b)} -> {fmt_value(a)}" for k, b, a in diffs], unchanged
+            return [_diff_line(k, b, a) for k, b, a in diffs], unchanged
         return [f"{label}: {fmt_value(before)} -> {fmt_value(after)}"], 0
     if change.get("steps") and not verbose:
         return [], 0
@@ -161,6 +187,7 @@ def render_change(change: dict[str, Any], style: _Style, verbose: bool = False) 
         lines.append(f"      # ({hidden} unchanged field{'s' if hidden != 1 else ''} hidden)")
     for step, text in zip(steps, step_lines):
         lines.append(f"  {g} {text}")
+        lines += _installs_lines(step)
         if verbose:
             lines += [f"      {d}" for d in _step_details(step)]
     deps = change.get("depends_on") or []

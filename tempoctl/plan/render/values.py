@@ -7,12 +7,16 @@ that the others would hide.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
 
-MASK_PREFIX = "(sensitive, sha256:"
+# DESIGN §5: a secret renders as `(sensitive)`, and a sensitive field of a change as `(sensitive) changed` or
+# `(sensitive) unchanged` — never a hash, which would let anyone holding a plan confirm a guessed secret.
+MASK = "(sensitive)"
+CHANGED = "(sensitive) changed"
+UNCHANGED = "(sensitive) unchanged"
+_MASKS = (MASK, CHANGED, UNCHANGED)
 
 _EVM_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _STRKEY = re.compile(r"[GCM][A-Z2-7]{55}")
@@ -26,26 +30,17 @@ _ALWAYS_SECRET_NAMES = {"secret", "private_key", "privatekey", "secret_key", "mn
 _MIN_SCRUB_LEN = 6
 
 
-def short_hash(value: Any) -> str:
-    """First 8 hex digits of the SHA-256 of a value: enough to see that it changed, useless to recover it
-    (for high-entropy secrets; a sensitive boolean would not stay secret behind any hash)."""
-    raw = value.encode() if isinstance(value, str) else canonical_json(value).encode()
-    return hashlib.sha256(raw).hexdigest()[:8]
-
-
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def is_masked(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(MASK_PREFIX) and value.endswith(")")
+    return isinstance(value, str) and value in _MASKS
 
 
 def mask(value: Any) -> str:
-    """The one public form of a secret: ``(sensitive, sha256:ab12cd34)``. Idempotent."""
-    if is_masked(value):
-        return str(value)
-    return f"{MASK_PREFIX}{short_hash(value)})"
+    """The one public form of a secret: ``(sensitive)``, with nothing derived from the value. Idempotent."""
+    return str(value) if is_masked(value) else MASK
 
 
 def _leaf_strings(value: Any) -> list[str]:
@@ -84,15 +79,32 @@ def scrub(value: Any, secrets: list[str] | None = None, field_name: str | None =
     return value
 
 
-def _mask_sensitive(value: Any, keys: frozenset[str] = frozenset()) -> Any:
-    """Mask a sensitive change's value, keeping the shape of a dict so that renderers can still say which
-    field changed (``API_TOKEN: (sensitive, sha256:…) -> (sensitive, sha256:…)``). With `keys`, only those
-    fields of a dict are masked and the others stay readable."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return {k: _mask_sensitive(v) if not keys or k in keys else v for k, v in value.items()}
-    return mask(value)
+def _mask_pair(before: Any, after: Any) -> tuple[Any, Any]:
+    """One sensitive field as a reader may see it: whether it changed, nothing else. Idempotent, so a
+    document redacted twice reads the same."""
+    if before is not None and after is not None and before == after:
+        return UNCHANGED, UNCHANGED
+    return (None if before is None else MASK), (None if after is None else CHANGED)
+
+
+def _mask_sensitive(before: Any, after: Any, keys: frozenset[str] = frozenset()) -> tuple[Any, Any]:
+    """Mask a sensitive change's before/after, keeping the shape of a dict so that renderers can still say
+    which field changed (``API_TOKEN: (sensitive) changed``). With `keys`, only those fields of a dict are
+    masked and the others stay readable."""
+    if isinstance(before, dict) or isinstance(after, dict):
+        b = dict(before) if isinstance(before, dict) else None
+        a = dict(after) if isinstance(after, dict) else None
+        names = [k for k in (b or {}) if not keys or k in keys]
+        names += [k for k in (a or {}) if (not keys or k in keys) and k not in names]
+        for k in names:
+            mb, ma = _mask_pair((b or {}).get(k), (a or {}).get(k))
+            if b is not None and k in b:
+                b[k] = mb
+            if a is not None and k in a:
+                a[k] = ma
+        return b if isinstance(before, dict) else _mask_pair(before, None)[0], \
+            a if isinstance(after, dict) else _mask_pair(None, after)[1]
+    return _mask_pair(before, after)
 
 
 def _secret_part(value: Any, keys: frozenset[str]) -> Any:
@@ -111,8 +123,7 @@ def redact_change(change: dict[str, Any]) -> dict[str, Any]:
         before, after = out.get("before"), out.get("after")
         secrets = sorted(set(_leaf_strings(_secret_part(before, keys)) + _leaf_strings(_secret_part(after, keys))),
                          key=len, reverse=True)
-        out["before"] = _mask_sensitive(before, keys)
-        out["after"] = _mask_sensitive(after, keys)
+        out["before"], out["after"] = _mask_sensitive(before, after, keys)
     result = scrub(out, secrets)
     assert isinstance(result, dict)
     return result
