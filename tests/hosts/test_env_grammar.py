@@ -49,6 +49,7 @@ def test_values_every_reader_agrees_on_converge(units: Path, connection: str, wo
     write_env(workspace.root, "h", f"""hosts:
   app:
     connection: {connection}
+    roots: ["{workspace.root}"]
     env_files:
       {target}:
         values:
@@ -105,6 +106,7 @@ def test_a_secret_goes_through_stdin_never_a_command_line_or_the_v_log(
     write_env(workspace.root, "h", f"""hosts:
   app:
     connection: {connection}
+    roots: ["{workspace.root}"]
     env_files:
       {target}:
         values: {{API_TOKEN: {{secret: env:API_TOKEN}}, MODE: "2"}}

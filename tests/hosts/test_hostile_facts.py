@@ -156,11 +156,13 @@ def test_hostile_process_names_neither_crash_plan_nor_hide_a_stray(
     write_env(workspace.root, "h", f"""hosts:
   app:
     connection: {connection}
+    roots: ["{workspace.root}"]
     services:
       indexer: {{state: running, single_instance: true}}
     env_files:
       {env_file}:
         values: {{A: "2"}}
+        public: [A]
 """)
     r = workspace.run("plan", "h", "--format", "json")
     assert r.exit_code == 0, r.output

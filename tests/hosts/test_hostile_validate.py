@@ -61,6 +61,7 @@ def test_declarations_every_reader_agrees_on_stay_valid(workspace: Workspace) ->
     write_env(workspace.root, "h", """hosts:
   app:
     connection: ssh://deploy@127.0.0.1:2222
+    roots: [/tmp]
     services:
       tempovault-api: {state: running, enabled: true, settle: 2s}
       worker@blue: {}
