@@ -105,9 +105,9 @@ class GitHub:
     # --- issues ---------------------------------------------------------------------------------------
 
     def find_open_issue(self, marker: str, author: str) -> dict[str, Any] | None:
-        """The open issue (not a pull request) opened by `author` whose body carries `marker`."""
+        """The open issue (not a pull request) opened by `author` whose body's first line is exactly `marker`."""
         for i in self.paginate("/issues", {"state": "open", "creator": author}):
-            if "pull_request" not in i and marker in (i.get("body") or ""):
+            if "pull_request" not in i and str(i.get("body") or "").split("\n", 1)[0].rstrip("\r") == marker:
                 return i
         return None
 
