@@ -102,7 +102,9 @@ def child_environ(folder: Path, *, with_keys: bool, base: dict[str, str] | None 
                         print(f"::add-mask::{line}", flush=True)
     out = {k: v for k, v in base.items() if k not in _NEVER_PASSED and (with_keys or k not in keys)}
     out.update({k: str(v) for k, v in secrets.items() if k in wanted})
-    return out
+    # A secret GitHub does not give (a fork's run, a name not configured) arrives as "": leave it unset, so
+    # `${VAR:-default}` applies and tempoctl names what is missing instead of using an empty URL.
+    return {k: v for k, v in out.items() if v != "" or k not in config | env_secrets | keys}
 
 
 def is_marked(comment: dict[str, Any], marker: str, author: str) -> bool:

@@ -225,6 +225,8 @@ def test_plan_and_drift_runs_get_no_key(tmp_path: Path, monkeypatch: pytest.Monk
     read_only = child_environ(folder, with_keys=False, base=base)
     # An env-file secret is not a key: plan and drift on main need it to compare the file.
     assert read_only == {"PATH": "/bin", "TEMPO_RPC_URL": "https://rpc.example/k", "API_TOKEN": "tok"}
+    fork = child_environ(folder, with_keys=False, base={"PATH": "/bin", "TEMPO_RPC_URL": ""})
+    assert fork == {"PATH": "/bin"}  # a secret a fork does not get is unset, not empty
     signing = child_environ(folder, with_keys=True, base=base)
     assert signing["OPS_KEY"] == "0xkey" and signing["TEMPOCTL_KEYSTORE_PASSWORD"] == "pw"
     assert "UNRELATED" not in signing and "GITHUB_TOKEN" not in signing and "TEMPOCTL_SECRETS" not in signing
