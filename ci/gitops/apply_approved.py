@@ -69,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"`{actions.sha[:12]}`.\n\n<details><summary>Output</summary>\n\n"
                 f"{fenced(proc.stdout + proc.stderr)}\n\n</details>")
         step_summary(f"### tempoctl apply — {escape(name)}\n\n{body}")
+        if proc.returncode != 0 and "GitOps: " not in proc.stdout:
+            # Refused before anything was settled or sent (a replay, a stale checkout): the merged PR's
+            # comment keeps what its own run did; the job summary and log say why.
+            print(f"{name}: refused; nothing was sent", file=sys.stderr)
+            return proc.returncode
         existing = actions.github.find_comment(number, marker, actions.bot)
         head = (existing or {}).get("body") or f"{marker}\n### tempoctl apply — {escape(name)}"
         full = f"{head.split(chr(10) + '---' + chr(10))[0]}\n---\n{body}\n\n{footer(actions)}"

@@ -69,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         checked = tempoctl("gitops", "check", str(folder), "--main", args.main, environ=environ)
         log(checked)
         if checked.returncode != 0:
-            post(f"**❌ Not planned:** this commit is not what main says `{escape(name)}` should be now "
-                 f"(a re-run of an old run?). Nothing will be applied from this run.\n\n{fenced(checked.stderr)}")
+            # Job summary only: the merged PR's comment keeps what its own run planned and applied.
+            step_summary(f"### tempoctl apply — {escape(name)}\n\n**❌ Not planned:** commit `{actions.sha[:12]}` "
+                         f"is not what main says `{escape(name)}` should be now (a re-run of an old run?). Nothing "
+                         f"will be applied from this run.\n\n{fenced(checked.stderr)}")
             return 1
         proc = tempoctl("plan", str(folder), "--out", str(out), environ=environ)
         log(proc)

@@ -230,8 +230,8 @@ def test_a_forged_pull_request_artifact_is_never_applied(world: World, tmp_path:
 # --- 4. a re-run of an old commit's apply after main changed the environment -------------------------------
 def test_rerun_of_an_old_apply_sends_nothing(world: World) -> None:
     w = world
-    number, _, _ = w.open_pr({"state/local/tempovault.yaml": _with_pause(w, True)})
-    before1, first = w.merge(number)
+    first_pr, _, _ = w.open_pr({"state/local/tempovault.yaml": _with_pause(w, True)})
+    before1, first = w.merge(first_pr)
     run1 = w.push(before1, first)
     assert _paused(w), _logs(run1)
     number, _, _ = w.open_pr({"state/local/tempovault.yaml": _with_pause(w, False)})
@@ -244,6 +244,9 @@ def test_rerun_of_an_old_apply_sends_nothing(world: World) -> None:
     assert not _paused(w), "a re-run of an old run must not re-apply the old state"
     assert web3_of(w.chain.url).eth.block_number == block, "nothing may be sent"
     assert "is not what main says" in _logs(rerun), _logs(rerun)
+    assert "is not what main says" in rerun.published()  # said where the person looking at the run sees it
+    [kept] = [c for c in _bot(w, first_pr) if c["body"].startswith("<!-- tempoctl-apply: local -->\n")]
+    assert "✅ Applied" in kept["body"]  # the merged PR keeps the record of what its own run did
 
 
 def test_rerun_of_only_the_apply_job_is_refused_by_tempoctl(world: World) -> None:
