@@ -17,8 +17,9 @@ and unrelated commits to other environments do not.
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,17 @@ def is_ancestor(top: Path, older: str, newer: str) -> bool | None:
     return {0: True, 1: False}.get(out.returncode)
 
 
+def require_shared(backend: Backend, environ: Mapping[str, str] | None = None) -> None:
+    """In a CI job (`GITHUB_ACTIONS=true`), refuse a SQLite backend: its file dies with the job, and with it
+    the record of the last applied commit that replay and missed-merge protection rest on."""
+    env = os.environ if environ is None else environ
+    if backend.dialect == "sqlite" and env.get("GITHUB_ACTIONS") == "true":
+        raise ConfigError("GitOps needs the shared PostgreSQL backend; this environment uses SQLite in a CI job",
+                          detail="A SQLite file in a job does not outlive it: the applied commit would be forgotten.",
+                          hint="Set TEMPOCTL_BACKEND (postgresql://…) in the GitHub environment's TEMPOCTL_SECRETS "
+                               "(README \"GitOps\").")
+
+
 def needs_apply(backend: Backend, environment: str, here: Checkout) -> tuple[bool, str]:
     """Whether `environment` at `here` differs from what was last applied, and why (for the job log)."""
     last = backend.gitops_applied(environment)
@@ -134,6 +146,7 @@ def main_tip_guard(session: ApplySession, main_ref: str | None) -> Iterator[None
         yield
         return
     assert session.backend is not None
+    require_shared(session.backend)
     here = locate(session.env.root)
     check(session.backend, session.env.name, here, main_ref)
     session.echo(f"GitOps: {here.rel} at {here.commit[:12]} equals main ({main_ref}); applying it.")

@@ -42,6 +42,7 @@ def pending(envs: tuple[str, ...], commit: str) -> None:
                 here = g.locate(folder, commit)
                 env = load_environment(folder)
                 with open_backend(env.state.backend) as backend:
+                    g.require_shared(backend)
                     wanted, why = g.needs_apply(backend, env.name, here)
             except TempoctlError as exc:
                 wanted, why = True, f"cannot tell ({exc.summary}); planned so the error is seen"
@@ -69,6 +70,7 @@ def check(env: str, main_ref: str) -> None:
         e = load_environment(env)
         here = g.locate(e.root)
         with open_backend(e.state.backend) as backend:
+            g.require_shared(backend)
             g.check(backend, e.name, here, main_ref)
         click.echo(f"{e.name}: {here.rel} at {here.commit[:12]} equals {main_ref}")
         return ExitCode.OK

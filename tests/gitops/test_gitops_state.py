@@ -4,6 +4,7 @@ first run, the applied commit recorded and never moved back, other environments'
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,7 +35,9 @@ class Repo:
         return self.git("rev-parse", "HEAD")
 
     def tempoctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "tempoctl", "--no-color", *args], cwd=self.root,
+        # Not a CI job, even when the suite itself runs in one (SQLite is fine here; see the last test).
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+        return subprocess.run([sys.executable, "-m", "tempoctl", "--no-color", *args], cwd=self.root, env=env,
                               capture_output=True, text=True, check=False)
 
     def pending(self) -> list[str]:
@@ -97,3 +100,13 @@ def test_the_backend_refuses_an_older_commit_even_without_a_fetch(repo: Repo) ->
     assert (repo.srv / "a.env").read_text() == "MODE=two\n"
     repo.git("checkout", "-q", "main")
     assert repo.pending() == []
+
+
+def test_a_ci_job_refuses_a_backend_that_dies_with_it(repo: Repo) -> None:
+    repo.write("a", "one")
+    env = {**os.environ, "GITHUB_ACTIONS": "true"}
+    for args in (("gitops", "check", "a", "--main", "main"), ("apply", "a", "--auto-approve", "--gitops-main", "main")):
+        r = subprocess.run([sys.executable, "-m", "tempoctl", "--no-color", *args], cwd=repo.root, env=env,
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 1 and "GitOps needs the shared PostgreSQL backend" in r.stderr, r.stderr
+    assert not (repo.srv / "a.env").exists()
