@@ -1,10 +1,17 @@
-"""What the GitOps scripts share: the Actions context, running tempoctl, step outputs, and the environment
-tempoctl gets (read-only for plan and drift, with signer keys only for apply).
+"""What the GitOps scripts share: the Actions context, running tempoctl, step outputs, comment markers, and
+the environment tempoctl gets.
 
-Secrets reach the scripts as one JSON object (`TEMPOCTL_SECRETS: ${{ toJSON(secrets) }}`) and are passed on
-to tempoctl only by name as the state files use them: `${VAR}` references (RPC URLs, the backend DSN) always;
-`key: env:VAR` references (signer keys) and `TEMPOCTL_KEYSTORE_PASSWORD` only when applying. A key that is
-set anyway (a repository secret by mistake, a runner variable) is removed from plan and drift runs.
+Secrets. Pull-request jobs get no `TEMPOCTL_SECRETS` at all: only the named read-only variables the workflow
+sets (RPC URLs), because a pull request controls the workflow file and these scripts. Jobs on main get
+`TEMPOCTL_SECRETS` (one GitHub-environment secret holding a JSON object) and pass tempoctl only what the
+environment's state files name: `${VAR}` references (RPC URLs, the backend DSN) and `secret: env:VAR`
+references (env-file secrets, needed to plan, apply and check drift alike); `key: env:VAR` references
+(signer keys) and `TEMPOCTL_KEYSTORE_PASSWORD` only when applying. A key that is set anyway (a runner
+variable) is removed from plan and drift runs.
+
+Markers. A bot comment is found only by its first line being exactly `<!-- tempoctl-KIND: ENV -->`, and only
+comments by the bot count; every echoed text is passed through `escape`, so no marker can be smuggled into
+one. Nothing in a comment authorizes an apply anyway (README "GitOps").
 """
 
 from __future__ import annotations
@@ -21,15 +28,13 @@ from typing import Any
 
 from github_api import GitHub
 
-PLAN_MARKER = "<!-- tempoctl-plan: {env} -->"
-APPLY_MARKER = "<!-- tempoctl-apply: {env} -->"
+PLAN_MARKER = "<!-- tempoctl-plan: {env} -->"  # pull request: the review aid
+APPLY_MARKER = "<!-- tempoctl-apply: {env} -->"  # merged pull request: the plan on main, then its apply
 DRIFT_MARKER = "<!-- tempoctl-drift: {env} -->"
-FINGERPRINT = re.compile(r"<!-- tempoctl-fingerprint: (sha256:[0-9a-f]{64}) -->")
 _CONFIG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
-_KEY_REF = re.compile(r"\benv:([A-Za-z_][A-Za-z0-9_]*)")
+_ENV_REF = re.compile(r"(\bsecret:\s*[\"']?)?\benv:([A-Za-z_][A-Za-z0-9_]*)")
 _KEY_NAMES = {"TEMPOCTL_KEYSTORE_PASSWORD"}
 _NEVER_PASSED = {"GITHUB_TOKEN", "TEMPOCTL_SECRETS"}
-
 
 @dataclass
 class Actions:
@@ -66,26 +71,61 @@ def environment_parser(doc: str | None) -> argparse.ArgumentParser:
     return ap
 
 
-def references(folder: Path) -> tuple[set[str], set[str]]:
-    """(config variables, key variables) that the state files of `folder` name."""
+def references(folder: Path) -> tuple[set[str], set[str], set[str]]:
+    """(config variables, env-file secret variables, signer key variables) that `folder`'s state files name.
+
+    `secret: env:VAR` is an env-file secret; any other `env:VAR` (`key: env:VAR`) counts as a signer key, so a
+    spelling this does not know is withheld from plan and drift rather than handed out."""
     config: set[str] = set()
+    secrets: set[str] = set()
     keys = set(_KEY_NAMES)
     for f in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
         text = f.read_text(encoding="utf-8", errors="replace")
         config |= set(_CONFIG_REF.findall(text))
-        keys |= set(_KEY_REF.findall(text))
-    return config - keys, keys
+        for secret_prefix, name in _ENV_REF.findall(text):
+            (secrets if secret_prefix else keys).add(name)
+    return config - keys, secrets - keys, keys
 
 
 def child_environ(folder: Path, *, with_keys: bool, base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment tempoctl runs with for the environment in `folder` (see the module docstring)."""
     base = dict(os.environ if base is None else base)
     secrets = json.loads(base.get("TEMPOCTL_SECRETS") or "{}")
-    config, keys = references(folder)
-    wanted = config | (keys if with_keys else set())
+    config, env_secrets, keys = references(folder)
+    # libpq's own variables (PGPASSWORD, PGSSLROOTCERT, …) reach the backend connection; state files never name them.
+    wanted = config | env_secrets | (keys if with_keys else set()) | {k for k in secrets if k.startswith("PG")}
+    if base.get("GITHUB_ACTIONS") == "true":  # GitHub masks only whole secrets; mask each value we pass on
+        for k, v in secrets.items():
+            if k in wanted and str(v).strip():
+                for line in str(v).splitlines():
+                    if line.strip():
+                        print(f"::add-mask::{line}", flush=True)
     out = {k: v for k, v in base.items() if k not in _NEVER_PASSED and (with_keys or k not in keys)}
     out.update({k: str(v) for k, v in secrets.items() if k in wanted})
-    return out
+    # A secret GitHub does not give (a fork's run, a name not configured) arrives as "": leave it unset, so
+    # `${VAR:-default}` applies and tempoctl names what is missing instead of using an empty URL.
+    return {k: v for k, v in out.items() if v != "" or k not in config | env_secrets | keys}
+
+
+def is_marked(comment: dict[str, Any], marker: str, author: str) -> bool:
+    """A comment is ours only if `author` wrote it and its first line is exactly `marker`."""
+    body = str(comment.get("body") or "")
+    return (comment.get("user") or {}).get("login") == author and body.split("\n", 1)[0].rstrip("\r") == marker
+
+
+def escape(text: str) -> str:
+    """Echoed text (tempoctl output, YAML keys in errors) with HTML comments made inert: it can never carry a
+    marker or a hidden line. A zero-width space keeps it readable."""
+    return text.replace("<!--", "<!\u200b--").replace("-->", "-\u200b->")
+
+
+def without_fingerprint_comment(markdown: str) -> str:
+    """`tempoctl show --format markdown` ends with a hidden fingerprint comment for bots; the scripts show the
+    fingerprint in the footer instead, and escape everything else."""
+    lines = markdown.rstrip().splitlines()
+    if lines and lines[-1].startswith("<!-- tempoctl-fingerprint: ") and lines[-1].endswith(" -->"):
+        lines = lines[:-1]
+    return "\n".join(lines)
 
 
 def tempoctl(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -120,7 +160,7 @@ def fenced(text: str, limit: int = 20000) -> str:
     text = text.strip() or "(no output)"
     if len(text) > limit:
         text = "… (cut; see the job log)\n" + text[-limit:]
-    return "```\n" + text.replace("```", "'''") + "\n```"
+    return "```\n" + escape(text.replace("```", "'''")) + "\n```"
 
 
 def footer(actions: Actions, extra: str = "") -> str:

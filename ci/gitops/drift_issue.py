@@ -26,6 +26,7 @@ from common import (
     child_environ,
     env_dir,
     environment_parser,
+    escape,
     fenced,
     footer,
     log,
@@ -40,7 +41,7 @@ _ITEMS = re.compile(r"<!-- tempoctl-drift-items: (\S+) -->")
 def _value(v: Any) -> str:
     text = "absent" if v is None else json.dumps(v, default=str)
     text = text if len(text) <= 80 else text[:79] + "…"
-    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+    return "`" + escape(text.replace("`", "'").replace("|", "\\|")) + "`"
 
 
 def report(doc: dict[str, Any], actions: Actions, marker: str, digest: str) -> str:
@@ -49,7 +50,7 @@ def report(doc: dict[str, Any], actions: Actions, marker: str, digest: str) -> s
     head = [marker, f"<!-- tempoctl-drift-items: {digest} -->", f"### tempoctl drift — {env}", "",
             f"**{len(items)} item(s) differ from the desired state** (checked {doc.get('created_at', '?')}).", "",
             "| address | kind | declared | live | |", "|---|---|---|---|---|"]
-    rows = [f"| `{i['address']}` | {i['kind']} | {_value(i.get('expected'))} | {_value(i.get('actual'))} | "
+    rows = [f"| `{escape(str(i['address']))}` | {i['kind']} | {_value(i.get('expected'))} | {_value(i.get('actual'))} | "
             f"{'apply corrects it' if i.get('corrected_by_apply') else 'reported only'} |" for i in items]
     pins = ", ".join(f"{n}: chain {p.get('chain_id')} block {p.get('block')}" for n, p in (doc.get("observed") or {}).items())
     tail = ["", f"Observed {pins}." if pins else "",

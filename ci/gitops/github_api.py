@@ -82,17 +82,19 @@ class GitHub:
     # --- comments on a pull request (GitHub calls them issue comments) ---------------------------------
 
     def find_comment(self, number: int, marker: str, author: str) -> dict[str, Any] | None:
-        """The newest comment on #number by `author` that carries `marker`."""
+        """The newest comment on #number by `author` whose first line is exactly `marker` (a marker anywhere
+        else, or in someone else's comment, is text, not ours)."""
         found = None
         for c in self.paginate(f"/issues/{number}/comments"):
-            if marker in (c.get("body") or "") and (c.get("user") or {}).get("login") == author:
+            first = str(c.get("body") or "").split("\n", 1)[0].rstrip("\r")
+            if first == marker and (c.get("user") or {}).get("login") == author:
                 found = c
         return found
 
     def upsert_comment(self, number: int, marker: str, body: str, author: str) -> tuple[int, bool]:
         """Edit the one comment carrying `marker` in place, or post it; returns (comment id, created)."""
-        if marker not in body:
-            raise ValueError("the body must carry its marker so the next run finds it")
+        if not body.startswith(marker + "\n"):
+            raise ValueError("the body must start with its marker line so the next run finds it")
         existing = self.find_comment(number, marker, author)
         if existing is not None:
             self.request("PATCH", f"/issues/comments/{existing['id']}", {"body": body})
@@ -103,11 +105,17 @@ class GitHub:
     # --- issues ---------------------------------------------------------------------------------------
 
     def find_open_issue(self, marker: str, author: str) -> dict[str, Any] | None:
-        """The open issue (not a pull request) opened by `author` whose body carries `marker`."""
+        """The open issue (not a pull request) opened by `author` whose body's first line is exactly `marker`."""
         for i in self.paginate("/issues", {"state": "open", "creator": author}):
-            if "pull_request" not in i and marker in (i.get("body") or ""):
+            if "pull_request" not in i and str(i.get("body") or "").split("\n", 1)[0].rstrip("\r") == marker:
                 return i
         return None
 
     def pulls_for_commit(self, sha: str) -> list[dict[str, Any]]:
         return list(self.request("GET", f"/commits/{sha}/pulls") or [])
+
+    def merged_pull(self, sha: str) -> dict[str, Any] | None:
+        """The pull request whose merge commit is exactly `sha`, or None. Never a PR that merely contains the
+        commit: a direct push or a rebased commit must not borrow another PR's conversation."""
+        exact = [p for p in self.pulls_for_commit(sha) if p.get("merged_at") and p.get("merge_commit_sha") == sha]
+        return exact[0] if len(exact) == 1 else None

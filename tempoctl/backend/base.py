@@ -163,6 +163,22 @@ class Backend(AbstractContextManager["Backend"]):
                            "updated_at = excluded.updated_at",
                            (environment, address, json.dumps(record, sort_keys=True), ts))
 
+    # --- GitOps: the last applied commit per environment ------------------------------------------------
+    def gitops_applied(self, environment: str) -> dict[str, str] | None:
+        """The last commit of main applied to `environment` ({git_commit, folder_tree, apply_id, applied_at})."""
+        rows = self._exec("SELECT git_commit, folder_tree, apply_id, applied_at FROM gitops_applied "
+                          "WHERE environment = ?", (environment,))
+        if not rows:
+            return None
+        return {k: str(v or "") for k, v in zip(("git_commit", "folder_tree", "apply_id", "applied_at"), rows[0])}
+
+    def gitops_record(self, environment: str, git_commit: str, folder_tree: str, apply_id: str) -> None:
+        with self._transaction():
+            self._exec("INSERT INTO gitops_applied (environment, git_commit, folder_tree, apply_id, applied_at) "
+                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (environment) DO UPDATE SET git_commit = "
+                       "excluded.git_commit, folder_tree = excluded.folder_tree, apply_id = excluded.apply_id, "
+                       "applied_at = excluded.applied_at", (environment, git_commit, folder_tree, apply_id, now_iso()))
+
     # --- journal ---------------------------------------------------------------------------------------
     def journal_append(self, environment: str, apply_id: str, event: str, fields: dict[str, Any]) -> None:
         """Append one step event and commit it before returning (the caller sends only after this)."""

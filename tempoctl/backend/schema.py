@@ -59,6 +59,15 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE secret_keys (
             environment TEXT PRIMARY KEY, hmac_key TEXT NOT NULL, created_at TEXT NOT NULL)""",
     ],
+    [
+        # GitOps: the last commit of main applied to each environment and the git tree of its state folder
+        # there. The apply workflow plans every environment whose folder differs from this tree (not just
+        # the pushed diff, so a cancelled run's merge is not skipped), and apply refuses a commit older than
+        # it (a re-run of an old workflow run). See tempoctl/gitops.py.
+        """CREATE TABLE gitops_applied (
+            environment TEXT PRIMARY KEY, git_commit TEXT NOT NULL, folder_tree TEXT NOT NULL,
+            apply_id TEXT, applied_at TEXT NOT NULL)""",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

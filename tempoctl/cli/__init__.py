@@ -159,9 +159,12 @@ def show(c: Ctx, planfile: Path, fmt: str) -> None:
 @click.option("--auto-approve", is_flag=True, help="Skip the confirmation prompt (the plan is still computed and shown).")
 @click.option("--lock-timeout", default="0", show_default=True, metavar="DURATION",
               help="Wait this long (30s, 5m) for another apply of the environment to finish; 0 fails at once.")
+@click.option("--gitops-main", metavar="REF", help="CI: refuse unless the environment folder equals REF's (the "
+              "fetched tip of main) and is not older than the last applied commit; record it when applied.")
 @TARGET
 @pass_ctx
-def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str, targets: tuple[str, ...]) -> None:
+def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str, targets: tuple[str, ...],
+          gitops_main: str | None) -> None:
     """Apply a saved plan (PLANFILE), or plan ENV, show it, ask, and apply.
 
     The environment's lock is held throughout; transactions an earlier, interrupted apply left in flight
@@ -192,7 +195,10 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
             env = load_environment(p.environment)
         else:
             env = load_environment(spec)
-        with ApplySession(env, command=f"apply {spec}", lock_timeout=wait, echo=click.echo) as session:
+        from tempoctl.gitops import main_tip_guard
+
+        with (ApplySession(env, command=f"apply {spec}", lock_timeout=wait, echo=click.echo) as session,
+              main_tip_guard(session, gitops_main)):
             clients = session.settle()
             if saved:
                 approved = p  # an approval only: what is shown, signed and run is what is rebuilt from it
@@ -325,3 +331,7 @@ main.add_command(lock)
 from tempoctl.cli.history import history
 
 main.add_command(history)
+
+from tempoctl.cli.gitops import gitops
+
+main.add_command(gitops)

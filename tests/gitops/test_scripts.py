@@ -39,12 +39,13 @@ def test_plan_posts_one_comment_then_edits_it(checkout: Checkout) -> None:
     [comment] = _bot_comments(co)
     plan = json.loads((co.root / "plans" / "local.json").read_text())
     assert plan["changes"], "the fresh deployment needs changes"
-    assert comment["body"].startswith("<!-- tempoctl-plan: local -->\n### tempoctl plan — local")
-    assert f"<!-- tempoctl-fingerprint: {plan['fingerprint']} -->" in comment["body"]
+    assert comment["body"].startswith("<!-- tempoctl-plan: local -->\n### tempoctl plan (pull request) — local")
+    assert "Review aid" in comment["body"] and "authorizes nothing" in comment["body"]
+    assert f"fingerprint `{plan['fingerprint']}`" in comment["body"]
+    assert comment["body"].count("<!--") == 1  # only its own marker line: nothing hidden, nothing to spoof
     assert f"governance.role.ORACLE[{A[6]}]"[:20] in comment["body"]
     assert len(comment["body"]) < 65535
     assert co.outputs()["fingerprint"] == plan["fingerprint"]
-    assert co.outputs()["planfile"] == "plans/local.json"
     assert plan["fingerprint"] in (co.root / ".summary").read_text()
 
     second = co.run("plan_comment.py", "local", event=PR_EVENT)
@@ -59,6 +60,16 @@ def test_plan_posts_one_comment_then_edits_it(checkout: Checkout) -> None:
                         (co.root / "plans" / "local.json").read_text())
 
 
+def test_a_bot_comment_is_found_only_by_its_exact_first_line(checkout: Checkout) -> None:
+    co = checkout
+    co.gh.add_comment(PR, "quoting: <!-- tempoctl-plan: local -->\nnot ours", "github-actions[bot]")
+    co.gh.add_comment(PR, "<!-- tempoctl-plan: local --> and more\nnot ours either", "github-actions[bot]")
+    assert co.run("plan_comment.py", "local", event=PR_EVENT).returncode == 0
+    ours = [c for c in _bot_comments(co) if c["body"].startswith("<!-- tempoctl-plan: local -->\n")]
+    assert len(ours) == 1 and len(_bot_comments(co)) == 3
+    assert [r.method for r in co.gh.writes()] == ["POST"]  # neither look-alike was edited
+
+
 def test_plan_failure_replaces_the_reviewable_fingerprint(checkout: Checkout) -> None:
     co = checkout
     assert co.run("plan_comment.py", "local", event=PR_EVENT).returncode == 0
@@ -71,44 +82,15 @@ def test_plan_failure_replaces_the_reviewable_fingerprint(checkout: Checkout) ->
     assert "tempovault.yaml:" in comment["body"] and "tempoctl-fingerprint" not in comment["body"]
 
 
-def _merge(co: Checkout) -> None:
-    co.gh.commit_pulls[co.sha] = [{"number": PR, "merged_at": "2026-11-23T14:00:00Z", "merge_commit_sha": co.sha}]
-
-
-def _has_role(co: Checkout, role: str, who: str) -> bool:
-    return bool(call(co.chain.url, co.chain.governance, "GovernanceRoles", "hasRole", role_id(role), who))
-
-
-def test_apply_refuses_a_different_plan_and_applies_the_reviewed_one(checkout: Checkout) -> None:
+def test_the_merged_pull_request_is_found_exactly_or_nothing_is_planned(checkout: Checkout) -> None:
     co = checkout
-    # A push that is not a merged pull request is never applied.
-    r = co.run("apply_reviewed.py", "local")
-    assert r.returncode == 1 and "does not come from a merged pull request" in r.stderr
-
-    assert co.run("plan_comment.py", "local", event=PR_EVENT).returncode == 0
-    _merge(co)
-    grant_role(co.chain.url, co.chain.governance, "ORACLE", A[8])  # by hand, after the review: the plan is no longer the same
-    refused = co.run("apply_reviewed.py", "local")
-    assert refused.returncode == 1, refused.stdout + refused.stderr
-    assert "differs from the one reviewed" in refused.stderr
-    [apply_comment] = [c for c in _bot_comments(co) if c["body"].startswith("<!-- tempoctl-apply: local -->")]
-    assert "Not applied" in apply_comment["body"] and f"ORACLE[{A[8]}"[:12] in apply_comment["body"]
-    assert not _has_role(co, "ORACLE", A[6]), "nothing may be sent when the plan differs"
-
-    # The PR is planned again (the new plan is reviewed), then the merge applies exactly that.
-    assert co.run("plan_comment.py", "local", event=PR_EVENT).returncode == 0
-    applied = co.run("apply_reviewed.py", "local")
-    assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "matches the reviewed fingerprint" in applied.stdout
-    assert _has_role(co, "ORACLE", A[6])
-    assert not _has_role(co, "ORACLE", A[8])
-    apply_comments = [c for c in _bot_comments(co) if c["body"].startswith("<!-- tempoctl-apply: local -->")]
-    assert len(apply_comments) == 1 and "✅ Applied" in apply_comments[0]["body"]
-    _no_secret_anywhere(co, refused.stdout, refused.stderr, applied.stdout, applied.stderr)
-
-    # Merged again with nothing left to do: succeeds without sending anything.
-    again = co.run("apply_reviewed.py", "local")
-    assert again.returncode == 0 and "nothing to apply" in again.stdout
+    # A merged PR that merely contains the commit (its merge commit is another one) is not this push's PR.
+    co.gh.commit_pulls[co.sha] = [{"number": PR, "merged_at": "2026-11-23T14:00:00Z", "merge_commit_sha": "b2" * 20}]
+    for script, extra in (("plan_main.py", ()), ("apply_approved.py", ("plans/local.json",))):
+        r = co.run(script, "local", *extra)
+        assert r.returncode == 1 and "not the merge commit of exactly one merged pull request" in r.stderr, r.stderr
+    assert not co.gh.writes()
+    assert not call(co.chain.url, co.chain.governance, "GovernanceRoles", "hasRole", role_id("ORACLE"), A[6])
 
 
 def test_drift_opens_updates_and_closes_one_issue_per_environment(checkout: Checkout) -> None:

@@ -39,6 +39,8 @@ class FakeGitHub:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue/PR number -> comments
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     commit_pulls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # A fork pull request's GITHUB_TOKEN: may read, every write is refused (403) as GitHub does.
+    read_only_token: str = "ghs_fork_read_only_token"
     _next_id: int = 1000
 
     def new_id(self) -> int:
@@ -87,7 +89,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else None
         gh.requests.append(Recorded(method, split.path, query, body))
-        if self.headers.get("Authorization") != f"Bearer {gh.token}":
+        auth = self.headers.get("Authorization")
+        if auth == f"Bearer {gh.read_only_token}" and method != "GET":
+            return self._reply(403, {"message": "Resource not accessible by integration"})
+        if auth not in (f"Bearer {gh.token}", f"Bearer {gh.read_only_token}"):
             return self._reply(401, {"message": "Bad credentials"})
         if isinstance(body, dict) and len(str(body.get("body") or "")) > 65535:
             return self._reply(422, {"message": "body is too long (maximum is 65536 characters)"})
