@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
+from tempoctl.desired.bounds import MAX_FILE_BYTES
 from tempoctl.desired.expand import expand, references
 from tempoctl.desired.models import DesiredState
 from tempoctl.desired.secrets import find_secret, hex_allowed, secret_message
@@ -86,7 +87,9 @@ def load_environment(
     diags: list[Diagnostic] = []
     loaded: list[LoadedFile] = []
     for path in files:
-        blob = path.read_bytes()
+        size = path.stat().st_size
+        # A huge file is never read whole: it is refused on its size alone (DESIGN §8).
+        blob = path.read_bytes() if size <= MAX_FILE_BYTES else _head(path)
         digest.update(f"{path.name}\0{len(blob)}\0".encode() + blob)
         loaded.append(_parse(path, blob, cwd, diags))
     suppressed: set[str] = set()
@@ -96,6 +99,9 @@ def load_environment(
     state, more = _validate(merged, positions, conflicts)
     # A redacted or unexpandable value already has its diagnostic; what pydantic says about it is noise.
     diags.extend(d for d in more if not any(_under(d.path, s) for s in suppressed))
+    if any(lf.data is None and lf.diagnostics for lf in loaded):
+        # A file that could not be parsed may well hold the top-level keys reported missing: noise.
+        diags = [d for d in diags if not (d.path == "" and d.message.startswith("required key"))]
     diags = _dedupe_sorted(diags)
     if diags or state is None:
         raise ValidationError(diags or [Diagnostic(positions.value(()), "", "invalid desired state")])
@@ -103,14 +109,22 @@ def load_environment(
 
 
 def _parse(path: Path, blob: bytes, cwd: Path | None, diags: list[Diagnostic]) -> LoadedFile:
+    if len(blob) > MAX_FILE_BYTES:
+        pos = Positions(cwd=cwd)
+        d = Diagnostic(pos.render(Pos(path, 1, 1)), "",
+                       f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: refused before parsing; "
+                       "split it into several files")
+        diags.append(d)
+        return LoadedFile(path, None, [d], pos)
     try:
         text = blob.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = blob[: exc.start].count(b"\n") + 1
         col = exc.start - (blob.rfind(b"\n", 0, exc.start) + 1) + 1
         pos = Positions(cwd=cwd)
-        diags.append(Diagnostic(pos.render(Pos(path, line, col)), "", "not UTF-8 text"))
-        return LoadedFile(path, None, [], pos)
+        d = Diagnostic(pos.render(Pos(path, line, col)), "", "not UTF-8 text")
+        diags.append(d)
+        return LoadedFile(path, None, [d], pos)
     lf = load_file(path, text, cwd)
     diags.extend(lf.diagnostics)
     if lf.data is not None and not isinstance(lf.data, dict):
@@ -124,6 +138,12 @@ def _parse(path: Path, blob: bytes, cwd: Path | None, diags: list[Diagnostic]) -
         )
         lf.data = None
     return lf
+
+
+def _head(path: Path) -> bytes:
+    """The first MAX_FILE_BYTES + 1 bytes: enough to know the file is too large, and to fingerprint it."""
+    with path.open("rb") as f:
+        return f.read(MAX_FILE_BYTES + 1)
 
 
 def _under(path: str, prefix: str) -> bool:
