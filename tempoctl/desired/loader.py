@@ -20,11 +20,12 @@ from pydantic import ValidationError as PydanticValidationError
 from tempoctl.desired.bounds import MAX_FILE_BYTES
 from tempoctl.desired.expand import expand, references
 from tempoctl.desired.models import DesiredState
-from tempoctl.desired.secrets import find_secret, hex_allowed, secret_message
+from tempoctl.desired.secrets import comment_secrets, find_secret, hex_allowed, secret_message
 from tempoctl.desired.semantic import check
 from tempoctl.desired.source import KeyPath, LoadedFile, Pos, Positions, load_file, render_path
 from tempoctl.desired.translate import describe, translate
 from tempoctl.errors import ConfigError, Diagnostic, ValidationError
+from tempoctl.safetext import describe_control, find_control
 
 MAPPING_SECTIONS = ("networks", "signers", "contracts", "hosts", "backups")
 REDACTED = "<redacted>"
@@ -127,6 +128,8 @@ def _parse(path: Path, blob: bytes, cwd: Path | None, diags: list[Diagnostic]) -
         return LoadedFile(path, None, [d], pos)
     lf = load_file(path, text, cwd)
     diags.extend(lf.diagnostics)
+    for line, col, kind in comment_secrets(text):
+        diags.append(Diagnostic(lf.positions.render(Pos(path, line, col)), "", "a comment " + secret_message(kind)))
     if lf.data is not None and not isinstance(lf.data, dict):
         diags.append(
             Diagnostic(
@@ -169,6 +172,11 @@ def _sanitise(
                     Diagnostic(pos.key((*path, k)), render_path(path), "a key " + secret_message(kind))
                 )
                 continue
+            bad = find_control(k)
+            if bad is not None:
+                diags.append(Diagnostic(pos.key((*path, k)), render_path(path),
+                                        f"a mapping key: {_control_words(k[bad])}"))
+                continue
             out[k] = _sanitise(v, (*path, k), node, pos, env, diags, suppressed)
         return out
     if isinstance(node, list):
@@ -182,19 +190,46 @@ def _sanitise(
         diags.append(Diagnostic(where, dotted, secret_message(kind)))
         suppressed.add(dotted)
         return REDACTED
+    bad = find_control(node, allow_newline=free_text(path))
+    if bad is not None:
+        diags.append(Diagnostic(where, dotted, _control_words(node[bad])))
+        suppressed.add(dotted)
+        return REDACTED
     value, errors = expand(node, env)
     for e in errors:
         diags.append(Diagnostic(where, dotted, e))
     if errors:
         suppressed.add(dotted)
     elif value != node:
+        names = ", ".join(f"${{{n}}}" for n in references(node))
         kind = find_secret(value, hex_ok=hex_ok)
         if kind is not None:
-            names = ", ".join(f"${{{n}}}" for n in references(node))
             diags.append(Diagnostic(where, dotted, f"the value of {names} " + secret_message(kind)))
             suppressed.add(dotted)
             return REDACTED
+        bad = find_control(value, allow_newline=free_text(path))
+        if bad is not None:
+            diags.append(Diagnostic(where, dotted, f"the value of {names}: {_control_words(value[bad])}"))
+            suppressed.add(dotted)
+            return REDACTED
     return value
+
+
+# Scalars that may hold several lines of prose. None today: every field of the state files reaches a
+# command, a unit file, a crontab, an env file, a URL or a plan line, where a newline splits what the plan
+# shows from what runs (issue 12). Comments are the place for prose. A field added here must say why.
+FREE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = ()
+
+
+def free_text(path: KeyPath) -> bool:
+    """True for a documented free-text field (newlines and tabs allowed, other controls still refused)."""
+    names = tuple(str(p) for p in path if not isinstance(p, int))
+    return any(names[-len(f):] == f for f in FREE_TEXT_FIELDS if f)
+
+
+def _control_words(char: str) -> str:
+    return (f"control character {describe_control(char)}: not allowed in state files (it would let a value "
+            "read one way in the plan and act another way where it is used)")
 
 
 def _merge(

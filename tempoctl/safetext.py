@@ -1,0 +1,70 @@
+"""Control characters in text that tempoctl did not write itself: one definition for the whole data flow.
+
+State files refuse them (desired/loader.py); text from outside (RPC and revert messages, host output, file
+names) is stripped of them before it reaches a terminal (`for_terminal`, used by the CLI's error funnel, the
+text renderer and the progress lines) and escaped before it reaches Markdown (`for_markdown`). A hostile RPC
+can otherwise move the cursor, rewrite a line with `\\r` or ESC sequences (a fake "Apply complete"), set the
+window title with OSC, or reorder what a reviewer reads with bidi overrides (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# C0 (tab, newline and carriage return included), DEL, C1 (0x80-0x9f: CSI is 0x9b), the Unicode line and
+# paragraph separators, and every bidi control (embeddings, overrides, isolates, marks).
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]"
+)
+# An ESC sequence as a terminal reads it: CSI (ESC [ … final), OSC (ESC ] … BEL or ESC \), other two-byte.
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+
+
+def find_control(text: str, *, allow_newline: bool = False) -> int | None:
+    """Index of the first control character in `text` (newline and tab allowed if `allow_newline`), or None."""
+    for m in _CONTROL.finditer(text):
+        if allow_newline and m.group(0) in "\n\t":
+            continue
+        return m.start()
+    return None
+
+
+def describe_control(char: str) -> str:
+    """`U+000A (line feed)`: how a message names a control character without printing it."""
+    names = {"\n": "line feed", "\r": "carriage return", "\t": "tab", "\x1b": "escape", "\x07": "bell",
+             "\x00": "NUL", "\x9b": "CSI"}
+    name = names.get(char) or unicodedata.name(char, "").lower() or "control character"
+    return f"U+{ord(char):04X} ({name})"
+
+
+def for_terminal(text: str, *, multiline: bool = True) -> str:
+    """`text` with escape sequences removed and every other control character dropped.
+
+    Newlines stay only where multi-line output is intended (`multiline`); tabs become a space. A carriage
+    return is dropped, not turned into a newline, so a line cannot be painted over.
+    """
+    text = _ESCAPE.sub("", text)
+
+    def keep(m: re.Match[str]) -> str:
+        c = m.group(0)
+        if c == "\n":
+            return "\n" if multiline else " "
+        return " " if c == "\t" else ""
+
+    return _CONTROL.sub(keep, text)
+
+
+_MARKDOWN = str.maketrans({"<": "&lt;", ">": "&gt;", "`": "'", "|": "\\|", "\n": " ", "&": "&amp;"})
+
+
+def for_markdown(text: str) -> str:
+    """Outside text made inert in a Markdown comment: no HTML (so no `<!--` marker or `-->`), no code-span
+    break-out, no table-cell break, no control character. Use it for text outside a fenced code block."""
+    return for_terminal(text, multiline=False).translate(_MARKDOWN)
+
+
+def for_code_block(text: str) -> str:
+    """Outside text inside a fenced block: fences are sized by the caller; `<!--`/`-->` are still defused,
+    because a bot that searches the raw comment for its markers would otherwise find them here."""
+    return for_terminal(text).replace("<!--", "<!- -").replace("-->", "- ->")
