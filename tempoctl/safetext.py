@@ -21,6 +21,27 @@ _CONTROL = re.compile(
 _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
 
 
+# Values read from the environment by `${VAR}` in this process: value → "${VAR}". Every writer of text for
+# people (terminal, Markdown) shows the reference instead of the value (DESIGN §8).
+_HIDDEN: dict[str, str] = {}
+
+
+def register_hidden(values: dict[str, str]) -> None:
+    """Remember expanded values (value → `${VAR}`) so that `hide` keeps them out of every output."""
+    for value, ref in values.items():
+        _HIDDEN.setdefault(value, ref)
+
+
+def hide(text: str) -> str:
+    """`text` with every registered expanded value replaced by its `${VAR}` (longest first)."""
+    if not _HIDDEN:
+        return text
+    for value in sorted(_HIDDEN, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, _HIDDEN[value])
+    return text
+
+
 def find_control(text: str, *, allow_newline: bool = False) -> int | None:
     """Index of the first control character in `text` (newline and tab allowed if `allow_newline`), or None."""
     for m in _CONTROL.finditer(text):
@@ -44,7 +65,7 @@ def for_terminal(text: str, *, multiline: bool = True) -> str:
     Newlines stay only where multi-line output is intended (`multiline`); tabs become a space. A carriage
     return is dropped, not turned into a newline, so a line cannot be painted over.
     """
-    text = _ESCAPE.sub("", text)
+    text = _ESCAPE.sub("", hide(text))
 
     def keep(m: re.Match[str]) -> str:
         c = m.group(0)

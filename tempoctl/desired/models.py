@@ -361,3 +361,9 @@ class DesiredState(Model):
     oracle: Oracle | None = None
     hosts: dict[str, Host] = Field(default_factory=dict)
     backups: dict[str, Backup] = Field(default_factory=dict)
+    variables: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Where each environment variable may be expanded beyond the fields that already use it "
+        "(`NAME: [networks.*.rpc_url]`, globs over dotted field paths). Read from the trusted base under "
+        "--trusted-base, so a pull request cannot widen it.",
+    )
