@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 # C0 (tab, newline and carriage return included), DEL, C1 (0x80-0x9f: CSI is 0x9b), the Unicode line and
 # paragraph separators, and every bidi control (embeddings, overrides, isolates, marks).
@@ -76,6 +78,52 @@ def for_terminal(text: str, *, multiline: bool = True) -> str:
     return _CONTROL.sub(keep, text)
 
 
+def clean_document(node: Any, clean: Callable[[str], str]) -> Any:
+    """A copy of a plain document (dicts, lists, scalars) with `clean` applied to every string, keys
+    included: what a renderer does first with a plan or drift document, which holds outside text."""
+    if isinstance(node, str):
+        return clean(node)
+    if isinstance(node, dict):
+        return {clean(k) if isinstance(k, str) else k: clean_document(v, clean) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [clean_document(v, clean) for v in node]
+    return node
+
+
+def inert_value(text: str) -> str:
+    """`text` without escape sequences and control characters, except newlines and tabs: for values that
+    the renderer quotes as JSON when they hold either (plan `before`/`after`), so a file's content keeps its
+    lines and still prints as `"a\\nb"`."""
+    text = _ESCAPE.sub("", hide(text))
+    return _CONTROL.sub(lambda m: m.group(0) if m.group(0) in "\n\t" else "", text)
+
+
+# Plan fields the renderers print through `fmt_value`, which JSON-quotes a string holding a newline or tab.
+_QUOTED_VALUES = frozenset({"before", "after", "expected", "actual"})
+# Step fields printed as they are; every other step field is a value shown through `fmt_value`.
+_RAW_STEP_FIELDS = frozenset({"kind", "display", "signer", "simulation", "via"})
+
+
+def clean_plan(doc: Any, *, step: bool = False) -> Any:
+    """A plan or drift document ready for a renderer: every string `one_line`, except values the renderer
+    JSON-quotes (`before`/`after`, a step's arguments and file content), which keep newlines and tabs."""
+    if isinstance(doc, dict):
+        out: dict[Any, Any] = {}
+        for k, v in doc.items():
+            quoted = k in _QUOTED_VALUES or (step and k not in _RAW_STEP_FIELDS)
+            out[one_line(k) if isinstance(k, str) else k] = (
+                clean_document(v, inert_value) if quoted else clean_plan(v, step=k == "steps"))
+        return out
+    if isinstance(doc, (list, tuple)):
+        return [clean_plan(v, step=step) for v in doc]
+    return one_line(doc) if isinstance(doc, str) else doc
+
+
+def one_line(text: str) -> str:
+    """`for_terminal` for a value shown inside a line."""
+    return for_terminal(text, multiline=False)
+
+
 _MARKDOWN = str.maketrans({"<": "&lt;", ">": "&gt;", "`": "'", "|": "\\|", "\n": " ", "&": "&amp;"})
 
 
@@ -88,4 +136,12 @@ def for_markdown(text: str) -> str:
 def for_code_block(text: str) -> str:
     """Outside text inside a fenced block: fences are sized by the caller; `<!--`/`-->` are still defused,
     because a bot that searches the raw comment for its markers would otherwise find them here."""
-    return for_terminal(text).replace("<!--", "<!- -").replace("-->", "- ->")
+    return defuse_comments(for_terminal(text))
+
+
+def defuse_comments(text: str) -> str:
+    """No `<!--` or `-->` left: where HTML is inert (code) a bot reading the raw comment still must not find
+    a marker that only tempoctl's own footer may hold."""
+    while "<!--" in text or "-->" in text:
+        text = text.replace("<!--", "<!- -").replace("-->", "- ->")
+    return text

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from tempoctl import __version__
 from tempoctl.errors import ExitCode, TempoctlError
+from tempoctl.safetext import for_terminal
 
 T = TypeVar("T")
 
@@ -24,7 +25,7 @@ def run_guarded(fn: Callable[[], int], *, debug: bool) -> int:
     except TempoctlError as exc:
         if debug:
             traceback.print_exc()
-        print(exc.render(), file=sys.stderr)
+        print(for_terminal(exc.render()), file=sys.stderr)  # errors quote RPC and host text: made inert
         return exc.exit_code
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
