@@ -24,9 +24,9 @@ REDACTED = "<redacted>"
 # command, a unit file, a crontab, an env file, a URL or a plan line, where a newline splits what the plan
 # shows from what runs (issue 12). Comments are the place for prose. A field added here must say why.
 FREE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = ()
-# Values shorter than this are not hidden from messages by text replacement (a "1" would garble them);
-# they are still never shown where the scalar's template is known.
-MIN_HIDDEN_LENGTH = 4
+# Values shorter than this are not hidden from output by text replacement (replacing every "1000" or "info"
+# would garble plans; keys, tokens and URLs are longer); a validation error still shows its scalar's template.
+MIN_HIDDEN_LENGTH = 8
 
 
 def free_text(path: KeyPath) -> bool:
