@@ -15,9 +15,11 @@ from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, SequenceNode
 
-# A 10,000-item environment (issue 12) is ~1.2 MB in one file; 8 MiB leaves room without letting a file
-# cost seconds of parsing.
-MAX_FILE_BYTES = 8 * 1024 * 1024
+# A 10,000-item environment (issue 12; bench/generate.py's format) is 0.8 MB and 36,000 YAML nodes in one
+# file. The parser is pure Python (~10 µs per byte or node, ~2 kB per node): an 8 MB file of 480,000 keys took
+# 107 s and 1 GB. 4 MiB and 200,000 nodes per file keep a hostile file to seconds and a few hundred MB.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_NODES = 200_000
 # State files nest about 8 levels; 64 is far beyond any honest file and well inside Python's recursion limit.
 MAX_DEPTH = 64
 # Nodes that aliases may stand for in one file: generous for anchors reused across roles and hosts.
@@ -34,6 +36,7 @@ class BoundedComposer(Composer):
     def __init__(self, loader: Any = None) -> None:
         super().__init__(loader=loader)
         self._alias_nodes = 0
+        self._nodes = 0
         self._level = 0
         self._open: set[str] = set()
         self._size: dict[int, int] = {}
@@ -60,6 +63,10 @@ class BoundedComposer(Composer):
                 )
             return node
         self._level += 1
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise YamlBoundError(None, None, f"more than {MAX_NODES:,} values in one file: split it into several "
+                                 "files", event.start_mark)
         if self._level > MAX_DEPTH:
             raise YamlBoundError(None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
         anchor = getattr(event, "anchor", None)
