@@ -34,6 +34,11 @@ def register_hidden(values: dict[str, str]) -> None:
         _HIDDEN.setdefault(value, ref)
 
 
+def reset_hidden() -> None:
+    """Forget registered values: each command (and each test) starts with its own loads only."""
+    _HIDDEN.clear()
+
+
 def hide(text: str) -> str:
     """`text` with every registered expanded value replaced by its `${VAR}` (longest first)."""
     if not _HIDDEN:

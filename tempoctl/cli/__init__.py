@@ -28,6 +28,9 @@ class Ctx:
         self.color = color if color is not None else (sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
 
     def run(self, fn: Callable[[], int]) -> None:
+        from tempoctl.safetext import reset_hidden
+
+        reset_hidden()  # the ${VAR} values hidden from output are those this command's loads read
         try:
             code = run_guarded(fn, debug=self.debug)
         finally:
@@ -82,11 +85,12 @@ def validate(c: Ctx, envs: tuple[str, ...], trusted_base: str | None) -> None:
 
     def go() -> int:
         from tempoctl.desired import load_environment
+        from tempoctl.safetext import one_line  # a folder name is outside text too
 
         for spec in _envs(envs):
             env = load_environment(spec, trusted=trusted_base)
-            click.echo(f"{env.name}: valid ({len(env.files)} files, {len(env.state.contracts)} contracts, "
-                       f"{len(env.state.hosts)} hosts, {len(env.state.backups)} backups)")
+            click.echo(one_line(f"{env.name}: valid ({len(env.files)} files, {len(env.state.contracts)} contracts, "
+                                f"{len(env.state.hosts)} hosts, {len(env.state.backups)} backups)"))
         return ExitCode.OK
 
     c.run(go)
