@@ -129,6 +129,17 @@ def one_line(text: str) -> str:
     return for_terminal(text, multiline=False)
 
 
+# What json.dumps(ensure_ascii=False) leaves raw: DEL, C1 (U+009B is a CSI to many terminals), the line and
+# paragraph separators and the bidi controls. They only occur inside JSON strings, where \uXXXX is the same.
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def json_inert(text: str) -> str:
+    """A JSON document (from `json.dumps(..., ensure_ascii=False)`) with the control characters it left raw
+    escaped as `\\uXXXX`: the same document to a parser, inert on a terminal."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 _MARKDOWN = str.maketrans({"<": "&lt;", ">": "&gt;", "`": "'", "|": "\\|", "\n": " ", "&": "&amp;"})
 
 
@@ -150,3 +161,12 @@ def defuse_comments(text: str) -> str:
     while "<!--" in text or "-->" in text:
         text = text.replace("<!--", "<!- -").replace("-->", "- ->")
     return text
+
+
+class TerminalLogFilter:
+    """A logging filter that passes every record's message through `for_terminal` (the `-v` log quotes host
+    commands and their output)."""
+
+    def filter(self, record: Any) -> bool:
+        record.msg, record.args = for_terminal(record.getMessage()), None
+        return True

@@ -145,3 +145,32 @@ def test_drift_report_strips_and_escapes_hostile_text(fmt: str) -> None:
     _no_control(out)
     if fmt == "markdown":
         assert "<!--" not in out and "-->" not in out
+
+
+def test_json_rendering_is_inert_and_still_the_same_document() -> None:
+    from tempoctl.plan.render.json import render_json
+
+    out = render_json(_plan(PAINT))
+    _no_control(out)
+    assert "\u202e" not in out and "\x9b" not in out and "\x85" not in out
+    assert json.loads(out)["changes"][0]["steps"][0]["simulation"]["error"] == PAINT
+
+
+def test_verbose_log_lines_strip_hostile_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """`-v` logs host commands and their output on stderr through the root logger's handler."""
+    import logging
+
+    from tempoctl.safetext import TerminalLogFilter
+
+    handler = logging.StreamHandler()
+    handler.addFilter(TerminalLogFilter())
+    log = logging.getLogger("tempoctl.test.hostile")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        log.info("ssh vault-1: %s", PAINT)
+    finally:
+        log.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "node busy" in err
+    _no_control(err)

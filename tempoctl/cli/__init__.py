@@ -56,6 +56,10 @@ def main(ctx: click.Context, debug: bool, verbose: int, no_color: bool) -> None:
         import logging
 
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr, force=True)
+        from tempoctl.safetext import TerminalLogFilter
+
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(TerminalLogFilter())  # host output quoted in a log line: no control characters
 
 
 def _envs(specs: tuple[str, ...]) -> list[str]:
