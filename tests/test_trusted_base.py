@@ -140,6 +140,7 @@ def test_existing_uses_keep_working_under_the_base(repo: Path) -> None:
     loaded = load_environment(env, environ={"TEMPO_RPC_URL": "http://127.0.0.1:9"}, cwd=repo, trusted="main")
     assert loaded.state.networks["tempo"].rpc_url == "http://127.0.0.1:9"
     assert loaded.trusted is not None and loaded.trusted.ref == "main"
+    assert loaded.trusted.commit == _git(repo, "rev-parse", "main").strip()
     assert loaded.trusted.declares("hosts", "vault-1") and not loaded.trusted.declares("hosts", "pr-host")
 
 

@@ -76,6 +76,7 @@ class TrustedBase:
         uses: (VAR, dotted field path) for every `${VAR}` the base's files write.
         declared: VAR → field-path globs from the base's `environment.yaml` `variables:`.
         secrets: VAR → where the base names it as a secret reference.
+        commit: the commit `ref` resolved to when it was read (None for the working tree).
     """
 
     ref: str | None
@@ -85,6 +86,7 @@ class TrustedBase:
     uses: frozenset[tuple[str, str]] = frozenset()
     declared: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
+    commit: str | None = None
 
     @classmethod
     def working_tree(cls, environment: str) -> TrustedBase:
@@ -121,11 +123,11 @@ class TrustedBase:
                                   detail="\n".join(d.render() for d in loaded.diagnostics))
             if isinstance(loaded.data, dict):
                 docs[Path(name).name] = loaded.data
-        return cls.of_documents(ref, folder.name, docs, exists=bool(names))
+        return cls.of_documents(ref, folder.name, docs, exists=bool(names), commit=commit.strip())
 
     @classmethod
     def of_documents(cls, ref: str | None, environment: str, docs: Mapping[str, Any], *,
-                     exists: bool = True) -> TrustedBase:
+                     exists: bool = True, commit: str | None = None) -> TrustedBase:
         """Build from already parsed documents (file name → content); what tests and `from_git` use."""
         uses: set[tuple[str, str]] = set()
         for doc in docs.values():
@@ -144,9 +146,10 @@ class TrustedBase:
                 items = globs if isinstance(globs, list) else [globs]
                 declared[str(name)] = tuple(str(g) for g in items if isinstance(g, str))
         return cls(ref, environment, dict(docs), exists, frozenset(uses), declared,
-                   secret_variables(list(docs.values())))
+                   secret_variables(list(docs.values())), commit)
 
-    def allows_expansion(self, var: str, field_path: KeyPath | str, *, secrets: Mapping[str, str] = {}) -> bool:
+    def allows_expansion(self, var: str, field_path: KeyPath | str, *,
+                         secrets: Mapping[str, str] | None = None) -> bool:
         """May `${var}` be expanded into the field at `field_path` (a key path or its dotted rendering)?
 
         `secrets` adds the working tree's own secret references to the base's."""
@@ -159,11 +162,11 @@ class TrustedBase:
             return True
         return any(fnmatch.fnmatchcase(dotted, g) for g in self.declared.get(var, ()))
 
-    def secret_reason(self, var: str, secrets: Mapping[str, str] = {}) -> str | None:
+    def secret_reason(self, var: str, secrets: Mapping[str, str] | None = None) -> str | None:
         """Why `var` is never expandable (it names a key or secret), or None."""
         if var in SECRET_VARIABLES:
             return f"{var} holds a secret tempoctl reads itself"
-        where = self.secrets.get(var) or secrets.get(var)
+        where = self.secrets.get(var) or (secrets or {}).get(var)
         if where is not None:
             return f"{var} holds a key or secret (named by {where}: env:{var})"
         return None
