@@ -234,3 +234,10 @@ def test_cli_unknown_ref_is_a_clear_error(repo: Path, monkeypatch: pytest.Monkey
     r = CliRunner().invoke(main, ["validate", "--trusted-base", "no-such-branch", "env"])
     assert r.exit_code == 1 and "--trusted-base no-such-branch: no such commit" in r.output
     assert "Traceback" not in r.output
+
+
+def test_short_expanded_values_hidden_in_their_own_errors(tmp_path: Path) -> None:
+    env = make_env(tmp_path, [("backups.yaml", "max_age: 26h", "max_age: ${AGE}")])
+    errs = _errors(env, {"AGE": "26hrs"})
+    assert any("backups.tempovault-db.max_age:" in e and "${AGE}" in e for e in errs), errs
+    assert all("26hrs" not in e for e in errs)

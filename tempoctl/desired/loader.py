@@ -115,7 +115,7 @@ def load_environment(
     # A redacted or unexpandable value already has its diagnostic; what pydantic says about it is noise.
     diags.extend(d for d in more if not any(_under(d.path, s) for s in san.suppressed))
     # Messages name ${VAR}, never its value (the templates cover pydantic's; this covers the rest).
-    diags = [Diagnostic(d.where, d.path, san.hide(d.message)) for d in diags]
+    diags = [Diagnostic(d.where, d.path, san.hide(d.message, d.path)) for d in diags]
     register_hidden(san.read)
     if any(lf.data is None and lf.diagnostics for lf in loaded):
         # A file that could not be parsed may well hold the top-level keys reported missing: noise.

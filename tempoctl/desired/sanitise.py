@@ -52,15 +52,19 @@ class Sanitiser:
     suppressed: set[str] = field(default_factory=set)
     templates: dict[KeyPath, str] = field(default_factory=dict)
     read: dict[str, str] = field(default_factory=dict)
+    read_at: dict[str, dict[str, str]] = field(default_factory=dict)  # dotted path → its own values read
 
     def run(self, data: Any, pos: Positions) -> Any:
         return self._node(data, (), None, pos)
 
-    def hide(self, text: str) -> str:
-        """`text` with every value read from the environment replaced by its `${VAR}`."""
-        for value in sorted(self.read, key=len, reverse=True):
+    def hide(self, text: str, path: str = "") -> str:
+        """`text` with every value read from the environment replaced by its `${VAR}`: long values anywhere,
+        and, in a message about the scalar at dotted `path`, that scalar's own values whatever their length
+        (`not a duration: '${MAX_AGE}'`)."""
+        table = {**self.read, **{v: ref for v, ref in self.read_at.get(path, {}).items() if len(v) >= 2}}
+        for value in sorted(table, key=len, reverse=True):
             if value in text:
-                text = text.replace(value, self.read[value])
+                text = text.replace(value, table[value])
         return text
 
     def _node(self, node: Any, path: KeyPath, parent: Any, pos: Positions) -> Any:
@@ -110,6 +114,7 @@ class Sanitiser:
 
         value, errors, used = expand(node, self.environ, policy)
         for name, got in used.items():
+            self.read_at.setdefault(dotted, {})[got] = f"${{{name}}}"
             if len(got) >= MIN_HIDDEN_LENGTH:
                 self.read.setdefault(got, f"${{{name}}}")
         if errors:
