@@ -241,3 +241,15 @@ def test_short_expanded_values_hidden_in_their_own_errors(tmp_path: Path) -> Non
     errs = _errors(env, {"AGE": "26hrs"})
     assert any("backups.tempovault-db.max_age:" in e and "${AGE}" in e for e in errs), errs
     assert all("26hrs" not in e for e in errs)
+
+
+def test_base_is_read_for_a_folder_with_a_non_ascii_name(tmp_path: Path) -> None:
+    """git quotes such names in plain ls-tree output; the base must still find its files."""
+    root = tmp_path / "repo"
+    (root / "state").mkdir(parents=True)
+    (make_env(root / "state")).rename(root / "state" / "café")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.email=t@e.invalid", "-c", "user.name=t", "commit", "-qm", "base")
+    base = TrustedBase.from_git("main", root / "state" / "café")
+    assert base.exists and ("TEMPO_RPC_URL", "networks.tempo.rpc_url") in base.uses

@@ -110,8 +110,8 @@ class TrustedBase:
             raise ConfigError(f"--trusted-base {ref}: no such commit, branch or tag in {repo}",
                               hint="In CI, fetch the base branch first (e.g. git fetch origin main).")
         rel = folder.relative_to(repo).as_posix()
-        listing = _git(repo, "ls-tree", "--name-only", commit.strip(), "--", rel + "/") or ""
-        names = sorted(n for n in listing.splitlines() if n.endswith((".yaml", ".yml")))
+        listing = _git(repo, "ls-tree", "-z", "--name-only", commit.strip(), "--", rel + "/") or ""
+        names = sorted(n for n in listing.split("\0") if n.endswith((".yaml", ".yml")))
         docs: dict[str, Any] = {}
         for name in names:
             text = _git(repo, "show", f"{commit.strip()}:{name}")
@@ -211,7 +211,9 @@ class TrustedBase:
 def _git(cwd: Path, *args: str) -> str | None:
     """stdout of a git command, or None when it fails (no repository, unknown ref)."""
     try:
-        r = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, timeout=60, check=False)
+        # Literal pathspecs: a folder named ":(glob)…" is a name, not pathspec magic.
+        r = subprocess.run(["git", "--literal-pathspecs", "-C", str(cwd), *args], capture_output=True, text=True,
+                           timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return r.stdout if r.returncode == 0 else None
