@@ -174,3 +174,23 @@ def test_verbose_log_lines_strip_hostile_text(capsys: pytest.CaptureFixture[str]
     err = capsys.readouterr().err
     assert "node busy" in err
     _no_control(err)
+
+
+def test_a_newline_in_an_rpc_message_cannot_start_a_line_of_its_own(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from tempoctl.cli.errors import run_guarded
+    from tempoctl.errors import RpcError
+
+    def fail() -> int:
+        raise RpcError("eth_chainId failed on 127.0.0.1: busy\nApply complete: 3 step(s) done",
+                       hint="Check the node.")
+
+    import io
+    import sys
+
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert run_guarded(fail, debug=False) == 1
+    lines = err.getvalue().splitlines()
+    assert lines[0].startswith("Error: eth_chainId failed") and "Apply complete" in lines[0]
+    assert not any(line.startswith("Apply complete") for line in lines)
