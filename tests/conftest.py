@@ -65,3 +65,14 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     env = {"LOCAL_ADMIN_KEY": DEV_KEYS[0], "LOCAL_RISK_OFFICER_KEY": DEV_KEYS[1], "LOCAL_EMERGENCY_KEY": DEV_KEYS[2],
            "TEMPOCTL_CRASH_DIR": str(tmp_path / "crash")}
     return Workspace(tmp_path, env)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hidden_values() -> Iterator[None]:
+    """Values expanded from ${VAR} are hidden from rendered output per process (tempoctl.safetext); a test
+    must not inherit those of the tests before it."""
+    from tempoctl.safetext import reset_hidden
+
+    reset_hidden()
+    yield
+    reset_hidden()

@@ -18,6 +18,7 @@ from tests.test_keystore_signers import PASSWORD, cast_import, place
 from tests.test_safe_batches import SAFE
 
 KEY_VARS = ("LOCAL_ADMIN_KEY", "LOCAL_RISK_OFFICER_KEY", "LOCAL_EMERGENCY_KEY")
+EXPANDED = {"TEMPOCTL_LOCAL_RPC": "rpcapikey-9d2e4b7a1c", "LOCAL_DB_NAME": "localdb-3f7a9e5b"}
 
 
 def test_scanner_finds_every_spelling(tmp_path: Path) -> None:
@@ -40,11 +41,19 @@ def test_no_secret_in_any_output_or_file(chain, workspace: Workspace, tmp_path: 
         scanner.add(var, workspace.env[var])
     scanner.add("keystore password", PASSWORD)
     scanner.add("wrong keystore password", "not-the-password-4f1c")
+    # Values expanded from ${VAR} never appear either (DESIGN §8): an API key in the RPC URL, a name in the
+    # backend's path. Unique markers, so any copy of them anywhere is found.
+    for var, value in EXPANDED.items():
+        scanner.add(f"expanded ${{{var}}}", value)
+    workspace.env["TEMPOCTL_LOCAL_RPC"] = f"{chain.url}/?apikey={EXPANDED['TEMPOCTL_LOCAL_RPC']}"
+    workspace.env["LOCAL_DB_NAME"] = EXPANDED["LOCAL_DB_NAME"]
 
     folder = write_local_state(workspace.root / "state" / "local", chain)
     env_yaml = folder / "environment.yaml"
     env_yaml.write_text(env_yaml.read_text().replace("key: env:LOCAL_RISK_OFFICER_KEY",
-                                                     "key: keystore:keys/risk-officer"))
+                                                     "key: keystore:keys/risk-officer")
+                        .replace("backend: sqlite:///.tempoctl/local.db",
+                                 "backend: sqlite:///.tempoctl/${LOCAL_DB_NAME}.db"))
     place(cast_import(tmp_path / "cast-home", "risk-officer", workspace.env.pop("LOCAL_RISK_OFFICER_KEY")),
           workspace.root / "keys")
     outputs: list[str] = []
@@ -54,7 +63,14 @@ def test_no_secret_in_any_output_or_file(chain, workspace: Workspace, tmp_path: 
         outputs.append(r.output + (r.stderr if r.stderr_bytes is not None else ""))
         assert expect is None or r.exit_code == expect, (args, r.output)
 
-    # Error paths first: the secrets are in play, nothing is sent.
+    # Error paths first: the secrets are in play, nothing is sent. A value that fails validation is named by
+    # its ${VAR}, never shown (it used to be: `expected an integer, got "<value>"`).
+    good = env_yaml.read_text()
+    env_yaml.write_text(good.replace(f"chain_id: {chain.chain_id}", "chain_id: ${LOCAL_DB_NAME}"))
+    run("validate", "local", expect=1)
+    assert "got ${LOCAL_DB_NAME}" in outputs[-1]
+    run("plan", "local", "--format", "markdown", expect=1)
+    env_yaml.write_text(good)
     workspace.env["TEMPOCTL_KEYSTORE_PASSWORD"] = "not-the-password-4f1c"
     run("apply", "local", "--auto-approve", expect=1)
     workspace.env["TEMPOCTL_KEYSTORE_PASSWORD"] = PASSWORD
@@ -71,6 +87,8 @@ def test_no_secret_in_any_output_or_file(chain, workspace: Workspace, tmp_path: 
     run("apply", "plans/local.json")
     for fmt in ("text", "json", "markdown"):
         run("drift", "local", "--format", fmt)
+    run("drift", "local", "--prometheus", "metrics/tempoctl.prom")
+    run("-v", "validate", "local")
 
     # Hand ADMIN to a Safe: its steps become a batch file and pending records.
     grant_role(chain.url, chain.governance, "ADMIN", SAFE)
@@ -88,7 +106,7 @@ def test_no_secret_in_any_output_or_file(chain, workspace: Workspace, tmp_path: 
     run("history", "local", "--format", "json")
 
     written = {p.name for p in workspace.root.rglob("*") if p.is_file()}
-    assert {"local.json", "local.db"} <= written  # the plan; the backend (journal, hand-offs)
+    assert {"local.json", f"{EXPANDED['LOCAL_DB_NAME']}.db", "tempoctl.prom"} <= written  # plan, backend, metrics
     assert any("safe-batch" in name for name in written)
     assert json.loads(next((workspace.root / "plans").glob("*safe-batch*")).read_text())["transactions"]
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from tempoctl.safetext import for_terminal, one_line
+
 _VERB = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced"}
 
 
@@ -59,8 +61,9 @@ class ApplyProgress:
     started_at: float | None = None
 
     def __call__(self, text: str) -> None:
-        """A plain message from the runner or an executor (e.g. "Safe batch written to …")."""
-        self.line(text)
+        """A plain message from the runner or an executor (e.g. "Safe batch written to …"); it may quote an
+        RPC or a host, so control characters are dropped (safetext) before it reaches the terminal."""
+        self.line(for_terminal(text))
 
     def begin(self, total: int) -> None:
         self.total, self.started_at = total, self.clock()
@@ -70,7 +73,7 @@ class ApplyProgress:
             return
         first = items[0][0].address
         more = f" and {len(items) - 1} more" if len(items) > 1 else ""
-        self.status(f"[{self.done}/{self.total}] running {first}{more} … {fmt_seconds(self.elapsed)} elapsed")
+        self.status(one_line(f"[{self.done}/{self.total}] running {first}{more} … {fmt_seconds(self.elapsed)} elapsed"))
 
     def finished(self, sent: Any, seconds: float) -> None:
         self.done += 1
@@ -82,8 +85,9 @@ class ApplyProgress:
             self.by_action[action] = self.by_action.get(action, 0) + 1
             tag = self.style(sent.change.action.glyph, action)
         width = len(str(self.total or self.done))
-        detail = f"{sent.step.display}  {sent.summary}".rstrip()
-        self.line(f"  [{self.done:>{width}}/{self.total}] {tag} {sent.change.address}: {detail}  ({fmt_seconds(seconds)})")
+        detail = one_line(f"{sent.step.display}  {sent.summary}".rstrip())  # a revert or RPC error's words
+        address = one_line(str(sent.change.address))
+        self.line(f"  [{self.done:>{width}}/{self.total}] {tag} {address}: {detail}  ({fmt_seconds(seconds)})")
 
     @property
     def elapsed(self) -> float:

@@ -28,6 +28,9 @@ class Ctx:
         self.color = color if color is not None else (sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
 
     def run(self, fn: Callable[[], int]) -> None:
+        from tempoctl.safetext import reset_hidden
+
+        reset_hidden()  # the ${VAR} values hidden from output are those this command's loads read
         try:
             code = run_guarded(fn, debug=self.debug)
         finally:
@@ -53,6 +56,10 @@ def main(ctx: click.Context, debug: bool, verbose: int, no_color: bool) -> None:
         import logging
 
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr, force=True)
+        from tempoctl.safetext import TerminalLogFilter
+
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(TerminalLogFilter())  # host output quoted in a log line: no control characters
 
 
 def _envs(specs: tuple[str, ...]) -> list[str]:
@@ -67,19 +74,27 @@ def _envs(specs: tuple[str, ...]) -> list[str]:
     return found
 
 
+TRUSTED_BASE = click.option(
+    "--trusted-base", "trusted_base", metavar="REF", default=None,
+    help="Take what decides this command's reach (which variables the state files may expand where) from git "
+         "REF, not the working tree: for a pull request's content (DESIGN §8).")
+
+
 @main.command()
 @click.argument("envs", nargs=-1, shell_complete=complete_env)
+@TRUSTED_BASE
 @pass_ctx
-def validate(c: Ctx, envs: tuple[str, ...]) -> None:
+def validate(c: Ctx, envs: tuple[str, ...], trusted_base: str | None) -> None:
     """Offline schema and semantic checks of ENV (a folder or a name under ./state)."""
 
     def go() -> int:
         from tempoctl.desired import load_environment
+        from tempoctl.safetext import one_line  # a folder name is outside text too
 
         for spec in _envs(envs):
-            env = load_environment(spec)
-            click.echo(f"{env.name}: valid ({len(env.files)} files, {len(env.state.contracts)} contracts, "
-                       f"{len(env.state.hosts)} hosts, {len(env.state.backups)} backups)")
+            env = load_environment(spec, trusted=trusted_base)
+            click.echo(one_line(f"{env.name}: valid ({len(env.files)} files, {len(env.state.contracts)} contracts, "
+                                f"{len(env.state.hosts)} hosts, {len(env.state.backups)} backups)"))
         return ExitCode.OK
 
     c.run(go)
@@ -106,9 +121,11 @@ TARGET = click.option("--target", "targets", multiple=True, metavar="ADDR", help
 @FORMAT
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @TARGET
+@TRUSTED_BASE
 @click.option("--no-batch", is_flag=True, hidden=True, help="One RPC request per read (benchmarks).")
 @pass_ctx
-def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...], no_batch: bool) -> None:
+def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
+         trusted_base: str | None, no_batch: bool) -> None:
     """Read live state and print what apply would change."""
 
     def go() -> int:
@@ -122,7 +139,7 @@ def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exi
             raise ConfigError("--out saves one plan: give exactly one environment")
         changed = False
         for spec in names:
-            env = load_environment(spec)
+            env = load_environment(spec, trusted=trusted_base)
             p, _ = build_plan(env, PlanOptions(targets=targets, batching=not no_batch))
             doc = p.to_dict()
             click.echo(_render(doc, fmt, c), nl=False)
@@ -266,8 +283,9 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
 @click.argument("envs", nargs=-1, shell_complete=complete_env)
 @FORMAT
 @PROMETHEUS
+@TRUSTED_BASE
 @pass_ctx
-def drift(c: Ctx, envs: tuple[str, ...], fmt: str, prometheus: Path | None) -> None:
+def drift(c: Ctx, envs: tuple[str, ...], fmt: str, prometheus: Path | None, trusted_base: str | None) -> None:
     """Read-only: report live state that differs from the YAML; exit 2 when anything does."""
 
     def go() -> int:
@@ -280,7 +298,7 @@ def drift(c: Ctx, envs: tuple[str, ...], fmt: str, prometheus: Path | None) -> N
         found, metrics, first_error = False, DriftMetrics(prometheus), None
         for spec in _envs(envs):
             try:
-                env = load_environment(spec)
+                env = load_environment(spec, trusted=trusted_base)
                 p, obs = build_plan(env, PlanOptions(simulate=False, create_secret_key=True))
             except TempoctlError as exc:
                 if prometheus is None:

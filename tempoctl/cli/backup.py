@@ -41,7 +41,9 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
             _enter_repository(env_spec)
         env = load_environment(env_spec)
         policy = _declared(env, name)
-        log = (lambda line: click.echo(line, err=True)) if c.verbose else None
+        from tempoctl.safetext import for_terminal, one_line  # file names and host output are outside text
+
+        log = (lambda line: click.echo(for_terminal(line), err=True)) if c.verbose else None
         host = env.state.hosts[policy.host]
         transport = LocalTransport(log=log) if on_host else open_transport(host.connection, log=log)
         try:
@@ -60,10 +62,11 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
             result = run_backup(transport, name, policy)
         finally:
             transport.close()
-        click.echo(f"{name}: wrote {result.path} ({result.size:,} bytes, "
-                   f"{'verified' if result.verified else 'not verified: verify is off'})")
+        click.echo(one_line(f"{name}: wrote {result.path} ({result.size:,} bytes, "
+                            f"{'verified' if result.verified else 'not verified: verify is off'})"))
         if result.removed:
-            click.echo(f"{name}: retention ({policy.retention_days} days) removed {', '.join(result.removed)}")
+            click.echo(one_line(f"{name}: retention ({policy.retention_days} days) removed "
+                                f"{', '.join(result.removed)}"))
         return ExitCode.OK
 
     c.run(go)

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 import click
 
 from tempoctl import __version__
-from tempoctl.errors import ExitCode, TempoctlError
+from tempoctl.errors import Diagnostic, ExitCode, TempoctlError, ValidationError
+from tempoctl.safetext import for_terminal, one_line
 
 T = TypeVar("T")
 
@@ -48,7 +49,7 @@ def run_guarded(fn: Callable[[], int], *, debug: bool) -> int:
     except TempoctlError as exc:
         if debug:
             traceback.print_exc()
-        print(exc.render(), file=sys.stderr)
+        print(_inert(exc), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
@@ -60,6 +61,17 @@ def run_guarded(fn: Callable[[], int], *, debug: bool) -> int:
         print(f"Error: tempoctl hit an internal error (a bug). Details were written to {path}; "
               "rerun with --debug to see them here.", file=sys.stderr)
         return ExitCode.ERROR
+
+
+def _inert(exc: TempoctlError) -> str:
+    """The error as the operator reads it (its own `render()`), with quoted RPC and host text made inert: no
+    control character anywhere, and no newline inside the summary or a diagnostic (one line each by design),
+    so a hostile message cannot start a line of its own ("Apply complete")."""
+    exc.summary = one_line(exc.summary)
+    if isinstance(exc, ValidationError):
+        exc.diagnostics = [Diagnostic(one_line(d.where), one_line(d.path), one_line(d.message))
+                           for d in exc.diagnostics]
+    return for_terminal(exc.render())
 
 
 def _crash_log() -> Path:

@@ -34,7 +34,9 @@ def history(c: object, env_spec: str, limit: int, fmt: str) -> None:
         if fmt == "json":
             click.echo(json.dumps({"environment": env.name, "applies": entries}, indent=2, default=str))
         else:
-            click.echo(render_text(env.name, entries))
+            from tempoctl.safetext import for_terminal
+
+            click.echo(for_terminal(render_text(env.name, entries)))  # journalled RPC and host text
         return ExitCode.OK
 
     c.run(go)

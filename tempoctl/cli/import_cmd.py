@@ -36,8 +36,10 @@ def import_cmd(c: object, env_spec: str, write: bool, from_block: int) -> None:
         env = load_environment(env_spec)
         found = find_undeclared(env, from_block=from_block)
         pins = ", ".join(f"{n} block {p.get('block')}" for n, p in found.pins.items())
-        for note in found.notes:
-            click.echo(f"note: {note}", err=True)
+        from tempoctl.safetext import for_terminal
+
+        for note in found.notes:  # notes quote RPC errors
+            click.echo(for_terminal(f"note: {note}"), err=True)
         if not found.items:
             click.echo(f"# {env.name}: nothing to import; every live role holder and tripped breaker is declared "
                        f"({pins}).")

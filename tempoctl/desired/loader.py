@@ -17,16 +17,18 @@ from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
 
-from tempoctl.desired.expand import expand, references
+from tempoctl.desired.bounds import MAX_FILE_BYTES
 from tempoctl.desired.models import DesiredState
-from tempoctl.desired.secrets import find_secret, hex_allowed, secret_message
+from tempoctl.desired.sanitise import Sanitiser
+from tempoctl.desired.secrets import comment_secrets, secret_message
 from tempoctl.desired.semantic import check
-from tempoctl.desired.source import KeyPath, LoadedFile, Pos, Positions, load_file, render_path
+from tempoctl.desired.source import KeyPath, LoadedFile, Pos, Positions, load_file
 from tempoctl.desired.translate import describe, translate
+from tempoctl.desired.trusted import TrustedBase, secret_variables
 from tempoctl.errors import ConfigError, Diagnostic, ValidationError
+from tempoctl.safetext import register_hidden
 
 MAPPING_SECTIONS = ("networks", "signers", "contracts", "hosts", "backups")
-REDACTED = "<redacted>"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class DesiredEnvironment:
         state: the validated, normalised model (checksummed addresses, durations in seconds).
         files: the `*.yaml`/`*.yml` files read, sorted.
         digest: "sha256:<hex>" over the files' names and bytes, to detect a changed state folder.
+        trusted: what decided this load's reach (the working tree, or `--trusted-base REF`); later stages
+            ask it what the base declares before reading a host, a path or a database.
     """
 
     name: str
@@ -47,6 +51,7 @@ class DesiredEnvironment:
     files: tuple[Path, ...]
     digest: str
     positions: Positions = field(default_factory=Positions, repr=False, compare=False)
+    trusted: TrustedBase | None = field(default=None, repr=False, compare=False)
 
     def where(self, *path: str | int) -> str:
         """'state/tempo-testnet/tempovault.yaml:14:9' for a key path into the merged document; falls back to
@@ -73,10 +78,20 @@ def resolve_environment(spec: str | Path, cwd: Path | None = None) -> Path:
 
 
 def load_environment(
-    spec: str | Path, *, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+    spec: str | Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    trusted: TrustedBase | str | None = None,
 ) -> DesiredEnvironment:
-    """Read, merge and validate an environment. Raises ValidationError listing every problem at once."""
+    """Read, merge and validate an environment. Raises ValidationError listing every problem at once.
+
+    `trusted` decides which variables may be expanded where (desired/trusted.py): a `TrustedBase`, a git ref
+    to read one from (`--trusted-base REF`), or None for the working tree."""
     root = resolve_environment(spec, cwd)
+    if isinstance(trusted, str):
+        trusted = TrustedBase.from_git(trusted, root)
+    base = trusted or TrustedBase.working_tree(root.name)
     env = os.environ if environ is None else environ
     files = tuple(sorted([*root.glob("*.yaml"), *root.glob("*.yml")], key=lambda p: p.name))
     files = tuple(p for p in files if p.is_file())
@@ -86,33 +101,52 @@ def load_environment(
     diags: list[Diagnostic] = []
     loaded: list[LoadedFile] = []
     for path in files:
-        blob = path.read_bytes()
+        size = path.stat().st_size
+        # A huge file is never read whole: it is refused on its size alone (DESIGN §8).
+        blob = path.read_bytes() if size <= MAX_FILE_BYTES else _head(path)
         digest.update(f"{path.name}\0{len(blob)}\0".encode() + blob)
         loaded.append(_parse(path, blob, cwd, diags))
-    suppressed: set[str] = set()
+    san = Sanitiser(env, base, secret_variables([lf.data for lf in loaded if lf.data]))
     for lf in loaded:
-        lf.data = _sanitise(lf.data, (), None, lf.positions, env, diags, suppressed)
+        lf.data = san.run(lf.data, lf.positions)
+    diags.extend(san.diags)
     merged, positions, conflicts = _merge(loaded, cwd, diags)
-    state, more = _validate(merged, positions, conflicts)
+    state, more = _validate(merged, positions, conflicts, san.templates)
     # A redacted or unexpandable value already has its diagnostic; what pydantic says about it is noise.
-    diags.extend(d for d in more if not any(_under(d.path, s) for s in suppressed))
+    diags.extend(d for d in more if not any(_under(d.path, s) for s in san.suppressed))
+    # Messages name ${VAR}, never its value (the templates cover pydantic's; this covers the rest).
+    diags = [Diagnostic(d.where, d.path, san.hide(d.message, d.path)) for d in diags]
+    register_hidden(san.read)
+    if any(lf.data is None and lf.diagnostics for lf in loaded):
+        # A file that could not be parsed may well hold the top-level keys reported missing: noise.
+        diags = [d for d in diags if not (d.path == "" and d.message.startswith("required key"))]
     diags = _dedupe_sorted(diags)
     if diags or state is None:
         raise ValidationError(diags or [Diagnostic(positions.value(()), "", "invalid desired state")])
-    return DesiredEnvironment(root.name, root, state, files, "sha256:" + digest.hexdigest(), positions)
+    return DesiredEnvironment(root.name, root, state, files, "sha256:" + digest.hexdigest(), positions, base)
 
 
 def _parse(path: Path, blob: bytes, cwd: Path | None, diags: list[Diagnostic]) -> LoadedFile:
+    if len(blob) > MAX_FILE_BYTES:
+        pos = Positions(cwd=cwd)
+        d = Diagnostic(pos.render(Pos(path, 1, 1)), "",
+                       f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: refused before parsing; "
+                       "split it into several files")
+        diags.append(d)
+        return LoadedFile(path, None, [d], pos)
     try:
         text = blob.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = blob[: exc.start].count(b"\n") + 1
         col = exc.start - (blob.rfind(b"\n", 0, exc.start) + 1) + 1
         pos = Positions(cwd=cwd)
-        diags.append(Diagnostic(pos.render(Pos(path, line, col)), "", "not UTF-8 text"))
-        return LoadedFile(path, None, [], pos)
+        d = Diagnostic(pos.render(Pos(path, line, col)), "", "not UTF-8 text")
+        diags.append(d)
+        return LoadedFile(path, None, [d], pos)
     lf = load_file(path, text, cwd)
     diags.extend(lf.diagnostics)
+    for line, col, kind in comment_secrets(text):
+        diags.append(Diagnostic(lf.positions.render(Pos(path, line, col)), "", "a comment " + secret_message(kind)))
     if lf.data is not None and not isinstance(lf.data, dict):
         diags.append(
             Diagnostic(
@@ -126,55 +160,14 @@ def _parse(path: Path, blob: bytes, cwd: Path | None, diags: list[Diagnostic]) -
     return lf
 
 
+def _head(path: Path) -> bytes:
+    """The first MAX_FILE_BYTES + 1 bytes: enough to know the file is too large, and to fingerprint it."""
+    with path.open("rb") as f:
+        return f.read(MAX_FILE_BYTES + 1)
+
+
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith((prefix + ".", prefix + "["))
-
-
-def _sanitise(
-    node: Any,
-    path: KeyPath,
-    parent: Any,
-    pos: Positions,
-    env: Mapping[str, str],
-    diags: list[Diagnostic],
-    suppressed: set[str],
-) -> Any:
-    """Refuse secrets (keys and values, before and after expansion) and expand `${VAR}` in strings."""
-    if isinstance(node, dict):
-        out: dict[str, Any] = {}
-        for k, v in node.items():
-            kind = find_secret(k)
-            if kind is not None:
-                diags.append(
-                    Diagnostic(pos.key((*path, k)), render_path(path), "a key " + secret_message(kind))
-                )
-                continue
-            out[k] = _sanitise(v, (*path, k), node, pos, env, diags, suppressed)
-        return out
-    if isinstance(node, list):
-        return [_sanitise(v, (*path, i), node, pos, env, diags, suppressed) for i, v in enumerate(node)]
-    if not isinstance(node, str):
-        return node
-    where, dotted = pos.value(path), render_path(path)
-    hex_ok = hex_allowed(path, parent)
-    kind = find_secret(node, hex_ok=hex_ok)
-    if kind is not None:
-        diags.append(Diagnostic(where, dotted, secret_message(kind)))
-        suppressed.add(dotted)
-        return REDACTED
-    value, errors = expand(node, env)
-    for e in errors:
-        diags.append(Diagnostic(where, dotted, e))
-    if errors:
-        suppressed.add(dotted)
-    elif value != node:
-        kind = find_secret(value, hex_ok=hex_ok)
-        if kind is not None:
-            names = ", ".join(f"${{{n}}}" for n in references(node))
-            diags.append(Diagnostic(where, dotted, f"the value of {names} " + secret_message(kind)))
-            suppressed.add(dotted)
-            return REDACTED
-    return value
 
 
 def _merge(
@@ -237,7 +230,7 @@ def _merge(
 
 
 def _validate(
-    raw: dict[str, Any], positions: Positions, conflicts: list[KeyPath]
+    raw: dict[str, Any], positions: Positions, conflicts: list[KeyPath], templates: dict[KeyPath, str]
 ) -> tuple[DesiredState | None, list[Diagnostic]]:
     """Pydantic, then semantic checks on whatever validated (broken items are pruned, so every problem in
     every file is still reported in one run)."""
@@ -250,7 +243,7 @@ def _validate(
         return (None if conflicts else state), more
     except PydanticValidationError as exc:
         errors: list[dict[str, Any]] = [dict(e) for e in exc.errors(include_url=False)]
-    diags = translate(errors, merged, positions, DesiredState)
+    diags = translate(errors, merged, positions, DesiredState, templates)
     pruned = {k: (dict(v) if isinstance(v, dict) else v) for k, v in merged.items()}
     for e in errors:
         loc: tuple[Any, ...] = tuple(e["loc"])

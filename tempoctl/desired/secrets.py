@@ -20,6 +20,8 @@ _HEX64 = re.compile(r"(?<![0-9A-Za-z])(?:0[xX])?[0-9a-fA-F]{64}(?![0-9A-Za-z])")
 _SEED = re.compile(r"S[A-Z2-7]{55}")
 _PG_PASSWORD = re.compile(r"postgres(?:ql)?://[^/@\s:]*:[^@\s/]+@", re.IGNORECASE)
 _PG_PASSWORD_PARAM = re.compile(r"postgres(?:ql)?://\S*[?&]password=", re.IGNORECASE)
+# From a `#` that can start a comment (line start or after a blank) to the end of the line.
+_COMMENT = re.compile(r"(?:^|(?<=[ \t]))#[^\n]*", re.MULTILINE)
 _MNEMONIC_LENGTHS = (12, 15, 18, 21, 24)
 _BYTES32_SIG = re.compile(r"^\s*[A-Za-z_$][A-Za-z0-9_$]*\s*\(([^()]*)\)")
 
@@ -41,6 +43,55 @@ def find_secret(text: str, *, hex_ok: bool = False) -> str | None:
     if _looks_like_mnemonic(text):
         return "a mnemonic phrase"
     return None
+
+
+def comment_secrets(text: str) -> list[tuple[int, int, str]]:
+    """(line, col, kind) of every secret found in a comment of a YAML file's `text`, 1-based.
+
+    Values are scanned after parsing, with their field's context (`hex_ok`); comments never reach the data,
+    so this pass reads the text. A candidate is anything after a `#` that starts a comment on its line; the
+    parser's tokens then drop candidates that lie inside a scalar (a quoted `#`, a block scalar), which the
+    value scan already judges. The tokens are read only when there is a candidate.
+    """
+    found: list[tuple[int, int, int, str]] = []
+    for m in _COMMENT.finditer(text):
+        for at, kind in _secret_spans(m.group(0)):
+            index = m.start() + at
+            line_start = text.rfind("\n", 0, index) + 1
+            found.append((index, text.count("\n", 0, index) + 1, index - line_start + 1, kind))
+    if not found:
+        return []
+    spans = _scalar_spans(text)
+    return [(line, col, kind) for index, line, col, kind in found
+            if not any(a <= index < b for a, b in spans)]
+
+
+def _secret_spans(text: str) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    for m in _HEX64.finditer(text):
+        if not text[: m.start()].lower().endswith("sha256:"):
+            out.append((m.start(), "a private key"))
+    out += [(m.start(), "a Stellar secret seed") for m in _SEED.finditer(text) if strkey_valid(m.group(0), "S")]
+    pg = _PG_PASSWORD.search(text) or _PG_PASSWORD_PARAM.search(text)
+    if pg:
+        out.append((pg.start(), "a database URL with a password"))
+    if _looks_like_mnemonic(text):
+        first = re.search(r"[A-Za-z]", text)
+        out.append((first.start() if first else 0, "a mnemonic phrase"))
+    return out
+
+
+def _scalar_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) character offsets of every scalar token; [] when the text does not scan (the parser
+    reports that error itself)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.tokens import ScalarToken
+
+    try:
+        return [(t.start_mark.index, t.end_mark.index) for t in YAML(typ="rt").scan(text)
+                if isinstance(t, ScalarToken)]
+    except Exception:  # noqa: BLE001 - any scanner failure: the parse step reports it with its position
+        return []
 
 
 def secret_message(kind: str) -> str:

@@ -131,8 +131,11 @@ def _load_file(path: Path, text: str, cwd: Path | None) -> LoadedFile:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    from tempoctl.desired.bounds import BoundedComposer
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
+    yaml.Composer = BoundedComposer  # aliases and depth bounded while composing, before any expansion
     where0 = positions.render(Pos(path, 1, 1))
     try:
         root = yaml.load(text)
@@ -160,6 +163,10 @@ def _yaml_message(exc: Any) -> str:
     """The parser's own words (problem + context), never its snippet of the file, which could hold a secret."""
     from ruamel.yaml.constructor import DuplicateKeyError
 
+    from tempoctl.desired.bounds import YamlBoundError
+
+    if isinstance(exc, YamlBoundError):
+        return str(exc.problem)
     if isinstance(exc, DuplicateKeyError):
         m = re.search(r'found duplicate key "(.*?)"', str(exc.problem or ""))
         key = m.group(1) if m else "?"

@@ -48,8 +48,16 @@ _BOUNDS = {
 }
 
 
+class Template(str):
+    """A scalar shown as written (`${RPC}`), because its expanded value must never reach a message."""
+
+
 def describe(value: Any) -> str:
-    """A short rendering of an input value for "got ..." (values are already secret-free here)."""
+    """A short rendering of an input value for "got ..." (values are already secret-free here; an expanded
+    one arrives as its `Template`)."""
+    if isinstance(value, Template):
+        whole = value.startswith("${") and value.endswith("}") and value.count("${") == 1
+        return str(value) if whole else '"' + value.replace('"', '\\"') + '"'
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -227,21 +235,29 @@ def _at(data: Any, path: KeyPath) -> Any:
 
 
 def translate(
-    errors: list[dict[str, Any]], data: Any, positions: Positions, root: type[BaseModel]
+    errors: list[dict[str, Any]],
+    data: Any,
+    positions: Positions,
+    root: type[BaseModel],
+    templates: dict[KeyPath, str] | None = None,
 ) -> list[Diagnostic]:
-    """One Diagnostic per problem; errors from the members of one union collapse into one."""
+    """One Diagnostic per problem; errors from the members of one union collapse into one. A value that
+    came from `${VAR}` expansion (`templates`: path → the scalar as written) is shown as written."""
     plain: list[tuple[dict[str, Any], KeyPath, bool]] = []
     unions: dict[KeyPath, dict[str, list[tuple[dict[str, Any], KeyPath, bool]]]] = {}
+    shown = templates or {}
     for err in errors:
         loc = tuple(err["loc"])
         walk_loc = loc[:-1] if err["type"] == "missing" else loc
         path, branch, is_key = _walk(walk_loc, data)
+        if path in shown and not is_key:
+            err = {**err, "input": Template(shown[path])}
         if branch is None:
             plain.append((err, path, is_key))
         else:
             unions.setdefault(branch[0], {}).setdefault(branch[1], []).append((err, path, is_key))
     for upath, branches in unions.items():
-        value = _at(data, upath)
+        value = Template(shown[upath]) if upath in shown else _at(data, upath)
         fitting = [b for b in branches if _fits(b, value)]
         if fitting:
             best = min(

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from tempoctl.plan.pending import awaiting_label
+from tempoctl.safetext import clean_document, clean_plan, for_markdown
 
 
 def drift_items(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,6 +50,8 @@ def _notes(plan: dict[str, Any], fmt: str) -> str:
 
 
 def render_drift(plan: dict[str, Any], fmt: str = "text") -> str:
+    if fmt != "json":  # drift reports go to terminals and issues: outside text made inert first
+        plan = clean_document(clean_plan(plan), for_markdown) if fmt == "markdown" else clean_plan(plan)
     items, waiting = drift_items(plan), awaiting_items(plan)
     if fmt == "json":
         doc = {"environment": plan["environment"], "created_at": plan["created_at"], "observed": plan["observed"],

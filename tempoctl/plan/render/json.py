@@ -9,8 +9,10 @@ import json
 from typing import Any
 
 from tempoctl.plan.render.values import public_document
+from tempoctl.safetext import json_inert
 
 
 def render_json(plan: dict[str, Any]) -> str:
     """The plan document as indented JSON plus a newline, key order as built (DESIGN §5 order)."""
-    return json.dumps(public_document(plan), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    text = json.dumps(public_document(plan), indent=2, sort_keys=False, ensure_ascii=False)
+    return json_inert(text) + "\n"  # C1 and bidi controls from RPC text are \uXXXX, as C0 already is

@@ -19,21 +19,25 @@ from tempoctl.plan.render.values import (
     short_address,
     summary_sentence,
 )
+from tempoctl.safetext import clean_plan, defuse_comments, for_code_block, for_markdown, one_line
 
 _ACTION_WORDS = {"create": "create", "update": "update", "delete": "destroy", "replace": "replace"}
 _DIFF_GLYPHS = {"+": "+", "-": "-", "~": "!", "±": "!", "!": "!"}
 _GLYPH_LINE = re.compile(r"^  ([+~\-±!]) ")
 _MAX_REVERTS_LISTED = 5
+_FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def _cell(text: str) -> str:
-    """Table-safe text: a `|` would end the cell, a newline the row, `<` could open HTML."""
-    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    """Table-safe, inert text: a `|` would end the cell, a newline the row, `<` could open HTML (a bot's
+    `<!--` marker), a backtick a code span; control characters are dropped (safetext.for_markdown)."""
+    return for_markdown(text)
 
 
 def _code(text: str) -> str:
-    """A code span in a table cell: HTML is inert there (no `&lt;`), but `|` still needs escaping."""
-    return "`" + text.replace("|", "\\|").replace("\n", " ").replace("`", "'") + "`"
+    """A code span in a table cell: HTML is inert there (no `&lt;`), but `|` still needs escaping, a
+    backtick would end the span, and `<!--`/`-->` must not reach a bot reading the raw comment."""
+    return "`" + defuse_comments(one_line(text)).replace("|", "\\|").replace("`", "'") + "`"
 
 
 def _action_word(change: dict[str, Any]) -> str:
@@ -90,7 +94,7 @@ def _diff_block(text: str) -> str:
     for line in text.splitlines():
         m = _GLYPH_LINE.match(line)
         out.append(_DIFF_GLYPHS[m.group(1)] + "  " + line[m.end() - 1:] if m else line)
-    body = "\n".join(out)
+    body = for_code_block("\n".join(out))
     longest = max((len(r) for r in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}diff\n{body}\n{fence}"
@@ -141,7 +145,7 @@ def render_markdown(plan: dict[str, Any], *, max_chars: int = 60000, planfile: s
         max_chars: hard ceiling; 60,000 leaves room under GitHub's 65,535 for a bot's own header.
         planfile: the saved plan's path, quoted in the "see all" hint (``<planfile>`` if unknown).
     """
-    doc = public_document(plan)
+    doc = clean_plan(public_document(plan))  # outside text: no control characters
     changes: list[dict[str, Any]] = list(doc.get("changes") or [])
     drift: list[dict[str, Any]] = list(doc.get("drift") or [])
     show_cmd = f"`tempoctl show {planfile or '<planfile>'}`"
@@ -161,7 +165,10 @@ def render_markdown(plan: dict[str, Any], *, max_chars: int = 60000, planfile: s
     drift_rows = _drift_lines(drift)
     details = ["", "<details><summary>Show plan</summary>", "", _diff_block(render_text(plan)), "",
                "</details>"]
-    footer = ["", f"<!-- tempoctl-fingerprint: {doc.get('fingerprint', '')} -->"]
+    fingerprint = str(doc.get("fingerprint", ""))
+    # A saved plan file is outside input too: only a well-formed fingerprint goes into the bot's marker.
+    fingerprint = fingerprint if _FINGERPRINT.fullmatch(fingerprint) else "(invalid)"
+    footer = ["", f"<!-- tempoctl-fingerprint: {fingerprint} -->"]
 
     def assemble(rows_: list[str], drift_: list[str], middle: list[str]) -> str:
         body = head + table_head + rows_ + (drift_head + drift_ if drift else []) + middle + footer

@@ -24,6 +24,7 @@ from tempoctl.plan.render.values import (
     short_address,
     summary_sentence,
 )
+from tempoctl.safetext import clean_plan
 
 _COLORS = {"+": "32", "~": "33", "-": "31", "±": "35", "!": "33"}
 _SEP = "   "
@@ -247,7 +248,9 @@ def render_text(plan: dict[str, Any], *, color: bool = False, verbose: bool = Fa
     notes, targeting warning, then a footer with environment, observed pins and fingerprint; a plan with
     reverting simulations ends with a warning line. Secrets are masked before anything is formatted.
     """
-    doc = public_document(plan)
+    # Revert reasons, notes and drift messages come from RPCs and hosts: no control character survives, so
+    # nothing in them can move the cursor or repaint a line; expanded ${VAR} values show as ${VAR}.
+    doc = clean_plan(public_document(plan))
     style = _Style(color)
     changes: list[dict[str, Any]] = list(doc.get("changes") or [])
     lines: list[str] = []
