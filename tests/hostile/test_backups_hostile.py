@@ -148,6 +148,8 @@ def test_an_environment_folder_name_with_a_newline_never_reaches_the_crontab(tmp
     world.name = "bk\n* * * * * touch pwned #"
     world.backups["db"] = pg_backup(world, "tempovault")
     res = world.run("apply", str(world.state_dir), "--auto-approve")
-    assert "unsafe_schedule" in res.output, res.output
+    # Refused by the loader (no control character in any scalar, `environment:` included) before a schedule
+    # is even planned; the schedule's own guard (`unsafe_schedule`) stands behind it.
+    assert res.exit_code == 1 and "control character U+000A" in res.output, res.output
     crontab = Path(world.env["TEMPOCTL_CRONTAB"])
     assert not crontab.exists() or "touch pwned" not in crontab.read_text()

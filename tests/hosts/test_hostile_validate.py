@@ -27,7 +27,8 @@ HOSTILE = [
     ("ssh-host-option", "connection: \"ssh://deploy@-oProxyCommand=touch\"\n",
      "state/h/environment.yaml:5:17", 'the ssh user and host may not start with "-"'),
     ("env-key-newline", "connection: local\n    env_files:\n      /tmp/a.env:\n        values: {\"B=1\\nPATH\": x}\n",
-     "state/h/environment.yaml:8:18", "env-file key 'B=1\\nPATH' must match [A-Za-z_][A-Za-z0-9_]*"),
+     # (refused by the loader's rule for every scalar and key, before the env-file grammar is consulted)
+     "state/h/environment.yaml:8:18", "a mapping key: control character U+000A (line feed)"),
     ("env-value-command", "connection: local\n    env_files:\n      /tmp/a.env:\n        values: {A: \"$(touch /tmp/x)\"}\n",
      "state/h/environment.yaml:8:21", "character 1 of the value is '$'"),
     ("env-value-backtick", "connection: local\n    env_files:\n      /tmp/a.env:\n        values: {A: \"x`id`\"}\n",
@@ -35,7 +36,7 @@ HOSTILE = [
     ("env-value-quote", "connection: local\n    env_files:\n      /tmp/a.env:\n        values: {A: \"it's\"}\n",
      "state/h/environment.yaml:8:21", "character 3 of the value is \"'\""),
     ("env-value-newline", "connection: local\n    env_files:\n      /tmp/a.env:\n        values: {A: \"x\\nB=1\"}\n",
-     "state/h/environment.yaml:8:21", "character 2 of the value is U+000A"),
+     "state/h/environment.yaml:8:21", "values.A: control character U+000A (line feed)"),
     ("env-mode-world-writable", "connection: local\n    env_files:\n      /tmp/a.env:\n        mode: \"0777\"\n",
      "state/h/environment.yaml:8:15", "mode 0777 makes the env file world-writable"),
     ("env-mode-setuid", "connection: local\n    env_files:\n      /tmp/a.env:\n        mode: \"4755\"\n",
