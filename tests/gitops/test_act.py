@@ -92,7 +92,7 @@ def act_repo(tmp_path: Path, postgres: Postgres) -> Iterator[ActRepo]:
     srv.mkdir()
     (root / "state" / "a" / "environment.yaml").write_text(
         "environment: a\nbackend: ${TEMPOCTL_BACKEND:-sqlite:///.tempoctl/a.db}\nhosts:\n  app:\n"
-        f"    connection: local\n    env_files:\n      {srv / 'a.env'}:\n        values:\n"
+        f"    connection: local\n    roots: [\"{srv}\"]\n    env_files:\n      {srv / 'a.env'}:\n        values:\n"
         '          MODE: "one"\n          API_TOKEN: {secret: env:API_TOKEN}\n')
     (srv / "a.env").write_text(f"MODE=one\nAPI_TOKEN={SECRET}\n")
     (tmp_path / "home").mkdir()

@@ -28,7 +28,7 @@ class Repo:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "environment.yaml").write_text(
             f"environment: {env}\nbackend: sqlite:///{self.root.parent}/backend.db\nhosts:\n  app:\n"
-            f"    connection: local\n    env_files:\n      {self.srv / (env + '.env')}:\n        values:\n"
+            f"    connection: local\n    roots: [\"{self.srv}\"]\n    env_files:\n      {self.srv / (env + '.env')}:\n        values:\n"
             f'          MODE: "{mode}"\n')
         self.git("add", "-A")
         self.git("commit", "-q", "--allow-empty", "-m", f"{env} {mode}")

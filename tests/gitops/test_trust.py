@@ -104,7 +104,7 @@ def careful_reviewer(seen: list[str]) -> Any:
 def env_file_env(name: str, srv: Path, value: str, *, secret: bool = False) -> str:
     token = "\n          API_TOKEN: {secret: env:API_TOKEN}" if secret else ""
     return (f"environment: {name}\nbackend: {BACKEND_VAR}\nhosts:\n  app:\n    connection: local\n"
-            f"    env_files:\n      {srv / (name + '.env')}:\n        values:\n          MODE: \"{value}\"{token}\n")
+            f"    roots: [\"{srv}\"]\n    env_files:\n      {srv / (name + '.env')}:\n        values:\n          MODE: \"{value}\"{token}\n")
 
 
 @pytest.fixture
