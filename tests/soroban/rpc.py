@@ -30,6 +30,7 @@ from .executor import (
     success_hash,
     tx_result,
 )
+from .config_settings import config_setting_entry
 from .ledger import Overlay
 
 if TYPE_CHECKING:
@@ -106,6 +107,11 @@ class Rpc:
 
     # ---- getLedgerEntries -----------------------------------------------------------------------
     def m_getLedgerEntries(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Entries in request order, missing keys left out. Archived persistent entries are *returned*, with
+        ``liveUntilLedgerSeq`` 0: stellar-rpc ``internal/ledgerentries/main.go``
+        (``coreLedgerEntryGetter.GetLedgerEntries``: "Core doesn't provide the specific TTL in which an entry
+        was archived. We use TTL placeholder of 0 for archived entries", RPC ≥ v23). ``CONFIG_SETTING`` keys
+        answer the network configuration (``config_settings.config_setting_entry``)."""
         keys = p.get("keys") or []
         if not isinstance(keys, list) or not keys:
             raise RpcError(-32602, "key list is empty")
@@ -119,14 +125,20 @@ class Rpc:
                 raise RpcError(-32602, f"cannot unmarshal key value {kb}") from exc
             if key.type == x.LedgerEntryType.TTL:
                 raise RpcError(-32602, f"cannot fetch ledger key type TTL (key {kb})")
-            e = self.state.get_live(key)
+            if key.type == x.LedgerEntryType.CONFIG_SETTING:
+                assert key.config_setting is not None
+                cfg = config_setting_entry(self.state.config, key.config_setting.config_setting_id)
+                if cfg is not None:
+                    out.append({"key": kb, "xdr": cfg.to_xdr(), "lastModifiedLedgerSeq": 1})
+                continue
+            e = self.state.raw_get(key)
             if e is None:
                 continue
             item: dict[str, Any] = {"key": kb, "xdr": e.data.to_xdr(),
                                     "lastModifiedLedgerSeq": int(e.last_modified_ledger_seq.uint32)}
             lu = self.state.live_until(key)
             if lu is not None:
-                item["liveUntilLedgerSeq"] = lu
+                item["liveUntilLedgerSeq"] = 0 if self.state.is_archived(key) else lu
             out.append(item)
         return {"entries": out, "latestLedger": self.state.sequence}
 
@@ -276,7 +288,7 @@ class Rpc:
         changes = ov.commit() if out.ok else []
         ok = out.ok
         retval = out.retval if out.retval is not None else x.SCVal(x.SCValType.SCV_VOID)
-        ops = [op_result(out.kind, ok, success_hash(retval, out.events) if ok else b"\0" * 32)]
+        ops = [op_result(out.kind, ok, success_hash(retval, out.events) if ok else b"\0" * 32, out.archived)]
         result = tx_result(fee, TC.txSUCCESS if ok else TC.txFAILED, ops)
         events = out.events if ok else []
         meta = x.TransactionMeta(4, v4=x.TransactionMetaV4(
