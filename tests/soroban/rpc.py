@@ -18,6 +18,7 @@ from stellar_sdk import xdr as x
 from stellar_sdk.exceptions import BadSignatureError
 
 from . import xdr_helpers as h
+from .config_settings import config_setting_entry
 from .executor import (
     OpOutcome,
     diagnostic,
@@ -30,7 +31,6 @@ from .executor import (
     success_hash,
     tx_result,
 )
-from .config_settings import config_setting_entry
 from .ledger import Overlay
 
 if TYPE_CHECKING:
