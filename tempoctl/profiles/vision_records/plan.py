@@ -6,7 +6,11 @@ Code facts that shape it (reference teye-interface §2, §4–§9):
 * `demote_admin` does not clear a tier: removing a tier is planned as a downgrade to OperatorAdmin plus
   `demote_admin` (untrack), and the residual OperatorAdmin (which can still pause) is said out loud;
 * a rate limit cannot be unset once set, so asking for that is refused;
-* the instance TTL is extended with an ExtendFootprintTTL operation when it falls below the minimum.
+* the instance TTL is extended with an ExtendFootprintTTL operation when it falls below the minimum, together
+  with the contract's wasm code entry (the operation extends exactly its footprint), up to the network's
+  maximum read from its ConfigSetting entry;
+* an archived instance, code or data entry the plan depends on is restored (RestoreFootprint) before anything
+  else: invocations touching it fail and extending it does nothing until then (`archival`).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from tempoctl.desired.models import StellarNetwork, VisionRecordsContract
 from tempoctl.diff.steps import soroban_step
 from tempoctl.errors import SafetyError
 from tempoctl.observed.stellar import args as A
+from tempoctl.observed.stellar.ledger import instance_key
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
+from tempoctl.profiles.vision_records.archival import FALLBACK_MAX_ENTRY_TTL
 from tempoctl.profiles.vision_records.read import TIER_RANK, scope, switch_problems
 
-MAX_ENTRY_TTL = 3_110_400  # network maximum (reference §21); contract constants are clamped to it
+MAX_ENTRY_TTL = FALLBACK_MAX_ENTRY_TTL  # only when the network's ConfigSetting was not read
 
 
 class _Planner:
@@ -64,6 +70,7 @@ class _Planner:
         yield from self.contract_id(cid)
         if not cid.get("exists"):
             return
+        yield from self.restore()
         yield from self.tiers()
         yield from self.whitelist()
         yield from self.paused()
@@ -180,22 +187,63 @@ class _Planner:
                          steps=[self.step("set_rate_limit_config", [self.me(), A.u64(rl.max_requests),
                                                                     A.u64(rl.window_seconds), A.u64(0)])])
 
+    def footprint_step(self, function: str, keys: list[str], display: str, **extra: Any) -> Step:
+        """A RestoreFootprint or ExtendFootprintTTL step over explicit ledger keys (base64 XDR). Both are the
+        `soroban_extend_ttl` kind: sent, journalled and settled like any footprint-TTL transaction."""
+        fields = {"network": self.c.network, "passphrase": self.passphrase, "contract": self.c.contract_id,
+                  "function": function, "args": [], "source": self.caller_address, "keys": keys, **extra}
+        return Step(kind="soroban_extend_ttl", display=display, signer=self.caller, fields=fields)
+
+    def restore(self) -> Iterator[PlanItem]:
+        archived = self.values.get(f"{self.name}.archived") or []
+        if not archived:
+            return
+        what = [a["what"] for a in archived]
+        step = self.footprint_step("RestoreFootprint", [a["key"] for a in archived],
+                                   f"RestoreFootprint({_short_keys(what)})")
+        yield Change(address=f"{self.name}.archived", action=Action.UPDATE, before={"archived": what},
+                     after={"archived": []}, reason="archived entries the plan depends on", steps=[step],
+                     note="archived: invocations touching these entries fail and extending them does nothing until "
+                          "they are restored; a restored entry lives the network's minimum persistent TTL")
+
     def ttl(self) -> Iterator[PlanItem]:
         minimum = self.c.min_instance_ttl_ledgers
         live = self.values.get(f"{self.name}.instance_ttl") or {}
+        code = self.values.get(f"{self.name}.code_ttl") or {}
         ledger = self.ctx.observed.facts.get("stellar_ledger", {}).get(self.c.network)
         if minimum is None or live.get("live_until") is None or ledger is None:
             return
-        remaining = int(live["live_until"]) - int(ledger)
-        if remaining >= minimum:
+        limits = self.ctx.observed.facts.get("stellar_archival", {}).get(self.c.network) or {}
+        max_ttl = int(limits.get("max_entry_ttl") or MAX_ENTRY_TTL)
+        archived = {a["what"] for a in self.values.get(f"{self.name}.archived") or []}
+
+        def remaining(v: dict[str, Any], what: str) -> int:
+            # a restored entry lives the minimum persistent TTL from the restore on
+            if what in archived:
+                return int(limits.get("min_persistent_ttl") or 0) - 1
+            return int(v["live_until"]) - int(ledger)
+
+        left = remaining(live, "instance")
+        keys = [instance_key(self.c.contract_id).to_xdr()]
+        if code.get("live_until") is not None:
+            left = min(left, remaining(code, "code"))
+            keys.append(code["key"])
+        if left >= minimum:
             return
-        extend_to = min(2 * minimum, MAX_ENTRY_TTL - 1)
-        step = soroban_step(self.c.network, self.passphrase, self.c.contract_id, "ExtendFootprintTTL", [],
-                            self.caller, self.caller_address, extend_to=extend_to)
+        extend_to = min(2 * minimum, max_ttl - 1)
+        labels = ["instance", "code"][:len(keys)]
+        for a in self.values.get(f"{self.name}.archived") or []:
+            if a["key"] not in keys:  # restored data entries get the same TTL
+                keys.append(a["key"])
+                labels.append(a["what"])
+        label = _short_keys(labels)
+        step = self.footprint_step("ExtendFootprintTTL", keys, f"ExtendFootprintTTL({label}, extend_to={extend_to:,})",
+                                   extend_to=extend_to)
         yield Change(address=f"{self.name}.instance_ttl", action=Action.UPDATE,
-                     before={"remaining_ledgers": remaining}, after={"remaining_ledgers": extend_to},
+                     before={"remaining_ledgers": left}, after={"remaining_ledgers": extend_to},
                      reason=self.where("min_instance_ttl_ledgers"), steps=[step],
-                     note=f"instance TTL {remaining:,} ledgers is below the minimum {minimum:,}")
+                     note=f"instance/code TTL {left:,} ledgers is below the minimum {minimum:,} "
+                          f"(network maximum {max_ttl:,})")
 
     def admin(self) -> Iterator[PlanItem]:
         want = self.c.admin
@@ -230,14 +278,21 @@ class _Planner:
                      note=note + "; the new admin gets no tier or role from it")
 
 
+def _short_keys(labels: list[str]) -> str:
+    """`instance, WL_ADR[GB4H…E2YL]`: entry labels with their strkeys shortened, for a one-line display."""
+    import re
+
+    return ", ".join(re.sub(r"[GC][A-Z2-7]{55}", lambda m: A.short(m.group()), w) for w in labels)
+
+
 def plan(ctx: PlanContext, name: str, contract: VisionRecordsContract) -> list[PlanItem]:
     items = list(_Planner(ctx, name, contract).plan())
     changes = [i for i in items if isinstance(i, Change)]
-    first = [c.address for c in changes if c.address == f"{name}.contract_id"]
-    others = [c.address for c in changes if c.address not in (f"{name}.contract_id", f"{name}.admin")]
+    first = [c.address for c in changes if c.address in (f"{name}.contract_id", f"{name}.archived")]
+    others = [c.address for c in changes if c.address not in (*first, f"{name}.admin")]
     for c in changes:
         if c.address == f"{name}.admin":
             c.depends_on += first + others
-        elif c.address != f"{name}.contract_id":
+        elif c.address not in first:
             c.depends_on += first
     return items

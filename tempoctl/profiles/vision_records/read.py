@@ -12,6 +12,7 @@ from tempoctl.backend.base import BackendError
 from tempoctl.desired.models import VisionRecordsContract
 from tempoctl.observed.stellar import ledger as L
 from tempoctl.observed.stellar.source import StellarReadContext
+from tempoctl.profiles.vision_records import archival
 
 TIERS = {1: "OperatorAdmin", 2: "ContractAdmin", 3: "SuperAdmin"}
 TIER_RANK = {v: k for k, v in TIERS.items()}
@@ -73,7 +74,8 @@ def switch_problems(summary: dict[str, Any], pin: str | None, admin: str | None)
 
 def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) -> None:
     cid = contract.contract_id
-    ctx.observed.facts.setdefault("wasm_pins", {})[name] = wasm_pin(ctx, name, contract)
+    pin = wasm_pin(ctx, name, contract)
+    ctx.observed.facts.setdefault("wasm_pins", {})[name] = pin
     discovered = _scan_invocations(ctx, name, cid)
     tiers = set(contract.admin_tiers) | ctx.record.known(scope(name, "admin_tier")) | discovered["admin_tier"]
     members = set(contract.whitelist.members or []) if contract.whitelist else set()
@@ -81,7 +83,13 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     inst = L.instance_key(cid)
     tier_keys = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a))) for a in sorted(tiers)}
     wl_keys = {a: L.persistent_key(cid, L.storage_key("WL_ADR", L.address_val(a))) for a in sorted(members)}
-    got, _ = ctx.client.entries([inst, *tier_keys.values(), *wl_keys.values()])
+    # TTL management needs the code entry and the network's limits: read in the same request when the wasm
+    # hash is known in advance (a pin), else in a second one once the instance names it (see `_ttl_entries`).
+    ttl_managed = contract.min_instance_ttl_ledgers is not None
+    extra = [archival.state_archival_key()] if ttl_managed else []
+    if pin:
+        extra.append(L.code_key(bytes.fromhex(pin)))
+    got, _ = ctx.client.entries([inst, *tier_keys.values(), *wl_keys.values(), *extra])
     values = ctx.observed.values
     entry = got.get(inst.to_xdr())
     summary, storage = instance(entry)
@@ -89,19 +97,42 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     if entry is None:
         return
     values[f"{name}.admin"] = {"admin": storage.get("ADMIN"), "pending": storage.get("PEND_ADM")}
+    archived: list[dict[str, str]] = []
+
+    def note_archived(what: str, key: Any, e: Any) -> None:
+        if e is not None and archival.is_archived(e.live_until, ctx.ledger):
+            archived.append({"what": what, "key": key.to_xdr()})
+
+    note_archived("instance", inst, entry)
     for a, key in tier_keys.items():
         e = got.get(key.to_xdr())
         values[f"{name}.admin_tier[{a}]"] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
+        note_archived(f"ADM_TIER[{a}]", key, e)
     values[f"{name}.whitelist_enabled"] = bool(storage.get("WL_EN", False))
     for a, key in wl_keys.items():
         e = got.get(key.to_xdr())
         values[f"{name}.whitelist[{a}]"] = bool(L.data_value(e.data)) if e is not None else False
+        note_archived(f"WL_ADR[{a}]", key, e)
     values[f"{name}.paused[global]"] = bool(storage.get("P_GLOB", False))
     for tag in sorted(set(PAUSE_TAGS) | set(contract.paused.functions if contract.paused else {})):
         values[f"{name}.paused[{tag}]"] = bool(storage.get(("P_FUNC", tag), False))
     rl = storage.get("RL_IN_CFG")
     values[f"{name}.rate_limit"] = {"max_requests": int(rl[0]), "window_seconds": int(rl[1])} if rl else None
-    values[f"{name}.instance_ttl"] = {"live_until": entry.live_until}
+    values[f"{name}.instance_ttl"] = archival.ttl_value(entry, ctx.ledger)
+    live_wasm = summary.get("wasm_sha256")
+    if live_wasm and (ttl_managed or archived):
+        code = L.code_key(bytes.fromhex(live_wasm))
+        missing = [k for k in (code, archival.state_archival_key()) if k.to_xdr() not in got]
+        if missing:
+            more, _ = ctx.client.entries(missing)
+            got.update(more)
+        code_entry = got.get(code.to_xdr())
+        values[f"{name}.code_ttl"] = {**archival.ttl_value(code_entry, ctx.ledger), "key": code.to_xdr()}
+        note_archived("code", code, code_entry)
+        limits = archival.state_archival(got.get(archival.state_archival_key().to_xdr()))
+        if limits:
+            ctx.observed.facts.setdefault("stellar_archival", {})[ctx.network] = limits
+    values[f"{name}.archived"] = archived
     ctx.observed.facts.setdefault("stellar_contracts", {})[name] = {
         "network": ctx.network, "ledger": ctx.ledger, "multisig": "MSIG_CFG" in storage,
     }
