@@ -77,6 +77,7 @@ class _Planner:
         yield from self.rate_limit()
         yield from self.ttl()
         yield from self.admin()
+        yield from self.former_admins()
 
     def contract_id(self, cid: dict[str, Any]) -> Iterator[PlanItem]:
         recorded, live = cid.get("recorded"), self.c.contract_id
@@ -245,6 +246,82 @@ class _Planner:
                      note=f"instance/code TTL {left:,} ledgers is below the minimum {minimum:,} "
                           f"(network maximum {max_ttl:,})")
 
+    def former_admins(self) -> Iterator[PlanItem]:
+        """The RBAC `Role::Admin` of an address that is no longer the declared admin (the live admin being
+        replaced, or the initializer named by `S_ADMIN`) is removed with `register_user(addr, addr,
+        Role::None, name)`, signed by that address: vision_records has no revoke_role entry point, and
+        register_user overwrites the assignment (rbac.rs `assign_role`); the address's own Admin role gives it
+        the ManageUsers this needs. Everything else that stays is said in the change's note (or a plan note)."""
+        want = self.c.admin
+        if want is None:
+            return
+        live = (self.values.get(f"{self.name}.admin") or {}).get("admin")
+        sa = self.values.get(f"{self.name}.super_admin")
+        former = [a for a in dict.fromkeys((live, sa)) if a and a != want]
+        holders = [a for a in former if (self.values.get(f"{self.name}.rbac_role[{a}]") or {}).get("role") == "Admin"]
+        granted: list[str] = []
+        if holders and f"{self.name}.rbac_role[{want}]" in self.values \
+                and self.values.get(f"{self.name}.rbac_role[{want}]") is None:
+            # initialize gives the admin RBAC Role::Admin; a handover does not. Without it nobody may hold
+            # ManageUsers once the old admin's role goes (reference §4, handover sequence step 2).
+            granted.append(f"{self.name}.rbac_role[{want}]")
+            yield Change(address=granted[0], action=Action.CREATE, before=None, after="Admin",
+                         reason=self.where("admin"),
+                         steps=[self.step("register_user", [A.address(holders[0]), A.address(want), A.u32(5),
+                                                            A.string(ADMIN_ROLE_NAME)],
+                                          signer=self._signer(None, holders[0]))],
+                         note="the RBAC Admin role follows the admin, as initialize gives it (a handover does not); "
+                              "register_user is the contract's only role setter and needs REG_USR unpaused")
+        for addr in former:
+            ra = self.values.get(f"{self.name}.rbac_role[{addr}]")
+            remains = self.remains(addr, removing_role=bool(ra and ra["role"] == "Admin"))
+            if not (ra and ra["role"] == "Admin" and _active(ra)):
+                if remains:
+                    self.ctx.observed.facts.setdefault("notes", []).append(
+                        f"{self.name}: former admin {addr} {'; '.join(remains)}")
+                continue
+            note = ("register_user with Role::None is the contract's only way to change a role (there is no "
+                    "revoke_role); it also rewrites the address's user record (name, registered_at), and needs "
+                    "REG_USR unpaused and, with the whitelist on, the address whitelisted. ")
+            note += f"After it, {addr} " + ("; ".join(remains) if remains else "holds no admin power")
+            yield Change(address=f"{self.name}.rbac_role[{addr}]", action=Action.UPDATE, before="Admin",
+                         after="None", reason=f"{A.short(addr)} is not the declared admin ({self.where('admin')})",
+                         depends_on=list(granted),
+                         steps=[self.step("register_user", [A.address(addr), A.address(addr), A.u32(0),
+                                                            A.string(REMOVED_ROLE_NAME)],
+                                          signer=self._signer(None, addr))],
+                         note=note)
+
+    def remains(self, addr: str, *, removing_role: bool) -> list[str]:
+        """What `addr` keeps after this plan: tier, S_ADMIN, ADM_LIST, RBAC permissions."""
+        out: list[str] = []
+        tier = self.values.get(f"{self.name}.admin_tier[{addr}]")
+        managed = "admin_tiers" in self.c.model_fields_set
+        if tier and not managed:
+            out.append(f"keeps the {tier} tier (declare `admin_tiers` to have tempoctl reduce it to OperatorAdmin, "
+                       "the lowest tier the contract can set)")
+        elif tier and (managed and self.c.admin_tiers.get(addr) in (None, "OperatorAdmin")):
+            out.append("keeps the OperatorAdmin tier (demote_admin cannot clear a tier: it can still pause and "
+                       "resume the contract)")
+        elif tier:
+            out.append(f"keeps the declared {self.c.admin_tiers.get(addr)} tier")
+        if self.values.get(f"{self.name}.super_admin") == addr:
+            out.append("stays named by S_ADMIN (written once by initialize, no entry point changes it; "
+                       "vision_records checks tiers, not S_ADMIN)")
+        if addr in (self.values.get(f"{self.name}.admin_list") or []) and not managed:
+            out.append("stays in ADM_LIST")
+        ra = self.values.get(f"{self.name}.rbac_role[{addr}]")
+        if ra and not removing_role:
+            from tempoctl.profiles.vision_records.read import BASE_PERMISSIONS
+
+            perms = sorted((set(BASE_PERMISSIONS.get(ra["role"], [])) | set(ra["custom_grants"]))
+                           - set(ra["custom_revokes"]))
+            if perms:
+                out.append(f"keeps RBAC role {ra['role']} ({', '.join(perms)})")
+        if out:
+            out.append("ACL-group permissions (USR_GRPS) are not read")
+        return out
+
     def admin(self) -> Iterator[PlanItem]:
         want = self.c.admin
         live = self.values.get(f"{self.name}.admin") or {}
@@ -276,6 +353,15 @@ class _Planner:
         yield Change(address=key, action=Action.UPDATE, before=live, after={"admin": want, "pending": None},
                      reason=self.where("admin"), steps=steps,
                      note=note + "; the new admin gets no tier or role from it")
+
+
+REMOVED_ROLE_NAME = "admin role removed by tempoctl"
+ADMIN_ROLE_NAME = "contract admin"
+
+
+def _active(ra: dict[str, Any] | None) -> bool:
+    # expiry is a ledger timestamp; the plan has no clock, so an expiring assignment counts as active
+    return ra is not None
 
 
 def _short_keys(labels: list[str]) -> str:

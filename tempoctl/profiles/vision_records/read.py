@@ -17,6 +17,13 @@ from tempoctl.profiles.vision_records import archival
 TIERS = {1: "OperatorAdmin", 2: "ContractAdmin", 3: "SuperAdmin"}
 TIER_RANK = {v: k for k, v in TIERS.items()}
 PAUSE_TAGS = ("REG_USR", "ADD_REC", "GRT_ACC", "RVK_ACC")
+ROLES = {0: "None", 1: "Patient", 2: "Staff", 3: "Optometrist", 4: "Ophthalmologist", 5: "Admin"}
+PERMISSIONS = {1: "ReadAnyRecord", 2: "WriteRecord", 3: "ManageAccess", 4: "ManageUsers", 5: "SystemAdmin"}
+# rbac.rs get_base_permissions (reference §6.1)
+BASE_PERMISSIONS = {"Admin": ["SystemAdmin", "ManageUsers", "WriteRecord", "ManageAccess", "ReadAnyRecord"],
+                    "Ophthalmologist": ["ManageUsers", "WriteRecord", "ManageAccess", "ReadAnyRecord"],
+                    "Optometrist": ["ManageUsers", "WriteRecord", "ManageAccess", "ReadAnyRecord"],
+                    "Staff": ["ManageUsers"]}
 KEYED_FUNCTIONS = {"add_to_whitelist": "whitelist", "remove_from_whitelist": "whitelist",
                    "promote_admin": "admin_tier", "demote_admin": "admin_tier"}
 
@@ -80,8 +87,15 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     tiers = set(contract.admin_tiers) | ctx.record.known(scope(name, "admin_tier")) | discovered["admin_tier"]
     members = set(contract.whitelist.members or []) if contract.whitelist else set()
     members |= ctx.record.known(scope(name, "whitelist")) | discovered["whitelist"]
+    # Addresses that held admin power (S_ADMIN, ADMIN, PEND_ADM, ADM_LIST members) seen by an earlier read:
+    # their tier and RBAC role are read in the same request; new ones cost one more request, once.
+    privileged = ctx.record.known(scope(name, "privileged")) - {contract.admin or ""}
+    tiers |= privileged
+    roles = tiers | ({contract.admin} if contract.admin else set())
     inst = L.instance_key(cid)
+    adm_list = L.persistent_key(cid, L.sym("ADM_LIST"))
     tier_keys = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a))) for a in sorted(tiers)}
+    role_keys = {a: _role_key(cid, a) for a in sorted(roles)}
     wl_keys = {a: L.persistent_key(cid, L.storage_key("WL_ADR", L.address_val(a))) for a in sorted(members)}
     # TTL management needs the code entry and the network's limits: read in the same request when the wasm
     # hash is known in advance (a pin), else in a second one once the instance names it (see `_ttl_entries`).
@@ -89,7 +103,8 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     extra = [archival.state_archival_key()] if ttl_managed else []
     if pin:
         extra.append(L.code_key(bytes.fromhex(pin)))
-    got, _ = ctx.client.entries([inst, *tier_keys.values(), *wl_keys.values(), *extra])
+    got, _ = ctx.client.entries([inst, adm_list, *tier_keys.values(), *wl_keys.values(), *role_keys.values(),
+                                 *extra])
     values = ctx.observed.values
     entry = got.get(inst.to_xdr())
     summary, storage = instance(entry)
@@ -119,6 +134,7 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     rl = storage.get("RL_IN_CFG")
     values[f"{name}.rate_limit"] = {"max_requests": int(rl[0]), "window_seconds": int(rl[1])} if rl else None
     values[f"{name}.instance_ttl"] = archival.ttl_value(entry, ctx.ledger)
+    _read_privileges(ctx, name, contract, storage, got, adm_list, tier_keys, role_keys, note_archived)
     live_wasm = summary.get("wasm_sha256")
     if live_wasm and (ttl_managed or archived):
         code = L.code_key(bytes.fromhex(live_wasm))
@@ -136,6 +152,63 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     ctx.observed.facts.setdefault("stellar_contracts", {})[name] = {
         "network": ctx.network, "ledger": ctx.ledger, "multisig": "MSIG_CFG" in storage,
     }
+
+
+def _role_key(cid: str, address: str) -> Any:
+    return L.persistent_key(cid, L.storage_key("ROLE_ASN", L.address_val(address)))
+
+
+def role_assignment(e: Any) -> dict[str, Any] | None:
+    """`RoleAssignment{role, custom_grants, custom_revokes, expires_at}` (rbac.rs) as names."""
+    if e is None:
+        return None
+    v = L.data_value(e.data)
+    return {"role": ROLES.get(int(v["role"]), str(v["role"])),
+            "custom_grants": [PERMISSIONS.get(int(p), str(p)) for p in v.get("custom_grants", ())],
+            "custom_revokes": [PERMISSIONS.get(int(p), str(p)) for p in v.get("custom_revokes", ())],
+            "expires_at": int(v.get("expires_at", 0))}
+
+
+def _read_privileges(ctx: StellarReadContext, name: str, contract: VisionRecordsContract, storage: dict[Any, Any],
+                     got: dict[str, Any], adm_list: Any, tier_keys: dict[str, Any], role_keys: dict[str, Any],
+                     note_archived: Any) -> None:
+    """Power a handover leaves behind (reference §2.4): `S_ADMIN` (instance, written once by `initialize`),
+    `ADM_LIST` (persistent, `admin_tiers::track_admin`), and the `ADM_TIER` / `ROLE_ASN` entries of every
+    address that is or was admin. `accept_admin` moves none of them."""
+    cid = contract.contract_id
+    values = ctx.observed.values
+    lst = got.get(adm_list.to_xdr())
+    listed = [a for a in (L.data_value(lst.data) if lst is not None else ()) if isinstance(a, str)]
+    note_archived("ADM_LIST", adm_list, lst)
+    values[f"{name}.super_admin"] = storage.get("S_ADMIN")
+    values[f"{name}.admin_list"] = listed
+    seen = [a for a in (storage.get("S_ADMIN"), storage.get("ADMIN"), storage.get("PEND_ADM"), *listed)
+            if isinstance(a, str)]
+    new = sorted(set(seen) - set(role_keys) - set(tier_keys))
+    if new:
+        more_tiers = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a)))
+                      for a in new if a != contract.admin}
+        more_roles = {a: _role_key(cid, a) for a in new}
+        more, _ = ctx.client.entries([*more_tiers.values(), *more_roles.values()])
+        got.update(more)
+        tier_keys.update(more_tiers)
+        role_keys.update(more_roles)
+        for a, key in more_tiers.items():
+            e = got.get(key.to_xdr())
+            values[f"{name}.admin_tier[{a}]"] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
+            note_archived(f"ADM_TIER[{a}]", key, e)
+        remember = set(new) - {contract.admin or ""}
+        if remember:
+            try:
+                ctx.record.save(scopes={scope(name, "privileged"): remember})
+            except BackendError as exc:  # read-only credentials: read again next time, nothing is lost
+                why = (exc.detail or exc.summary).strip().splitlines()[0]
+                ctx.observed.facts.setdefault("notes", []).append(
+                    f"{name}: former admins not recorded in the backend ({why}); they are found again next time")
+    for a, key in role_keys.items():
+        e = got.get(key.to_xdr())
+        values[f"{name}.rbac_role[{a}]"] = role_assignment(e)
+        note_archived(f"ROLE_ASN[{a}]", key, e)
 
 
 def _scan_invocations(ctx: StellarReadContext, name: str, cid: str) -> dict[str, set[str]]:
