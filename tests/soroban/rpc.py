@@ -32,6 +32,7 @@ from .executor import (
     tx_result,
 )
 from .ledger import Overlay
+from .traffic import FOREIGN_ORDER_BASE
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -327,7 +328,11 @@ class Rpc:
 
     # ---- getTransactions ---------------------------------------------------------------------------
     def m_getTransactions(self, p: dict[str, Any]) -> dict[str, Any]:
-        """Applied transactions in ledger order, paged by an opaque cursor (the TOID of the last one)."""
+        """Applied transactions of the whole network in ledger order, paged by an opaque cursor (the TOID of
+        the last one): the emulator's own and, when installed, foreign traffic (``traffic.ForeignTraffic``),
+        as stellar-rpc ``internal/methods/get_transactions.go`` returns every transaction of each ledger from
+        ``startLedger`` (or the cursor) to the latest, ``limit`` (≤ 200 here, the default ``maxLimit``) at a
+        time."""
         pag = p.get("pagination") or {}
         limit = min(int(pag.get("limit") or 50), 200)
         latest = self.state.sequence
@@ -339,19 +344,69 @@ class Rpc:
                 raise RpcError(-32600, f"start ledger must be between the oldest ledger: {self.state.oldest} "
                                        f"and the latest ledger: {latest}")
             after = (int(start) << 32) - 1
-        found: list[dict[str, Any]] = []
-        toid = after
+        own: dict[int, list[dict[str, Any]]] = {}
         for rec in self.emu.transactions.values():
-            toid = (rec["ledger"] << 32) | (rec["applicationOrder"] << 12)
-            if toid <= after or rec["ledger"] < self.state.oldest:
-                continue
-            found.append({k: v for k, v in rec.items() if not k.startswith("_")})
-            if len(found) >= limit:
-                break
+            own.setdefault(rec["ledger"], []).append(rec)
+        foreign = getattr(self.emu, "foreign", None)
+        found: list[dict[str, Any]] = []
+        ledger = max(after >> 32, self.state.oldest)
+        while ledger <= latest and len(found) < limit:
+            recs = list(own.get(ledger, []))
+            if foreign is not None:
+                recs += foreign.records(ledger, self.state.close_times.get(ledger, self.state.close_time))
+            recs.sort(key=lambda r: r["applicationOrder"])
+            for rec in recs:
+                toid = (rec["ledger"] << 32) | (rec["applicationOrder"] << 12)
+                if toid <= after:
+                    continue
+                found.append({k: v for k, v in rec.items() if not k.startswith("_")})
+                if len(found) >= limit:
+                    break
+            ledger += 1
         cursor = str((found and (found[-1]["ledger"] << 32 | found[-1]["applicationOrder"] << 12)) or after)
         return {"transactions": found, "latestLedger": latest, "latestLedgerCloseTimestamp": self.state.close_time,
                 "oldestLedger": self.state.oldest,
                 "oldestLedgerCloseTimestamp": self.state.close_times.get(self.state.oldest, 0), "cursor": cursor}
+
+    def _fee_events(self, first: int, end: int, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """CAP-67 fee events (one per transaction, failed ones too, stage BeforeAllTxs: cursor ``Tx`` 0, event
+        index counting up within the ledger; stellar-rpc ``internal/db/event.go`` ``InsertEvents``): contract
+        events of the native asset's contract, topics ``["fee", <fee source address>]``, value the i128 fee."""
+        from stellar_sdk import Asset, TransactionEnvelope, scval
+
+        sac = Asset.native().contract_id(self.emu.passphrase)
+        fee_sym = scval.to_symbol("fee").to_xdr()
+        cache: dict[str, dict[str, Any]] = self.__dict__.setdefault("_fee_cache", {})
+        per_ledger: dict[int, list[tuple[int, str, str, int]]] = {}
+        for rec in self.emu.transactions.values():
+            if first <= rec["ledger"] < end:
+                src = TransactionEnvelope.from_xdr(rec["envelopeXdr"], self.emu.passphrase).transaction.source
+                fee = int(x.TransactionResult.from_xdr(rec["resultXdr"]).fee_charged.int64)
+                per_ledger.setdefault(rec["ledger"], []).append(
+                    (rec["applicationOrder"], rec["txHash"], src.account_id, fee))
+        foreign = getattr(self.emu, "foreign", None)
+        wanted = {seg[1] for f in filters for seg in (f.get("topics") or [["*", "*"]]) if len(seg) > 1}
+        if foreign is not None and ("*" in wanted or any(scval.to_address(a).to_xdr() in wanted
+                                                         for a in foreign.addresses)):
+            for ledger in range(max(first, foreign.since), end):
+                for rec in foreign.records(ledger, 0):
+                    i = rec["applicationOrder"] - FOREIGN_ORDER_BASE
+                    per_ledger.setdefault(ledger, []).append(
+                        (rec["applicationOrder"], rec["txHash"], foreign.source_of(i), 120_000))
+        out = []
+        for ledger, txs in per_ledger.items():
+            for index, (_, tx_hash, source, fee) in enumerate(sorted(txs)):
+                key = f"{tx_hash}:{index}"
+                if key not in cache:
+                    cache[key] = {
+                        "type": "contract", "ledger": ledger,
+                        "ledgerClosedAt": _iso(self.state.close_times.get(ledger, self.state.close_time)),
+                        "contractId": sac, "id": f"{ledger << 32:019d}-{index:010d}", "operationIndex": 0,
+                        "transactionIndex": 0, "txHash": tx_hash,
+                        "topic": [fee_sym, scval.to_address(source).to_xdr()],
+                        "value": scval.to_int128(fee).to_xdr()}
+                out.append(cache[key])
+        return out
 
     # ---- getEvents ---------------------------------------------------------------------------------
     def m_getEvents(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -373,7 +428,10 @@ class Rpc:
             start_key = ((int(start) << 32) - 1, 0)
             end = int(p.get("endLedger") or latest + 1)
         found = []
-        for ev in self.emu.events:
+        first = (start_key[0] >> 32) if cursor else int(p.get("startLedger") or self.state.oldest)
+        candidates = [*self._fee_events(max(first, self.state.oldest), end, filters), *self.emu.events]
+        candidates.sort(key=lambda ev: tuple(int(v) for v in ev["id"].split("-")))
+        for ev in candidates:
             key = tuple(int(v) for v in ev["id"].split("-"))
             if key <= start_key or ev["ledger"] >= end or ev["ledger"] < self.state.oldest:
                 continue
