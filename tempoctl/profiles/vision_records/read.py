@@ -83,10 +83,9 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     cid = contract.contract_id
     pin = wasm_pin(ctx, name, contract)
     ctx.observed.facts.setdefault("wasm_pins", {})[name] = pin
-    discovered = _scan_invocations(ctx, name, cid)
-    tiers = set(contract.admin_tiers) | ctx.record.known(scope(name, "admin_tier")) | discovered["admin_tier"]
+    tiers = set(contract.admin_tiers) | ctx.record.known(scope(name, "admin_tier"))
     members = set(contract.whitelist.members or []) if contract.whitelist else set()
-    members |= ctx.record.known(scope(name, "whitelist")) | discovered["whitelist"]
+    members |= ctx.record.known(scope(name, "whitelist"))
     # Addresses that held admin power (S_ADMIN, ADMIN, PEND_ADM, ADM_LIST members) seen by an earlier read:
     # their tier and RBAC role are read in the same request; new ones cost one more request, once.
     privileged = ctx.record.known(scope(name, "privileged")) - {contract.admin or ""}
@@ -148,6 +147,21 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
         limits = archival.state_archival(got.get(archival.state_archival_key().to_xdr()))
         if limits:
             ctx.observed.facts.setdefault("stellar_archival", {})[ctx.network] = limits
+    discovered = _scan_invocations(ctx, name, cid, _authorisers(ctx, name, contract, storage))
+    new_tiers = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a)))
+                 for a in sorted(discovered["admin_tier"] - set(tier_keys))}
+    new_members = {a: L.persistent_key(cid, L.storage_key("WL_ADR", L.address_val(a)))
+                   for a in sorted(discovered["whitelist"] - set(wl_keys))}
+    if new_tiers or new_members:  # keys changed out of band that no earlier read knew: one more request
+        more, _ = ctx.client.entries([*new_tiers.values(), *new_members.values()])
+        for a, key in new_tiers.items():
+            e = more.get(key.to_xdr())
+            values[f"{name}.admin_tier[{a}]"] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
+            note_archived(f"ADM_TIER[{a}]", key, e)
+        for a, key in new_members.items():
+            e = more.get(key.to_xdr())
+            values[f"{name}.whitelist[{a}]"] = bool(L.data_value(e.data)) if e is not None else False
+            note_archived(f"WL_ADR[{a}]", key, e)
     values[f"{name}.archived"] = archived
     ctx.observed.facts.setdefault("stellar_contracts", {})[name] = {
         "network": ctx.network, "ledger": ctx.ledger, "multisig": "MSIG_CFG" in storage,
@@ -211,11 +225,27 @@ def _read_privileges(ctx: StellarReadContext, name: str, contract: VisionRecords
         note_archived(f"ROLE_ASN[{a}]", key, e)
 
 
-def _scan_invocations(ctx: StellarReadContext, name: str, cid: str) -> dict[str, set[str]]:
-    """Keys touched by invocations of `cid` since the last scan (within the RPC's retention window).
+def _authorisers(ctx: StellarReadContext, name: str, contract: VisionRecordsContract,
+                 storage: dict[Any, Any]) -> list[str]:
+    """Accounts that can change tiers or the whitelist, or once could: the declared and live admin, the
+    pending one, `S_ADMIN`, `ADM_LIST`, every tier holder read, and the declared signers of this network."""
+    values = ctx.observed.values
+    out = {contract.admin, storage.get("ADMIN"), storage.get("PEND_ADM"), storage.get("S_ADMIN"),
+           *(values.get(f"{name}.admin_list") or [])}
+    prefix = f"{name}.admin_tier["
+    out |= {k[len(prefix):-1] for k, v in values.items() if k.startswith(prefix) and v}
+    out |= {s.address for s in ctx.env.state.signers.values() if getattr(s, "network", None) == ctx.network}
+    return sorted(a for a in out if isinstance(a, str) and a.startswith("G"))
+
+
+def _scan_invocations(ctx: StellarReadContext, name: str, cid: str, authorisers: list[str]) -> dict[str, set[str]]:
+    """Keys touched by invocations of `cid` since the last scan, found through the transactions the
+    authorisers paid for (`scan`: its cost follows their activity, not the network's traffic).
 
     The scan cursor and discovered keys are the tool's own bookkeeping, saved at once so that a scheduled
     `drift` keeps up with the retention window even when nobody applies."""
+    from tempoctl.profiles.vision_records import scan as S
+
     found: dict[str, set[str]] = {"whitelist": set(), "admin_tier": set()}
     cursor_name = f"scan:{name}"
     last = ctx.record.cursor(cursor_name)
@@ -223,21 +253,37 @@ def _scan_invocations(ctx: StellarReadContext, name: str, cid: str) -> dict[str,
     if start > ctx.ledger + 1:  # the network was reset below our cursor (a local or test network): rescan
         start = 1
     notes = ctx.observed.facts.setdefault("notes", [])
+    who = ", ".join(a[:4] + "…" + a[-4:] for a in authorisers[:6]) + (" …" if len(authorisers) > 6 else "")
     try:
         oldest = ctx.client.oldest_ledger()
         if last and start < oldest:
             notes.append(f"{name}: ledgers {start}–{oldest - 1} are past the RPC's retention window and were not "
-                         "scanned for out-of-band changes; run drift more often than the window")
-        txs, latest = ctx.client.transactions_since(min(max(start, oldest), ctx.ledger))
+                         "scanned for out-of-band changes; run drift more often than the window (whitelist "
+                         f"members or tiers set there by {who} are missed unless tempoctl already reads them)")
+        first = min(max(start, oldest), ctx.ledger)
+        win = S.fee_paid_transactions(ctx.client, ctx.passphrase, authorisers, first, ctx.ledger, oldest)
+        notes += [f"{name}: {n}" for n in win.notes]
+        scanned_to = ctx.ledger
+        todo = win.hashes
+        if len(todo) > S.MAX_TX_LOOKUPS:
+            stop = todo[S.MAX_TX_LOOKUPS][0]
+            todo = [t for t in todo if t[0] < stop]
+            scanned_to = stop - 1
+            notes.append(f"{name}: the out-of-band scan window was exceeded: {len(win.hashes)} transactions of "
+                         f"{who} since ledger {first}, at most {S.MAX_TX_LOOKUPS} are read per run; ledgers "
+                         f"{stop}–{ctx.ledger} were not scanned, so whitelist members or tiers changed there are "
+                         "not in this plan; the next run continues from there")
+        for _, tx_hash in todo:
+            tx = ctx.client._rpc("getTransaction", ctx.client.server.get_transaction, tx_hash)
+            for fn, target in S.invocations(tx.envelope_xdr or "", tx.status, cid):
+                kind = KEYED_FUNCTIONS.get(fn)
+                if kind and target:
+                    found[kind].add(target)
     except Exception:  # noqa: BLE001 - method unsupported by this RPC: reads cover managed keys only
         notes.append(f"{name}: could not scan recent invocations; keys changed out of band are only seen if "
                      "tempoctl managed them before")
         return found
-    for tx in txs:
-        for fn, target in _invocations(tx, cid):
-            kind = KEYED_FUNCTIONS.get(fn)
-            if kind and target:
-                found[kind].add(target)
+    latest = scanned_to
     scopes = {scope(name, k): v for k, v in found.items() if v}
     try:
         ctx.record.save(scopes=scopes, cursors={cursor_name: str(latest)})
@@ -248,28 +294,3 @@ def _scan_invocations(ctx: StellarReadContext, name: str, cid: str) -> dict[str,
         notes.append(f"{name}: scan progress not recorded in the backend ({why}); the next drift or apply "
                      f"scans ledgers {start}–{latest} again")
     return found
-
-
-def _invocations(tx: Any, cid: str) -> list[tuple[str, str | None]]:
-    """(function, second argument as strkey) of every successful InvokeContract of `cid` in one transaction."""
-    from stellar_sdk import xdr
-
-    if getattr(tx, "status", "SUCCESS") != "SUCCESS":
-        return []
-    try:
-        env = xdr.TransactionEnvelope.from_xdr(tx.envelope_xdr)
-    except Exception:  # noqa: BLE001 - an envelope we cannot parse is not one of ours
-        return []
-    inner = env.v1.tx if env.v1 else (env.fee_bump.tx.inner_tx.v1.tx if env.fee_bump and env.fee_bump.tx.inner_tx.v1 else None)
-    out: list[tuple[str, str | None]] = []
-    for op in (inner.operations if inner else []):
-        ihf = op.body.invoke_host_function_op
-        if ihf is None or ihf.host_function.invoke_contract is None:
-            continue
-        ica = ihf.host_function.invoke_contract
-        if L.native(xdr.SCVal(xdr.SCValType.SCV_ADDRESS, address=ica.contract_address)) != cid:
-            continue
-        args = list(ica.args)
-        target = L.native(args[1]) if len(args) > 1 and args[1].type == xdr.SCValType.SCV_ADDRESS else None
-        out.append((ica.function_name.sc_symbol.decode(), target))
-    return out
