@@ -71,3 +71,28 @@ def test_a_scan_window_that_is_exceeded_is_said_and_the_next_run_continues(
     res = teye.ws.run("drift", "teye-local")
     assert all(i in res.output for i in intruders), res.output
     assert "window was exceeded" not in res.output
+
+
+def test_oldest_ledger_moving_between_get_health_and_get_events_restarts_the_scan(
+        teye: Teye, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retention trims history while tempoctl runs: the `oldestLedger` getHealth gave is gone by the time
+    getEvents asks for it (stellar-rpc refuses a startLedger below its oldest ledger)."""
+    from tempoctl.observed.stellar.client import StellarClient
+
+    teye.write(whitelist=[], enabled=None)
+    assert teye.ws.run("drift", "teye-local").exit_code == 0
+    intruder = teye.others[0].public_key
+    with teye.emu.retention_window(20):
+        teye.emu.advance(40)
+        _add(teye, intruder)
+        real = StellarClient.oldest_ledger
+        answers: list[int] = []
+
+        def stale(self: StellarClient) -> int:  # the first answer is from before the RPC trimmed its history
+            answers.append(real(self))
+            return answers[-1] - 30 if len(answers) == 1 else answers[-1]
+
+        monkeypatch.setattr(StellarClient, "oldest_ledger", stale)
+        res = teye.ws.run("drift", "teye-local")
+    assert f"vision_records.whitelist[{intruder}]" in res.output, res.output
+    assert "oldest ledger moved from" in res.output, res.output
