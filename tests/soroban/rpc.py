@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .emulator import Emulator
 
 MAX_KEYS = 200
+LEDGER_SCAN_LIMIT = 10_000  # stellar-rpc internal/methods/get_events.go LedgerScanLimit
 TC = x.TransactionResultCode
 
 
@@ -410,6 +411,10 @@ class Rpc:
 
     # ---- getEvents ---------------------------------------------------------------------------------
     def m_getEvents(self, p: dict[str, Any]) -> dict[str, Any]:
+        """stellar-rpc ``internal/methods/get_events.go``: one request searches at most ``LedgerScanLimit``
+        (10,000) ledgers from its start (the cursor's ledger, or ``startLedger``), capped by ``endLedger`` and
+        the latest ledger; when fewer than ``limit`` events match, the cursor returned is the end of that
+        search window (``MaxCursor`` at ``endLedger - 1``), so a client continues from there."""
         pag = p.get("pagination") or {}
         limit = min(int(pag.get("limit") or 100), 10_000)
         cursor = pag.get("cursor")
@@ -419,16 +424,16 @@ class Rpc:
         latest = self.state.sequence
         if cursor:
             start_key = tuple(int(v) for v in cursor.split("-"))
-            end = latest + 1
+            first = start_key[0] >> 32
         else:
-            start = p.get("startLedger")
-            if start is None or not (self.state.oldest <= int(start) <= latest):
-                raise RpcError(-32600, f"startLedger must be between the oldest ledger: {self.state.oldest} "
-                                       f"and the latest ledger: {latest}")
-            start_key = ((int(start) << 32) - 1, 0)
-            end = int(p.get("endLedger") or latest + 1)
+            first = int(p.get("startLedger") or 0)
+            start_key = ((first << 32) - 1, 0)
+        if not (self.state.oldest <= first <= latest):
+            raise RpcError(-32600, f"startLedger must be within the ledger range: {self.state.oldest} - {latest}")
+        end = min(first + LEDGER_SCAN_LIMIT, latest + 1)
+        if p.get("endLedger") and not cursor:
+            end = min(int(p["endLedger"]), end)
         found = []
-        first = (start_key[0] >> 32) if cursor else int(p.get("startLedger") or self.state.oldest)
         candidates = [*self._fee_events(max(first, self.state.oldest), end, filters), *self.emu.events]
         candidates.sort(key=lambda ev: tuple(int(v) for v in ev["id"].split("-")))
         for ev in candidates:
@@ -440,7 +445,7 @@ class Rpc:
             found.append(ev)
             if len(found) >= limit:
                 break
-        cur = found[-1]["id"] if found else f"{(end << 32):019d}-{0:010d}"
+        cur = found[-1]["id"] if len(found) >= limit else f"{((end - 1) << 32) | 0xFFFFFFFF:019d}-{0xFFFFFFFF:010d}"
         return {"events": found, "latestLedger": latest, "oldestLedger": self.state.oldest,
                 "latestLedgerCloseTime": str(self.state.close_time),
                 "oldestLedgerCloseTime": str(self.state.close_times.get(self.state.oldest, 0)), "cursor": cur}
