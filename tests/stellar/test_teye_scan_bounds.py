@@ -96,3 +96,16 @@ def test_oldest_ledger_moving_between_get_health_and_get_events_restarts_the_sca
         res = teye.ws.run("drift", "teye-local")
     assert f"vision_records.whitelist[{intruder}]" in res.output, res.output
     assert "oldest ledger moved from" in res.output, res.output
+
+
+def test_a_long_gap_is_searched_10000_ledgers_per_get_events_request(teye: Teye) -> None:
+    """stellar-rpc searches at most 10,000 ledgers per getEvents request and then hands back a cursor at the
+    end of that window: the scan follows it instead of taking a short answer for the end."""
+    teye.write(whitelist=[], enabled=None)
+    assert teye.ws.run("drift", "teye-local").exit_code == 0
+    intruder = teye.others[0].public_key
+    teye.emu.advance(25_000)
+    _add(teye, intruder)
+    plan, calls = _plan_calls(teye)
+    assert f"vision_records.whitelist[{intruder}]" in [c["address"] for c in plan["changes"]]
+    assert calls["getEvents"] == 3 and calls["getTransactions"] == 0

@@ -8,8 +8,9 @@ changes (the admin, past admins, `S_ADMIN`, `ADM_LIST` members, tier holders and
 an index the RPC already keeps for them: since protocol 23 (CAP-67) every transaction, failed ones included,
 emits a `fee` event of the native asset's contract with topics `["fee", <fee source>]`, which stellar-rpc
 stores in its event table with the topics indexed (`internal/db/event.go`, `InsertEvents`, stage
-BeforeAllTxs). One `getEvents` request (≤ 5 filters × 5 topic patterns, i.e. 25 accounts) lists the
-transactions those accounts paid for since the cursor; each is fetched with `getTransaction` and decoded only if
+BeforeAllTxs). One `getEvents` request (≤ 5 filters × 5 topic patterns, i.e. 25 accounts, over at most 10,000
+ledgers: `internal/methods/get_events.go` `LedgerScanLimit`) lists the transactions those accounts paid for
+since the cursor; each is fetched with `getTransaction` and decoded only if
 its raw envelope contains the contract id's 32 bytes. Requests and CPU follow the authorisers' own activity.
 
 Bounds: at most `MAX_TX_LOOKUPS` transactions per run; beyond that the cursor stops before the first one not
@@ -73,7 +74,8 @@ def fee_paid_transactions(client: Any, passphrase: str, accounts: list[str], fir
                     res = client.server.get_events(cursor=cursor, filters=group, limit=EVENTS_PAGE)
             except Exception as exc:
                 now = client.oldest_ledger()
-                if cursor is None and now > start and "oldest" in str(exc).lower():
+                text = str(exc).lower()
+                if cursor is None and now > start and ("ledger range" in text or "oldest" in text):
                     # getHealth's oldestLedger moved on between our calls: start at the new oldest ledger
                     win.notes.append(f"the RPC's oldest ledger moved from {oldest} to {now} during the scan; "
                                      f"ledgers {start}–{now - 1} were not scanned")
@@ -84,7 +86,10 @@ def fee_paid_transactions(client: Any, passphrase: str, accounts: list[str], fir
                 if ev.ledger <= last and ev.transaction_hash not in seen:
                     seen.add(ev.transaction_hash)
                     win.hashes.append((int(ev.ledger), ev.transaction_hash))
-            if not res.events or len(res.events) < EVENTS_PAGE or max(e.ledger for e in res.events) > last:
+            # A request searches at most 10,000 ledgers (stellar-rpc get_events.go LedgerScanLimit); with fewer
+            # than `limit` matches its cursor marks the end of the searched window: go on from there.
+            reached = (int(res.cursor.split("-")[0]) >> 32) if res.cursor else last
+            if reached >= last or not res.cursor or any(e.ledger > last for e in res.events or []):
                 break
             cursor = res.cursor
     win.hashes.sort()
