@@ -1,8 +1,10 @@
-"""Read a vision_records deployment: the instance entry (wasm hash, ADMIN, PEND_ADM, INIT, WL_EN, P_GLOB,
-P_FUNC, RL_IN_CFG, TTL) and the per-key entries `("ADM_TIER", addr)` / `("WL_ADR", addr)` for declared ∪
-recorded keys, all in one `getLedgerEntries` list (chunked by 200). Recent invocations of the contract
-(`getTransactions` since the last scan) add keys changed out of band to the record, so a whitelist entry
-added from a console shows up as drift even though the contract has no enumeration and no event for it."""
+"""Read a vision_records deployment: the instance entry (wasm hash, ADMIN, PEND_ADM, INIT, S_ADMIN, WL_EN, P_GLOB,
+P_FUNC, RL_IN_CFG, TTL), `ADM_LIST`, and the per-key entries `("ADM_TIER", addr)` / `("WL_ADR", addr)` /
+`("ROLE_ASN", addr)` for declared ∪ recorded keys, all in one `getLedgerEntries` list (chunked by 200). The
+out-of-band scan (`scan`: transactions the authorisers paid for since the last scan) adds keys changed from a
+console to the record, so a whitelist entry added out of band shows up as drift even though the contract has
+no enumeration and no event for it; keys it discovers are read in one more request. Archived entries
+(`liveUntilLedgerSeq` 0 or past) are listed for the plan to restore (`archival`)."""
 
 from __future__ import annotations
 
@@ -97,7 +99,7 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     role_keys = {a: _role_key(cid, a) for a in sorted(roles)}
     wl_keys = {a: L.persistent_key(cid, L.storage_key("WL_ADR", L.address_val(a))) for a in sorted(members)}
     # TTL management needs the code entry and the network's limits: read in the same request when the wasm
-    # hash is known in advance (a pin), else in a second one once the instance names it (see `_ttl_entries`).
+    # hash is known in advance (a pin), else in a second one once the instance names it (below).
     ttl_managed = contract.min_instance_ttl_ledgers is not None
     extra = [archival.state_archival_key()] if ttl_managed else []
     if pin:
@@ -228,12 +230,13 @@ def _read_privileges(ctx: StellarReadContext, name: str, contract: VisionRecords
 def _authorisers(ctx: StellarReadContext, name: str, contract: VisionRecordsContract,
                  storage: dict[Any, Any]) -> list[str]:
     """Accounts that can change tiers or the whitelist, or once could: the declared and live admin, the
-    pending one, `S_ADMIN`, `ADM_LIST`, every tier holder read, and the declared signers of this network."""
+    pending one, `S_ADMIN`, `ADM_LIST`, tier holders of ContractAdmin and above (OperatorAdmin can only pause,
+    which lives in the instance entry read every time), and the declared signers of this network."""
     values = ctx.observed.values
     out = {contract.admin, storage.get("ADMIN"), storage.get("PEND_ADM"), storage.get("S_ADMIN"),
            *(values.get(f"{name}.admin_list") or [])}
     prefix = f"{name}.admin_tier["
-    out |= {k[len(prefix):-1] for k, v in values.items() if k.startswith(prefix) and v}
+    out |= {k[len(prefix):-1] for k, v in values.items() if k.startswith(prefix) and v in ("ContractAdmin", "SuperAdmin")}
     out |= {s.address for s in ctx.env.state.signers.values() if getattr(s, "network", None) == ctx.network}
     return sorted(a for a in out if isinstance(a, str) and a.startswith("G"))
 
