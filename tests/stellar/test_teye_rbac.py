@@ -71,3 +71,20 @@ def test_old_admins_tier_is_reduced_when_tiers_are_managed(teye: Teye) -> None:
     assert _role(teye, old) == 0
     assert int(scval.to_native(teye.contract.persistent("ADM_TIER", old))) == 1
     assert teye.ws.run("plan", "teye-local", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_role_change_the_contract_would_refuse_does_not_block_the_handover(teye: Teye) -> None:
+    """register_user checks the caller against the whitelist: with the whitelist on and the old admin not on
+    it, removing its role would fail, so the plan says the role stays instead of planning a doomed step."""
+    old, new = teye.admin.public_key, teye.new_admin.public_key
+    member = teye.others[0].public_key
+    teye.contract.whitelist_add(member)
+    teye.contract.set_whitelist_enabled(True)
+    teye.write(admin=new, whitelist=[member])
+    teye.ws.env["TEYE_NEW_ADMIN_SECRET"] = teye.new_admin.secret
+    plan = json.loads(teye.ws.run("plan", "teye-local", "--format", "json").output)
+    assert [c["address"] for c in plan["changes"]] == ["vision_records.admin"]
+    assert any(f"former admin {old} keeps RBAC role Admin" in n and "whitelist" in n for n in plan["notes"]), plan
+    applied = teye.ws.run("apply", "teye-local", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert teye.contract.instance_value("ADMIN").address == new and _role(teye, old) == 5

@@ -259,6 +259,13 @@ class _Planner:
         sa = self.values.get(f"{self.name}.super_admin")
         former = [a for a in dict.fromkeys((live, sa)) if a and a != want]
         holders = [a for a in former if (self.values.get(f"{self.name}.rbac_role[{a}]") or {}).get("role") == "Admin"]
+        blocked = {a: why for a in holders if (why := self.register_blocked(a))}
+        for addr, why in blocked.items():
+            remains = [(f"keeps RBAC role Admin (SystemAdmin, ManageUsers): register_user, the contract's only "
+                       f"role setter, would be refused ({why})"), *self.remains(addr, removing_role=True)]
+            self.ctx.observed.facts.setdefault("notes", []).append(
+                f"{self.name}: former admin {addr} {'; '.join(remains)}")
+        holders = [a for a in holders if a not in blocked]
         granted: list[str] = []
         if holders and f"{self.name}.rbac_role[{want}]" in self.values \
                 and self.values.get(f"{self.name}.rbac_role[{want}]") is None:
@@ -273,6 +280,8 @@ class _Planner:
                          note="the RBAC Admin role follows the admin, as initialize gives it (a handover does not); "
                               "register_user is the contract's only role setter and needs REG_USR unpaused")
         for addr in former:
+            if addr in blocked:
+                continue
             ra = self.values.get(f"{self.name}.rbac_role[{addr}]")
             remains = self.remains(addr, removing_role=bool(ra and ra["role"] == "Admin"))
             if not (ra and ra["role"] == "Admin" and _active(ra)):
@@ -291,6 +300,22 @@ class _Planner:
                                                             A.string(REMOVED_ROLE_NAME)],
                                           signer=self._signer(None, addr))],
                          note=note)
+
+    def register_blocked(self, caller: str) -> str | None:
+        """Why `register_user` by `caller` would fail (lib.rs `register_user`: `require_not_paused(REG_USR)`,
+        then `check_whitelist_access(caller)`), judged on the live state and what this plan declares."""
+        v = self.values
+        paused = self.c.paused
+        if v.get(f"{self.name}.paused[global]") or v.get(f"{self.name}.paused[REG_USR]") or (
+                paused is not None and (paused.global_ or paused.functions.get("REG_USR"))):
+            return "REG_USR is paused"
+        wl = self.c.whitelist
+        on = bool(v.get(f"{self.name}.whitelist_enabled")) or bool(wl is not None and wl.enabled)
+        listed = bool(v.get(f"{self.name}.whitelist[{caller}]")) and not (
+            wl is not None and wl.members is not None and caller not in wl.members)
+        if on and not listed:
+            return f"the whitelist is on and {A.short(caller)} is not on it; declare it in whitelist.members"
+        return None
 
     def remains(self, addr: str, *, removing_role: bool) -> list[str]:
         """What `addr` keeps after this plan: tier, S_ADMIN, ADM_LIST, RBAC permissions."""
