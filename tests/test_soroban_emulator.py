@@ -245,7 +245,7 @@ def test_history_past_the_retention_window_is_gone(env: Env) -> None:
     assert env.srv.get_health().ledger_retention_window == 120_960
     assert env.srv.get_health().oldest_ledger == new.ledger - 9
     assert env.srv.get_transaction(old.transaction_hash or "").status == GetTransactionStatus.NOT_FOUND
-    with pytest.raises(SorobanRpcErrorResponse, match="startLedger must be between the oldest ledger"):
+    with pytest.raises(SorobanRpcErrorResponse, match="startLedger must be within the ledger range"):
         env.srv.get_events(start_ledger=old.ledger, filters=[{"type": "contract"}])
 
 
@@ -353,16 +353,72 @@ def test_upload_create_and_wasm_pin(env: Env) -> None:
     assert env.emu.contract(other).wasm_hash == b"\x11" * 32
 
 
-def test_archived_instance_is_absent_then_auto_restored(env: Env) -> None:
+def _restore(env: Env, keys: list[x.LedgerKey]):  # type: ignore[no-untyped-def]
+    acc = env.srv.load_account(env.admin.public_key)
+    tx = (TransactionBuilder(acc, PASSPHRASE, base_fee=100).set_timeout(300)
+          .set_soroban_data(SorobanDataBuilder().set_read_write(keys).build())
+          .append_restore_footprint_op().build())
+    tx = env.srv.prepare_transaction(tx)
+    tx.sign(env.admin)
+    return env.srv.poll_transaction(env.srv.send_transaction(tx).hash)
+
+
+def test_archived_instance_is_returned_with_ttl_zero_refused_then_restored(env: Env) -> None:
+    """stellar-rpc ledgerentries/main.go: archived entries come back with liveUntilLedgerSeq 0; an
+    invocation touching an archived instance is refused until a RestoreFootprint brings it back."""
     c = env.emu.contract(env.cid)
     c.set_instance_ttl(env.emu.ledger - 1)
-    assert not env.srv.get_ledger_entries([h.instance_key(env.cid)]).entries
+    [got] = env.srv.get_ledger_entries([h.instance_key(env.cid)]).entries
+    assert got.live_until_ledger == 0
+    with pytest.raises(PrepareTransactionException) as ei:
+        env.srv.prepare_transaction(build(env, env.admin, "pause_contract", [A(env.admin),
+                                                                               scval.to_enum("Global", None)]))
+    assert "archived" in str(ei.value.simulate_transaction_response.error)
+    res = _restore(env, [h.instance_key(env.cid)])
+    assert res.status == GetTransactionStatus.SUCCESS
+    assert (c.instance_ttl() or 0) >= env.emu.ledger + env.emu.state.config.min_persistent_ttl - 2
     res = invoke(env, env.admin, "pause_contract", [A(env.admin), scval.to_enum("Global", None)])
     assert res.status == GetTransactionStatus.SUCCESS
     assert c.instance_value("P_GLOB") is True
-    assert (c.instance_ttl() or 0) >= env.emu.ledger
-    ev = env.srv.get_events(start_ledger=res.ledger, filters=[  # type: ignore[list-item]
-        {"type": "contract", "contractIds": [env.cid], "topics": [[scval.to_symbol("PAUSE").to_xdr()]]}])
-    assert len(ev.events) == 1
-    data = scval.to_native(x.SCVal.from_xdr(ev.events[0].value))
-    assert data["caller"].address == env.admin.public_key and data["scope"] == ["Global"]
+
+
+def test_archived_code_entry_refuses_invocation(env: Env) -> None:
+    c = env.emu.contract(env.cid)
+    c.set_code_ttl(env.emu.ledger - 1)
+    [got] = env.srv.get_ledger_entries([h.code_key(c.wasm_hash)]).entries
+    assert got.live_until_ledger == 0
+    with pytest.raises(PrepareTransactionException):
+        env.srv.prepare_transaction(build(env, env.admin, "get_admin", []))
+    assert _restore(env, [h.code_key(c.wasm_hash)]).status == GetTransactionStatus.SUCCESS
+    assert c.view("get_admin").address == env.admin.public_key
+
+
+def test_state_archival_config_setting_is_readable(env: Env) -> None:
+    key = x.LedgerKey(x.LedgerEntryType.CONFIG_SETTING, config_setting=x.LedgerKeyConfigSetting(
+        x.ConfigSettingID.CONFIG_SETTING_STATE_ARCHIVAL))
+    [got] = env.srv.get_ledger_entries([key]).entries
+    sa = x.LedgerEntryData.from_xdr(got.xdr).config_setting.state_archival_settings  # type: ignore[union-attr]
+    assert int(sa.max_entry_ttl.uint32) == env.emu.state.config.max_entry_ttl == 3_110_400
+    assert int(sa.min_persistent_ttl.uint32) == env.emu.state.config.min_persistent_ttl
+
+
+def test_contract_extends_its_own_entries_as_the_source_does(env: Env) -> None:
+    """common/src/whitelist.rs, admin_tiers.rs, vision_records/src/rbac.rs: set and read extend the entry
+    to the maximum; set_whitelist_enabled extends the instance whatever the value; add/remove do not."""
+    c = env.emu.contract(env.cid)
+    other = Keypair.random().public_key
+    top = env.emu.ledger + env.emu.state.config.max_entry_ttl - 1
+    c.set_instance_ttl(env.emu.ledger + 100)
+    c.call("add_to_whitelist", env.admin.public_key, other)
+    assert c.instance_ttl() == env.emu.ledger + 100
+    assert env.emu.state.live_until(c.persistent_key("WL_ADR", other)) == top
+    c.call("remove_from_whitelist", env.admin.public_key, other)
+    assert c.instance_ttl() == env.emu.ledger + 100
+    c.call("set_whitelist_enabled", env.admin.public_key, False)
+    assert c.instance_ttl() == top
+    c.set_entry_ttl("ADM_TIER", env.admin.public_key, live_until=env.emu.ledger + 100)
+    c.call("get_admin_tier", env.admin.public_key)
+    assert env.emu.state.live_until(c.persistent_key("ADM_TIER", env.admin.public_key)) == top
+    c.set_entry_ttl("ROLE_ASN", env.admin.public_key, live_until=env.emu.ledger + 100)
+    c.call("register_user", env.admin.public_key, other, scval.to_uint32(2), scval.to_string("staff"))
+    assert env.emu.state.live_until(c.persistent_key("ROLE_ASN", other)) == top

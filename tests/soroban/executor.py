@@ -10,7 +10,7 @@ from stellar_sdk import xdr as x
 
 from . import vision_records
 from . import xdr_helpers as h
-from .host import Auth, ContractError, Host, HostError, Invocation, network_id
+from .host import Auth, ContractError, EntryArchived, Host, HostError, Invocation, network_id, refuse_archived
 from .ledger import Change, LedgerState, Overlay
 
 
@@ -25,6 +25,10 @@ class OpOutcome:
     auth: list[x.SorobanAuthorizationEntry] = field(default_factory=list)
     kind: str = "invoke"  # invoke | extend | restore
     malformed: str = ""
+
+    @property
+    def archived(self) -> bool:
+        return isinstance(self.error, EntryArchived)
 
     @property
     def error_text(self) -> str:
@@ -98,6 +102,7 @@ class Executor:
         cid = h.sc_address_str(ica.contract_address)
         fn = ica.function_name.sc_symbol.decode()
         ik = h.instance_key(cid)
+        refuse_archived(ov, ik, f"the instance of contract {cid}")
         inst = ov.get(ik)
         if inst is None:
             raise HostError("Storage", "MissingValue", f"contract instance {cid} not found")
@@ -105,6 +110,7 @@ class Executor:
         iv = inst.data.contract_data.val.instance
         assert iv is not None and iv.executable.wasm_hash is not None
         wasm_hash = iv.executable.wasm_hash.hash
+        refuse_archived(ov, h.code_key(wasm_hash), f"the wasm code entry {wasm_hash.hex()[:12]}… of {cid}")
         if ov.get(h.code_key(wasm_hash)) is None:
             raise HostError("Storage", "MissingValue", "contract code not found")
         storage = h.storage_of(iv.storage)
@@ -203,12 +209,13 @@ def state_changes_json(changes: list[Change]) -> list[dict[str, str]]:
     return out
 
 
-def op_result(kind: str, ok: bool, success_hash: bytes = b"\0" * 32) -> x.OperationResult:
+def op_result(kind: str, ok: bool, success_hash: bytes = b"\0" * 32, archived: bool = False) -> x.OperationResult:
     OT = x.OperationType
     if kind == "invoke":
         C = x.InvokeHostFunctionResultCode
+        code = C.INVOKE_HOST_FUNCTION_ENTRY_ARCHIVED if archived else C.INVOKE_HOST_FUNCTION_TRAPPED
         r = (x.InvokeHostFunctionResult(C.INVOKE_HOST_FUNCTION_SUCCESS, success=x.Hash(success_hash)) if ok
-             else x.InvokeHostFunctionResult(C.INVOKE_HOST_FUNCTION_TRAPPED))
+             else x.InvokeHostFunctionResult(code))
         tr = x.OperationResultTr(OT.INVOKE_HOST_FUNCTION, invoke_host_function_result=r)
     elif kind == "extend":
         E = x.ExtendFootprintTTLResultCode

@@ -68,6 +68,28 @@ class HostError(Exception):
         )
 
 
+class EntryArchived(HostError):
+    """A transaction touched an archived persistent entry (instance, code or data) that its footprint does
+    not restore. stellar-core fails such an invocation with ``INVOKE_HOST_FUNCTION_ENTRY_ARCHIVED``
+    (``InvokeHostFunctionOpFrame``: archived entries must be brought back by ``RestoreFootprintOp`` first),
+    and Stellar RPC's preflight refuses to simulate it; the emulator does not auto-restore."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__("Storage", "MissingValue", f"{what} is archived; restore it with RestoreFootprint")
+
+    @property
+    def text(self) -> str:
+        return f"Error(Storage, MissingValue): {self.detail}"
+
+
+def refuse_archived(ov: Overlay, key: x.LedgerKey, what: str) -> None:
+    """Raise ``EntryArchived`` when ``key`` exists but its TTL has passed (read before ``Overlay.get``,
+    which would otherwise auto-restore it)."""
+    lu = ov.live_until(key)
+    if lu is not None and lu < ov.seq and ov._raw(key) is not None:
+        raise EntryArchived(what)
+
+
 @dataclass
 class Invocation:
     contract_id: str
@@ -222,6 +244,7 @@ class Host:
         return h.contract_data_key(self.contract_id, key)
 
     def pers_get(self, key: x.SCVal) -> x.SCVal | None:
+        refuse_archived(self.ov, self._pk(key), "a persistent entry of the contract")
         e = self.ov.get(self._pk(key))
         if e is None:
             return None
@@ -229,14 +252,19 @@ class Host:
         return e.data.contract_data.val
 
     def pers_set(self, key: x.SCVal, val: x.SCVal) -> None:
+        refuse_archived(self.ov, self._pk(key), "a persistent entry of the contract")
         self.ov.get(self._pk(key))
         self.ov.put(h.contract_data_entry(self.contract_id, key, val, self.ov.seq))
 
     def pers_del(self, key: x.SCVal) -> None:
+        refuse_archived(self.ov, self._pk(key), "a persistent entry of the contract")
         if self.ov.get(self._pk(key)) is not None:
             self.ov.delete(self._pk(key))
 
     def pers_extend(self, key: x.SCVal, threshold: int, extend_to: int) -> None:
+        """``env.storage().persistent().extend_ttl``: the host clamps ``extend_to`` to the network's
+        ``max_entry_ttl`` (ConfigSetting STATE_ARCHIVAL), so the contract's 10,368,000 becomes the maximum."""
+        refuse_archived(self.ov, self._pk(key), "a persistent entry of the contract")
         if self.ov.get(self._pk(key)) is not None:
             self.ov.extend_ttl(self._pk(key), threshold, extend_to)
 

@@ -18,6 +18,7 @@ from stellar_sdk import xdr as x
 from stellar_sdk.exceptions import BadSignatureError
 
 from . import xdr_helpers as h
+from .config_settings import config_setting_entry
 from .executor import (
     OpOutcome,
     diagnostic,
@@ -31,11 +32,13 @@ from .executor import (
     tx_result,
 )
 from .ledger import Overlay
+from .traffic import FOREIGN_ORDER_BASE
 
 if TYPE_CHECKING:
     from .emulator import Emulator
 
 MAX_KEYS = 200
+LEDGER_SCAN_LIMIT = 10_000  # stellar-rpc internal/methods/get_events.go LedgerScanLimit
 TC = x.TransactionResultCode
 
 
@@ -106,6 +109,11 @@ class Rpc:
 
     # ---- getLedgerEntries -----------------------------------------------------------------------
     def m_getLedgerEntries(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Entries in request order, missing keys left out. Archived persistent entries are *returned*, with
+        ``liveUntilLedgerSeq`` 0: stellar-rpc ``internal/ledgerentries/main.go``
+        (``coreLedgerEntryGetter.GetLedgerEntries``: "Core doesn't provide the specific TTL in which an entry
+        was archived. We use TTL placeholder of 0 for archived entries", RPC ≥ v23). ``CONFIG_SETTING`` keys
+        answer the network configuration (``config_settings.config_setting_entry``)."""
         keys = p.get("keys") or []
         if not isinstance(keys, list) or not keys:
             raise RpcError(-32602, "key list is empty")
@@ -119,14 +127,20 @@ class Rpc:
                 raise RpcError(-32602, f"cannot unmarshal key value {kb}") from exc
             if key.type == x.LedgerEntryType.TTL:
                 raise RpcError(-32602, f"cannot fetch ledger key type TTL (key {kb})")
-            e = self.state.get_live(key)
+            if key.type == x.LedgerEntryType.CONFIG_SETTING:
+                assert key.config_setting is not None
+                cfg = config_setting_entry(self.state.config, key.config_setting.config_setting_id)
+                if cfg is not None:
+                    out.append({"key": kb, "xdr": cfg.to_xdr(), "lastModifiedLedgerSeq": 1})
+                continue
+            e = self.state.raw_get(key)
             if e is None:
                 continue
             item: dict[str, Any] = {"key": kb, "xdr": e.data.to_xdr(),
                                     "lastModifiedLedgerSeq": int(e.last_modified_ledger_seq.uint32)}
             lu = self.state.live_until(key)
             if lu is not None:
-                item["liveUntilLedgerSeq"] = lu
+                item["liveUntilLedgerSeq"] = 0 if self.state.is_archived(key) else lu
             out.append(item)
         return {"entries": out, "latestLedger": self.state.sequence}
 
@@ -276,7 +290,7 @@ class Rpc:
         changes = ov.commit() if out.ok else []
         ok = out.ok
         retval = out.retval if out.retval is not None else x.SCVal(x.SCValType.SCV_VOID)
-        ops = [op_result(out.kind, ok, success_hash(retval, out.events) if ok else b"\0" * 32)]
+        ops = [op_result(out.kind, ok, success_hash(retval, out.events) if ok else b"\0" * 32, out.archived)]
         result = tx_result(fee, TC.txSUCCESS if ok else TC.txFAILED, ops)
         events = out.events if ok else []
         meta = x.TransactionMeta(4, v4=x.TransactionMetaV4(
@@ -315,7 +329,11 @@ class Rpc:
 
     # ---- getTransactions ---------------------------------------------------------------------------
     def m_getTransactions(self, p: dict[str, Any]) -> dict[str, Any]:
-        """Applied transactions in ledger order, paged by an opaque cursor (the TOID of the last one)."""
+        """Applied transactions of the whole network in ledger order, paged by an opaque cursor (the TOID of
+        the last one): the emulator's own and, when installed, foreign traffic (``traffic.ForeignTraffic``),
+        as stellar-rpc ``internal/methods/get_transactions.go`` returns every transaction of each ledger from
+        ``startLedger`` (or the cursor) to the latest, ``limit`` (≤ 200 here, the default ``maxLimit``) at a
+        time."""
         pag = p.get("pagination") or {}
         limit = min(int(pag.get("limit") or 50), 200)
         latest = self.state.sequence
@@ -327,22 +345,76 @@ class Rpc:
                 raise RpcError(-32600, f"start ledger must be between the oldest ledger: {self.state.oldest} "
                                        f"and the latest ledger: {latest}")
             after = (int(start) << 32) - 1
-        found: list[dict[str, Any]] = []
-        toid = after
+        own: dict[int, list[dict[str, Any]]] = {}
         for rec in self.emu.transactions.values():
-            toid = (rec["ledger"] << 32) | (rec["applicationOrder"] << 12)
-            if toid <= after or rec["ledger"] < self.state.oldest:
-                continue
-            found.append({k: v for k, v in rec.items() if not k.startswith("_")})
-            if len(found) >= limit:
-                break
+            own.setdefault(rec["ledger"], []).append(rec)
+        foreign = getattr(self.emu, "foreign", None)
+        found: list[dict[str, Any]] = []
+        ledger = max(after >> 32, self.state.oldest)
+        while ledger <= latest and len(found) < limit:
+            recs = list(own.get(ledger, []))
+            if foreign is not None:
+                recs += foreign.records(ledger, self.state.close_times.get(ledger, self.state.close_time))
+            recs.sort(key=lambda r: r["applicationOrder"])
+            for rec in recs:
+                toid = (rec["ledger"] << 32) | (rec["applicationOrder"] << 12)
+                if toid <= after:
+                    continue
+                found.append({k: v for k, v in rec.items() if not k.startswith("_")})
+                if len(found) >= limit:
+                    break
+            ledger += 1
         cursor = str((found and (found[-1]["ledger"] << 32 | found[-1]["applicationOrder"] << 12)) or after)
         return {"transactions": found, "latestLedger": latest, "latestLedgerCloseTimestamp": self.state.close_time,
                 "oldestLedger": self.state.oldest,
                 "oldestLedgerCloseTimestamp": self.state.close_times.get(self.state.oldest, 0), "cursor": cursor}
 
+    def _fee_events(self, first: int, end: int, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """CAP-67 fee events (one per transaction, failed ones too, stage BeforeAllTxs: cursor ``Tx`` 0, event
+        index counting up within the ledger; stellar-rpc ``internal/db/event.go`` ``InsertEvents``): contract
+        events of the native asset's contract, topics ``["fee", <fee source address>]``, value the i128 fee."""
+        from stellar_sdk import Asset, TransactionEnvelope, scval
+
+        sac = Asset.native().contract_id(self.emu.passphrase)
+        fee_sym = scval.to_symbol("fee").to_xdr()
+        cache: dict[str, dict[str, Any]] = self.__dict__.setdefault("_fee_cache", {})
+        per_ledger: dict[int, list[tuple[int, str, str, int]]] = {}
+        for rec in self.emu.transactions.values():
+            if first <= rec["ledger"] < end:
+                src = TransactionEnvelope.from_xdr(rec["envelopeXdr"], self.emu.passphrase).transaction.source
+                fee = int(x.TransactionResult.from_xdr(rec["resultXdr"]).fee_charged.int64)
+                per_ledger.setdefault(rec["ledger"], []).append(
+                    (rec["applicationOrder"], rec["txHash"], src.account_id, fee))
+        foreign = getattr(self.emu, "foreign", None)
+        wanted = {seg[1] for f in filters for seg in (f.get("topics") or [["*", "*"]]) if len(seg) > 1}
+        if foreign is not None and ("*" in wanted or any(scval.to_address(a).to_xdr() in wanted
+                                                         for a in foreign.addresses)):
+            for ledger in range(max(first, foreign.since), end):
+                for rec in foreign.records(ledger, 0):
+                    i = rec["applicationOrder"] - FOREIGN_ORDER_BASE
+                    per_ledger.setdefault(ledger, []).append(
+                        (rec["applicationOrder"], rec["txHash"], foreign.source_of(i), 120_000))
+        out = []
+        for ledger, txs in per_ledger.items():
+            for index, (_, tx_hash, source, fee) in enumerate(sorted(txs)):
+                key = f"{tx_hash}:{index}"
+                if key not in cache:
+                    cache[key] = {
+                        "type": "contract", "ledger": ledger,
+                        "ledgerClosedAt": _iso(self.state.close_times.get(ledger, self.state.close_time)),
+                        "contractId": sac, "id": f"{ledger << 32:019d}-{index:010d}", "operationIndex": 0,
+                        "transactionIndex": 0, "txHash": tx_hash,
+                        "topic": [fee_sym, scval.to_address(source).to_xdr()],
+                        "value": scval.to_int128(fee).to_xdr()}
+                out.append(cache[key])
+        return out
+
     # ---- getEvents ---------------------------------------------------------------------------------
     def m_getEvents(self, p: dict[str, Any]) -> dict[str, Any]:
+        """stellar-rpc ``internal/methods/get_events.go``: one request searches at most ``LedgerScanLimit``
+        (10,000) ledgers from its start (the cursor's ledger, or ``startLedger``), capped by ``endLedger`` and
+        the latest ledger; when fewer than ``limit`` events match, the cursor returned is the end of that
+        search window (``MaxCursor`` at ``endLedger - 1``), so a client continues from there."""
         pag = p.get("pagination") or {}
         limit = min(int(pag.get("limit") or 100), 10_000)
         cursor = pag.get("cursor")
@@ -352,16 +424,19 @@ class Rpc:
         latest = self.state.sequence
         if cursor:
             start_key = tuple(int(v) for v in cursor.split("-"))
-            end = latest + 1
+            first = start_key[0] >> 32
         else:
-            start = p.get("startLedger")
-            if start is None or not (self.state.oldest <= int(start) <= latest):
-                raise RpcError(-32600, f"startLedger must be between the oldest ledger: {self.state.oldest} "
-                                       f"and the latest ledger: {latest}")
-            start_key = ((int(start) << 32) - 1, 0)
-            end = int(p.get("endLedger") or latest + 1)
+            first = int(p.get("startLedger") or 0)
+            start_key = ((first << 32) - 1, 0)
+        if not (self.state.oldest <= first <= latest):
+            raise RpcError(-32600, f"startLedger must be within the ledger range: {self.state.oldest} - {latest}")
+        end = min(first + LEDGER_SCAN_LIMIT, latest + 1)
+        if p.get("endLedger") and not cursor:
+            end = min(int(p["endLedger"]), end)
         found = []
-        for ev in self.emu.events:
+        candidates = [*self._fee_events(max(first, self.state.oldest), end, filters), *self.emu.events]
+        candidates.sort(key=lambda ev: tuple(int(v) for v in ev["id"].split("-")))
+        for ev in candidates:
             key = tuple(int(v) for v in ev["id"].split("-"))
             if key <= start_key or ev["ledger"] >= end or ev["ledger"] < self.state.oldest:
                 continue
@@ -370,7 +445,7 @@ class Rpc:
             found.append(ev)
             if len(found) >= limit:
                 break
-        cur = found[-1]["id"] if found else f"{(end << 32):019d}-{0:010d}"
+        cur = found[-1]["id"] if len(found) >= limit else f"{((end - 1) << 32) | 0xFFFFFFFF:019d}-{0xFFFFFFFF:010d}"
         return {"events": found, "latestLedger": latest, "oldestLedger": self.state.oldest,
                 "latestLedgerCloseTime": str(self.state.close_time),
                 "oldestLedgerCloseTime": str(self.state.close_times.get(self.state.oldest, 0)), "cursor": cur}

@@ -112,8 +112,26 @@ class VisionRecords:
         return None if v is None else h.scval_address(v)
 
     def tier(self, who: str) -> int | None:
-        v = self.h.pers_get(k("ADM_TIER", h.addr(who)))
+        """``admin_tiers::get_admin_tier``: a read that extends the entry (common/src/admin_tiers.rs)."""
+        key = k("ADM_TIER", h.addr(who))
+        v = self.h.pers_get(key)
+        if v is not None:
+            self.h.pers_extend(key, TTL_THRESHOLD, TTL_EXTEND_TO)
         return None if v is None else a_u32(v)
+
+    def set_tier(self, who: x.SCVal, level: int) -> None:
+        """``admin_tiers::set_admin_tier``: set, then extend to the maximum."""
+        self.h.pers_set(k("ADM_TIER", who), scval.to_uint32(level))
+        self.h.pers_extend(k("ADM_TIER", who), TTL_THRESHOLD, TTL_EXTEND_TO)
+
+    def assign_role(self, who: x.SCVal, role: x.SCVal) -> None:
+        """``rbac::assign_role`` (vision_records/src/rbac.rs): overwrites ``("ROLE_ASN", user)`` with no custom
+        grants or revokes and ``expires_at`` 0, then extends it to the maximum."""
+        key = k("ROLE_ASN", who)
+        self.h.pers_set(key, scval.to_struct({
+            "role": role, "custom_grants": scval.to_vec([]), "custom_revokes": scval.to_vec([]),
+            "expires_at": scval.to_uint64(0)}))
+        self.h.pers_extend(key, TTL_THRESHOLD, TTL_EXTEND_TO)
 
     def violation(self, caller: str, action: str, required: str) -> ContractError:
         data = scval.to_struct({
@@ -164,10 +182,17 @@ class VisionRecords:
         return bool((g is not None and a_bool(g)) or (f is not None and a_bool(f)))
 
     def whitelist_ok(self, who: str) -> bool:
+        """``whitelist::check_whitelist_access``: ``is_whitelist_enabled`` (extends the instance when enabled)
+        then ``is_whitelisted`` (extends the member's entry when present)."""
         en = self.h.inst_get(s("WL_EN"))
         if en is None or not a_bool(en):
             return True
-        return self.h.pers_get(k("WL_ADR", h.addr(who))) is not None
+        self.h.inst_extend(TTL_THRESHOLD, TTL_EXTEND_TO)
+        key = k("WL_ADR", h.addr(who))
+        present = self.h.pers_get(key) is not None
+        if present:
+            self.h.pers_extend(key, TTL_THRESHOLD, TTL_EXTEND_TO)
+        return present
 
     def touch_instance_if_whitelist(self) -> None:
         en = self.h.inst_get(s("WL_EN"))
@@ -181,11 +206,9 @@ class VisionRecords:
             raise ContractError(ALREADY_INITIALIZED)
         self.h.inst_set(s("ADMIN"), admin)
         self.h.inst_set(s("INIT"), TRUE)
-        self.h.pers_set(k("ROLE_ASN", admin), scval.to_struct({
-            "role": scval.to_uint32(ROLE_ADMIN), "custom_grants": scval.to_vec([]),
-            "custom_revokes": scval.to_vec([]), "expires_at": scval.to_uint64(0)}))
+        self.assign_role(admin, scval.to_uint32(ROLE_ADMIN))
         self.h.inst_set(s("S_ADMIN"), admin)
-        self.h.pers_set(k("ADM_TIER", admin), scval.to_uint32(SUPER_ADMIN))
+        self.set_tier(admin, SUPER_ADMIN)
         self._track(who)
         self.h.emit([s("INIT")], scval.to_struct({"admin": admin, "timestamp": scval.to_uint64(self.now)}))
         return VOID
@@ -265,7 +288,7 @@ class VisionRecords:
         level = a_tier(tier)
         self.h.require_auth(c)
         self.require_super(c, "promote_admin")
-        self.h.pers_set(k("ADM_TIER", target), scval.to_uint32(level))
+        self.set_tier(target, level)
         self._track(t)
         return VOID
 
@@ -285,7 +308,8 @@ class VisionRecords:
         self.h.require_auth(c)
         self.require_tier(c, CONTRACT_ADMIN, "set_whitelist_enabled")
         self.h.inst_set(s("WL_EN"), enabled)
-        self.touch_instance_if_whitelist()
+        # common/src/whitelist.rs set_whitelist_enabled: extend_whitelist_instance_ttl whatever the value
+        self.h.inst_extend(TTL_THRESHOLD, TTL_EXTEND_TO)
         return VOID
 
     def add_to_whitelist(self, caller: x.SCVal, user: x.SCVal) -> x.SCVal:
@@ -294,7 +318,8 @@ class VisionRecords:
         self.h.require_auth(c)
         self.require_tier(c, CONTRACT_ADMIN, "add_to_whitelist")
         self.h.pers_set(k("WL_ADR", user), TRUE)
-        self.touch_instance_if_whitelist()
+        # common/src/whitelist.rs add_to_whitelist: extends the member entry, not the instance
+        self.h.pers_extend(k("WL_ADR", user), TTL_THRESHOLD, TTL_EXTEND_TO)
         return VOID
 
     def remove_from_whitelist(self, caller: x.SCVal, user: x.SCVal) -> x.SCVal:
@@ -302,8 +327,7 @@ class VisionRecords:
         a_addr(user)
         self.h.require_auth(c)
         self.require_tier(c, CONTRACT_ADMIN, "remove_from_whitelist")
-        self.h.pers_del(k("WL_ADR", user))
-        self.touch_instance_if_whitelist()
+        self.h.pers_del(k("WL_ADR", user))  # remove_from_whitelist extends nothing
         return VOID
 
     def is_whitelist_enabled(self) -> x.SCVal:
@@ -442,9 +466,8 @@ class VisionRecords:
         ts = scval.to_uint64(self.now)
         self.h.pers_set(k("USER", user), scval.to_struct({
             "address": user, "role": role, "name": name, "registered_at": ts, "is_active": TRUE}))
-        self.h.pers_set(k("ROLE_ASN", user), scval.to_struct({
-            "role": role, "custom_grants": scval.to_vec([]), "custom_revokes": scval.to_vec([]),
-            "expires_at": scval.to_uint64(0)}))
+        self.h.pers_extend(k("USER", user), TTL_THRESHOLD, TTL_EXTEND_TO)
+        self.assign_role(user, role)
         self.h.emit([s("USR_REG"), user], scval.to_struct({"name": name, "role": role, "timestamp": ts, "user": user}))
         return VOID
 

@@ -24,5 +24,6 @@ def test_no_batch_reads_one_ledger_key_per_request_and_sees_the_same_state(teye:
     teye.write(whitelist=members, tiers=tiers)
 
     assert _plan_counting_reads(teye) == 1
-    # The instance entry, three whitelist entries and two tier entries: six keys, six requests.
-    assert _plan_counting_reads(teye, "--no-batch") == 1 + len(members) + len(tiers)
+    # The instance entry, ADM_LIST, three whitelist entries, two tier entries and the RBAC role (ROLE_ASN) of
+    # each tier holder and the admin (here the admin holds a tier): nine keys, nine requests.
+    assert _plan_counting_reads(teye, "--no-batch") == 1 + 1 + len(members) + 2 * len(tiers)

@@ -27,6 +27,10 @@ def symbol(s: str) -> dict[str, Any]:
     return {"symbol": s}
 
 
+def string(s: str) -> dict[str, Any]:
+    return {"string": s}
+
+
 def vec(*items: dict[str, Any]) -> dict[str, Any]:
     return {"vec": list(items)}
 
@@ -45,6 +49,8 @@ def to_scval(arg: dict[str, Any]) -> Any:
         return scval.to_bool(bool(value))
     if kind == "symbol":
         return scval.to_symbol(value)
+    if kind == "string":
+        return scval.to_string(str(value))
     if kind == "vec":
         return scval.to_vec([to_scval(v) for v in value])
     raise ValueError(f"unknown Soroban argument kind {kind!r}")
@@ -66,6 +72,9 @@ def from_scval(val: Any) -> dict[str, Any]:
         return boolean(scval.from_bool(val))
     if t == xdr.SCValType.SCV_SYMBOL:
         return symbol(str(scval.from_symbol(val)))
+    if t == xdr.SCValType.SCV_STRING:
+        raw = scval.from_string(val)
+        return string(raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw))
     if t == xdr.SCValType.SCV_VEC:
         return vec(*(from_scval(v) for v in scval.from_vec(val)))
     raise ValueError(f"unsupported Soroban value type {t.name}")

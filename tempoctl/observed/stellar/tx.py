@@ -46,16 +46,28 @@ class TxBuilder:
         self._seq[source] = self.sequence(source) + 1
 
     def build(self, step_fields: dict[str, Any], timeout: int = TIMEOUT_SECONDS) -> Any:
-        """The unsigned, unprepared envelope of a `soroban_invocation` or `soroban_extend_ttl` step, valid for
+        """The unsigned, unprepared envelope of a `soroban_invocation` or `soroban_extend_ttl` step (an
+        ExtendFootprintTTL or RestoreFootprint over the step's `keys`), valid for
         `timeout` seconds (time bounds make a failure definitive)."""
         from stellar_sdk import Account, SorobanDataBuilder, TransactionBuilder
 
         source = step_fields["source"]
         acc = Account(source, self.sequence(source))
         tb = TransactionBuilder(acc, self.passphrase, base_fee=BASE_FEE).set_timeout(timeout)
-        if step_fields.get("function") == "ExtendFootprintTTL":
-            tb.append_extend_footprint_ttl_op(int(step_fields["extend_to"]))
-            data = SorobanDataBuilder().set_read_only([instance_key(step_fields["contract"])]).build()  # type: ignore[no-untyped-call]
+        function = step_fields.get("function")
+        if function in ("ExtendFootprintTTL", "RestoreFootprint"):
+            from stellar_sdk import xdr
+
+            # the footprint is the step's own keys (instance, code, data entries); older plans named only the
+            # instance. ExtendFootprintTTL reads them (read-only), RestoreFootprint writes them (read-write).
+            keys = [xdr.LedgerKey.from_xdr(k) for k in step_fields.get("keys") or []]
+            keys = keys or [instance_key(step_fields["contract"])]
+            if function == "RestoreFootprint":
+                tb.append_restore_footprint_op()
+                data = SorobanDataBuilder().set_read_write(keys).build()  # type: ignore[no-untyped-call]
+            else:
+                tb.append_extend_footprint_ttl_op(int(step_fields["extend_to"]))
+                data = SorobanDataBuilder().set_read_only(keys).build()  # type: ignore[no-untyped-call]
             tb.set_soroban_data(data)
         else:
             tb.append_invoke_contract_function_op(step_fields["contract"], step_fields["function"],

@@ -6,7 +6,11 @@ Code facts that shape it (reference teye-interface §2, §4–§9):
 * `demote_admin` does not clear a tier: removing a tier is planned as a downgrade to OperatorAdmin plus
   `demote_admin` (untrack), and the residual OperatorAdmin (which can still pause) is said out loud;
 * a rate limit cannot be unset once set, so asking for that is refused;
-* the instance TTL is extended with an ExtendFootprintTTL operation when it falls below the minimum.
+* the instance TTL is extended with an ExtendFootprintTTL operation when it falls below the minimum, together
+  with the contract's wasm code entry (the operation extends exactly its footprint), up to the network's
+  maximum read from its ConfigSetting entry;
+* an archived instance, code or data entry the plan depends on is restored (RestoreFootprint) before anything
+  else: invocations touching it fail and extending it does nothing until then (`archival`).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from tempoctl.desired.models import StellarNetwork, VisionRecordsContract
 from tempoctl.diff.steps import soroban_step
 from tempoctl.errors import SafetyError
 from tempoctl.observed.stellar import args as A
+from tempoctl.observed.stellar.ledger import instance_key
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
+from tempoctl.profiles.vision_records.archival import FALLBACK_MAX_ENTRY_TTL
 from tempoctl.profiles.vision_records.read import TIER_RANK, scope, switch_problems
 
-MAX_ENTRY_TTL = 3_110_400  # network maximum (reference §21); contract constants are clamped to it
+MAX_ENTRY_TTL = FALLBACK_MAX_ENTRY_TTL  # only when the network's ConfigSetting was not read
 
 
 class _Planner:
@@ -64,12 +70,14 @@ class _Planner:
         yield from self.contract_id(cid)
         if not cid.get("exists"):
             return
+        yield from self.restore()
         yield from self.tiers()
         yield from self.whitelist()
         yield from self.paused()
         yield from self.rate_limit()
         yield from self.ttl()
         yield from self.admin()
+        yield from self.former_admins()
 
     def contract_id(self, cid: dict[str, Any]) -> Iterator[PlanItem]:
         recorded, live = cid.get("recorded"), self.c.contract_id
@@ -180,22 +188,164 @@ class _Planner:
                          steps=[self.step("set_rate_limit_config", [self.me(), A.u64(rl.max_requests),
                                                                     A.u64(rl.window_seconds), A.u64(0)])])
 
+    def footprint_step(self, function: str, keys: list[str], display: str, **extra: Any) -> Step:
+        """A RestoreFootprint or ExtendFootprintTTL step over explicit ledger keys (base64 XDR). Both are the
+        `soroban_extend_ttl` kind: sent, journalled and settled like any footprint-TTL transaction."""
+        fields = {"network": self.c.network, "passphrase": self.passphrase, "contract": self.c.contract_id,
+                  "function": function, "args": [], "source": self.caller_address, "keys": keys, **extra}
+        return Step(kind="soroban_extend_ttl", display=display, signer=self.caller, fields=fields)
+
+    def restore(self) -> Iterator[PlanItem]:
+        archived = self.values.get(f"{self.name}.archived") or []
+        if not archived:
+            return
+        what = [a["what"] for a in archived]
+        step = self.footprint_step("RestoreFootprint", [a["key"] for a in archived],
+                                   f"RestoreFootprint({_short_keys(what)})")
+        yield Change(address=f"{self.name}.archived", action=Action.UPDATE, before={"archived": what},
+                     after={"archived": []}, reason="archived entries the plan depends on", steps=[step],
+                     note="archived: invocations touching these entries fail and extending them does nothing until "
+                          "they are restored; a restored entry lives the network's minimum persistent TTL")
+
     def ttl(self) -> Iterator[PlanItem]:
         minimum = self.c.min_instance_ttl_ledgers
         live = self.values.get(f"{self.name}.instance_ttl") or {}
+        code = self.values.get(f"{self.name}.code_ttl") or {}
         ledger = self.ctx.observed.facts.get("stellar_ledger", {}).get(self.c.network)
         if minimum is None or live.get("live_until") is None or ledger is None:
             return
-        remaining = int(live["live_until"]) - int(ledger)
-        if remaining >= minimum:
+        limits = self.ctx.observed.facts.get("stellar_archival", {}).get(self.c.network) or {}
+        max_ttl = int(limits.get("max_entry_ttl") or MAX_ENTRY_TTL)
+        archived = {a["what"] for a in self.values.get(f"{self.name}.archived") or []}
+
+        def remaining(v: dict[str, Any], what: str) -> int:
+            # a restored entry lives the minimum persistent TTL from the restore on
+            if what in archived:
+                return int(limits.get("min_persistent_ttl") or 0) - 1
+            return int(v["live_until"]) - int(ledger)
+
+        left = remaining(live, "instance")
+        keys = [instance_key(self.c.contract_id).to_xdr()]
+        if code.get("live_until") is not None:
+            left = min(left, remaining(code, "code"))
+            keys.append(code["key"])
+        if left >= minimum:
             return
-        extend_to = min(2 * minimum, MAX_ENTRY_TTL - 1)
-        step = soroban_step(self.c.network, self.passphrase, self.c.contract_id, "ExtendFootprintTTL", [],
-                            self.caller, self.caller_address, extend_to=extend_to)
+        extend_to = min(2 * minimum, max_ttl - 1)
+        labels = ["instance", "code"][:len(keys)]
+        for a in self.values.get(f"{self.name}.archived") or []:
+            if a["key"] not in keys:  # restored data entries get the same TTL
+                keys.append(a["key"])
+                labels.append(a["what"])
+        label = _short_keys(labels)
+        step = self.footprint_step("ExtendFootprintTTL", keys, f"ExtendFootprintTTL({label}, extend_to={extend_to:,})",
+                                   extend_to=extend_to)
         yield Change(address=f"{self.name}.instance_ttl", action=Action.UPDATE,
-                     before={"remaining_ledgers": remaining}, after={"remaining_ledgers": extend_to},
+                     before={"remaining_ledgers": left}, after={"remaining_ledgers": extend_to},
                      reason=self.where("min_instance_ttl_ledgers"), steps=[step],
-                     note=f"instance TTL {remaining:,} ledgers is below the minimum {minimum:,}")
+                     note=f"instance/code TTL {left:,} ledgers is below the minimum {minimum:,} "
+                          f"(network maximum {max_ttl:,})")
+
+    def former_admins(self) -> Iterator[PlanItem]:
+        """The RBAC `Role::Admin` of an address that is no longer the declared admin (the live admin being
+        replaced, or the initializer named by `S_ADMIN`) is removed with `register_user(addr, addr,
+        Role::None, name)`, signed by that address: vision_records has no revoke_role entry point, and
+        register_user overwrites the assignment (rbac.rs `assign_role`); the address's own Admin role gives it
+        the ManageUsers this needs. Everything else that stays is said in the change's note (or a plan note)."""
+        want = self.c.admin
+        if want is None:
+            return
+        live = (self.values.get(f"{self.name}.admin") or {}).get("admin")
+        sa = self.values.get(f"{self.name}.super_admin")
+        former = [a for a in dict.fromkeys((live, sa)) if a and a != want]
+        holders = [a for a in former if (self.values.get(f"{self.name}.rbac_role[{a}]") or {}).get("role") == "Admin"]
+        blocked = {a: why for a in holders if (why := self.register_blocked(a))}
+        for addr, why in blocked.items():
+            remains = [(f"keeps RBAC role Admin (SystemAdmin, ManageUsers): register_user, the contract's only "
+                       f"role setter, would be refused ({why})"), *self.remains(addr, removing_role=True)]
+            self.ctx.observed.facts.setdefault("notes", []).append(
+                f"{self.name}: former admin {addr} {'; '.join(remains)}")
+        holders = [a for a in holders if a not in blocked]
+        granted: list[str] = []
+        if holders and f"{self.name}.rbac_role[{want}]" in self.values \
+                and self.values.get(f"{self.name}.rbac_role[{want}]") is None:
+            # initialize gives the admin RBAC Role::Admin; a handover does not. Without it nobody may hold
+            # ManageUsers once the old admin's role goes (reference §4, handover sequence step 2).
+            granted.append(f"{self.name}.rbac_role[{want}]")
+            yield Change(address=granted[0], action=Action.CREATE, before=None, after="Admin",
+                         reason=self.where("admin"),
+                         steps=[self.step("register_user", [A.address(holders[0]), A.address(want), A.u32(5),
+                                                            A.string(ADMIN_ROLE_NAME)],
+                                          signer=self._signer(None, holders[0]))],
+                         note="the RBAC Admin role follows the admin, as initialize gives it (a handover does not); "
+                              "register_user is the contract's only role setter and needs REG_USR unpaused")
+        for addr in former:
+            if addr in blocked:
+                continue
+            ra = self.values.get(f"{self.name}.rbac_role[{addr}]")
+            remains = self.remains(addr, removing_role=bool(ra and ra["role"] == "Admin"))
+            if not (ra and ra["role"] == "Admin" and _active(ra)):
+                if remains:
+                    self.ctx.observed.facts.setdefault("notes", []).append(
+                        f"{self.name}: former admin {addr} {'; '.join(remains)}")
+                continue
+            note = ("register_user with Role::None is the contract's only way to change a role (there is no "
+                    "revoke_role); it also rewrites the address's user record (name, registered_at), and needs "
+                    "REG_USR unpaused and, with the whitelist on, the address whitelisted. ")
+            note += f"After it, {addr} " + ("; ".join(remains) if remains else "holds no admin power")
+            yield Change(address=f"{self.name}.rbac_role[{addr}]", action=Action.UPDATE, before="Admin",
+                         after="None", reason=f"{A.short(addr)} is not the declared admin ({self.where('admin')})",
+                         depends_on=list(granted),
+                         steps=[self.step("register_user", [A.address(addr), A.address(addr), A.u32(0),
+                                                            A.string(REMOVED_ROLE_NAME)],
+                                          signer=self._signer(None, addr))],
+                         note=note)
+
+    def register_blocked(self, caller: str) -> str | None:
+        """Why `register_user` by `caller` would fail (lib.rs `register_user`: `require_not_paused(REG_USR)`,
+        then `check_whitelist_access(caller)`), judged on the live state and what this plan declares."""
+        v = self.values
+        paused = self.c.paused
+        if v.get(f"{self.name}.paused[global]") or v.get(f"{self.name}.paused[REG_USR]") or (
+                paused is not None and (paused.global_ or paused.functions.get("REG_USR"))):
+            return "REG_USR is paused"
+        wl = self.c.whitelist
+        on = bool(v.get(f"{self.name}.whitelist_enabled")) or bool(wl is not None and wl.enabled)
+        listed = bool(v.get(f"{self.name}.whitelist[{caller}]")) and not (
+            wl is not None and wl.members is not None and caller not in wl.members)
+        if on and not listed:
+            return f"the whitelist is on and {A.short(caller)} is not on it; declare it in whitelist.members"
+        return None
+
+    def remains(self, addr: str, *, removing_role: bool) -> list[str]:
+        """What `addr` keeps after this plan: tier, S_ADMIN, ADM_LIST, RBAC permissions."""
+        out: list[str] = []
+        tier = self.values.get(f"{self.name}.admin_tier[{addr}]")
+        managed = "admin_tiers" in self.c.model_fields_set
+        if tier and not managed:
+            out.append(f"keeps the {tier} tier (declare `admin_tiers` to have tempoctl reduce it to OperatorAdmin, "
+                       "the lowest tier the contract can set)")
+        elif tier and (managed and self.c.admin_tiers.get(addr) in (None, "OperatorAdmin")):
+            out.append("keeps the OperatorAdmin tier (demote_admin cannot clear a tier: it can still pause and "
+                       "resume the contract)")
+        elif tier:
+            out.append(f"keeps the declared {self.c.admin_tiers.get(addr)} tier")
+        if self.values.get(f"{self.name}.super_admin") == addr:
+            out.append("stays named by S_ADMIN (written once by initialize, no entry point changes it; "
+                       "vision_records checks tiers, not S_ADMIN)")
+        if addr in (self.values.get(f"{self.name}.admin_list") or []) and not managed:
+            out.append("stays in ADM_LIST")
+        ra = self.values.get(f"{self.name}.rbac_role[{addr}]")
+        if ra and not removing_role:
+            from tempoctl.profiles.vision_records.read import BASE_PERMISSIONS
+
+            perms = sorted((set(BASE_PERMISSIONS.get(ra["role"], [])) | set(ra["custom_grants"]))
+                           - set(ra["custom_revokes"]))
+            if perms:
+                out.append(f"keeps RBAC role {ra['role']} ({', '.join(perms)})")
+        if out:
+            out.append("ACL-group permissions (USR_GRPS) are not read")
+        return out
 
     def admin(self) -> Iterator[PlanItem]:
         want = self.c.admin
@@ -230,14 +380,30 @@ class _Planner:
                      note=note + "; the new admin gets no tier or role from it")
 
 
+REMOVED_ROLE_NAME = "admin role removed by tempoctl"
+ADMIN_ROLE_NAME = "contract admin"
+
+
+def _active(ra: dict[str, Any] | None) -> bool:
+    # expiry is a ledger timestamp; the plan has no clock, so an expiring assignment counts as active
+    return ra is not None
+
+
+def _short_keys(labels: list[str]) -> str:
+    """`instance, WL_ADR[GB4H…E2YL]`: entry labels with their strkeys shortened, for a one-line display."""
+    import re
+
+    return ", ".join(re.sub(r"[GC][A-Z2-7]{55}", lambda m: A.short(m.group()), w) for w in labels)
+
+
 def plan(ctx: PlanContext, name: str, contract: VisionRecordsContract) -> list[PlanItem]:
     items = list(_Planner(ctx, name, contract).plan())
     changes = [i for i in items if isinstance(i, Change)]
-    first = [c.address for c in changes if c.address == f"{name}.contract_id"]
-    others = [c.address for c in changes if c.address not in (f"{name}.contract_id", f"{name}.admin")]
+    first = [c.address for c in changes if c.address in (f"{name}.contract_id", f"{name}.archived")]
+    others = [c.address for c in changes if c.address not in (*first, f"{name}.admin")]
     for c in changes:
         if c.address == f"{name}.admin":
             c.depends_on += first + others
-        elif c.address != f"{name}.contract_id":
+        elif c.address not in first:
             c.depends_on += first
     return items

@@ -1,8 +1,10 @@
-"""Read a vision_records deployment: the instance entry (wasm hash, ADMIN, PEND_ADM, INIT, WL_EN, P_GLOB,
-P_FUNC, RL_IN_CFG, TTL) and the per-key entries `("ADM_TIER", addr)` / `("WL_ADR", addr)` for declared ∪
-recorded keys, all in one `getLedgerEntries` list (chunked by 200). Recent invocations of the contract
-(`getTransactions` since the last scan) add keys changed out of band to the record, so a whitelist entry
-added from a console shows up as drift even though the contract has no enumeration and no event for it."""
+"""Read a vision_records deployment: the instance entry (wasm hash, ADMIN, PEND_ADM, INIT, S_ADMIN, WL_EN, P_GLOB,
+P_FUNC, RL_IN_CFG, TTL), `ADM_LIST`, and the per-key entries `("ADM_TIER", addr)` / `("WL_ADR", addr)` /
+`("ROLE_ASN", addr)` for declared ∪ recorded keys, all in one `getLedgerEntries` list (chunked by 200). The
+out-of-band scan (`scan`: transactions the authorisers paid for since the last scan) adds keys changed from a
+console to the record, so a whitelist entry added out of band shows up as drift even though the contract has
+no enumeration and no event for it; keys it discovers are read in one more request. Archived entries
+(`liveUntilLedgerSeq` 0 or past) are listed for the plan to restore (`archival`)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,18 @@ from tempoctl.backend.base import BackendError
 from tempoctl.desired.models import VisionRecordsContract
 from tempoctl.observed.stellar import ledger as L
 from tempoctl.observed.stellar.source import StellarReadContext
+from tempoctl.profiles.vision_records import archival
 
 TIERS = {1: "OperatorAdmin", 2: "ContractAdmin", 3: "SuperAdmin"}
 TIER_RANK = {v: k for k, v in TIERS.items()}
 PAUSE_TAGS = ("REG_USR", "ADD_REC", "GRT_ACC", "RVK_ACC")
+ROLES = {0: "None", 1: "Patient", 2: "Staff", 3: "Optometrist", 4: "Ophthalmologist", 5: "Admin"}
+PERMISSIONS = {1: "ReadAnyRecord", 2: "WriteRecord", 3: "ManageAccess", 4: "ManageUsers", 5: "SystemAdmin"}
+# rbac.rs get_base_permissions (reference §6.1)
+BASE_PERMISSIONS = {"Admin": ["SystemAdmin", "ManageUsers", "WriteRecord", "ManageAccess", "ReadAnyRecord"],
+                    "Ophthalmologist": ["ManageUsers", "WriteRecord", "ManageAccess", "ReadAnyRecord"],
+                    "Optometrist": ["ManageUsers", "WriteRecord", "ManageAccess", "ReadAnyRecord"],
+                    "Staff": ["ManageUsers"]}
 KEYED_FUNCTIONS = {"add_to_whitelist": "whitelist", "remove_from_whitelist": "whitelist",
                    "promote_admin": "admin_tier", "demote_admin": "admin_tier"}
 
@@ -73,15 +83,29 @@ def switch_problems(summary: dict[str, Any], pin: str | None, admin: str | None)
 
 def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) -> None:
     cid = contract.contract_id
-    ctx.observed.facts.setdefault("wasm_pins", {})[name] = wasm_pin(ctx, name, contract)
-    discovered = _scan_invocations(ctx, name, cid)
-    tiers = set(contract.admin_tiers) | ctx.record.known(scope(name, "admin_tier")) | discovered["admin_tier"]
+    pin = wasm_pin(ctx, name, contract)
+    ctx.observed.facts.setdefault("wasm_pins", {})[name] = pin
+    tiers = set(contract.admin_tiers) | ctx.record.known(scope(name, "admin_tier"))
     members = set(contract.whitelist.members or []) if contract.whitelist else set()
-    members |= ctx.record.known(scope(name, "whitelist")) | discovered["whitelist"]
+    members |= ctx.record.known(scope(name, "whitelist"))
+    # Addresses that held admin power (S_ADMIN, ADMIN, PEND_ADM, ADM_LIST members) seen by an earlier read:
+    # their tier and RBAC role are read in the same request; new ones cost one more request, once.
+    privileged = ctx.record.known(scope(name, "privileged")) - {contract.admin or ""}
+    tiers |= privileged
+    roles = tiers | ({contract.admin} if contract.admin else set())
     inst = L.instance_key(cid)
+    adm_list = L.persistent_key(cid, L.sym("ADM_LIST"))
     tier_keys = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a))) for a in sorted(tiers)}
+    role_keys = {a: _role_key(cid, a) for a in sorted(roles)}
     wl_keys = {a: L.persistent_key(cid, L.storage_key("WL_ADR", L.address_val(a))) for a in sorted(members)}
-    got, _ = ctx.client.entries([inst, *tier_keys.values(), *wl_keys.values()])
+    # TTL management needs the code entry and the network's limits: read in the same request when the wasm
+    # hash is known in advance (a pin), else in a second one once the instance names it (below).
+    ttl_managed = contract.min_instance_ttl_ledgers is not None
+    extra = [archival.state_archival_key()] if ttl_managed else []
+    if pin:
+        extra.append(L.code_key(bytes.fromhex(pin)))
+    got, _ = ctx.client.entries([inst, adm_list, *tier_keys.values(), *wl_keys.values(), *role_keys.values(),
+                                 *extra])
     values = ctx.observed.values
     entry = got.get(inst.to_xdr())
     summary, storage = instance(entry)
@@ -89,29 +113,142 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     if entry is None:
         return
     values[f"{name}.admin"] = {"admin": storage.get("ADMIN"), "pending": storage.get("PEND_ADM")}
+    archived: list[dict[str, str]] = []
+
+    def note_archived(what: str, key: Any, e: Any) -> None:
+        if e is not None and archival.is_archived(e.live_until, ctx.ledger):
+            archived.append({"what": what, "key": key.to_xdr()})
+
+    note_archived("instance", inst, entry)
     for a, key in tier_keys.items():
         e = got.get(key.to_xdr())
         values[f"{name}.admin_tier[{a}]"] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
+        note_archived(f"ADM_TIER[{a}]", key, e)
     values[f"{name}.whitelist_enabled"] = bool(storage.get("WL_EN", False))
     for a, key in wl_keys.items():
         e = got.get(key.to_xdr())
         values[f"{name}.whitelist[{a}]"] = bool(L.data_value(e.data)) if e is not None else False
+        note_archived(f"WL_ADR[{a}]", key, e)
     values[f"{name}.paused[global]"] = bool(storage.get("P_GLOB", False))
     for tag in sorted(set(PAUSE_TAGS) | set(contract.paused.functions if contract.paused else {})):
         values[f"{name}.paused[{tag}]"] = bool(storage.get(("P_FUNC", tag), False))
     rl = storage.get("RL_IN_CFG")
     values[f"{name}.rate_limit"] = {"max_requests": int(rl[0]), "window_seconds": int(rl[1])} if rl else None
-    values[f"{name}.instance_ttl"] = {"live_until": entry.live_until}
+    values[f"{name}.instance_ttl"] = archival.ttl_value(entry, ctx.ledger)
+    _read_privileges(ctx, name, contract, storage, got, adm_list, tier_keys, role_keys, note_archived)
+    live_wasm = summary.get("wasm_sha256")
+    if live_wasm and (ttl_managed or archived):
+        code = L.code_key(bytes.fromhex(live_wasm))
+        missing = [k for k in (code, archival.state_archival_key()) if k.to_xdr() not in got]
+        if missing:
+            more, _ = ctx.client.entries(missing)
+            got.update(more)
+        code_entry = got.get(code.to_xdr())
+        values[f"{name}.code_ttl"] = {**archival.ttl_value(code_entry, ctx.ledger), "key": code.to_xdr()}
+        note_archived("code", code, code_entry)
+        limits = archival.state_archival(got.get(archival.state_archival_key().to_xdr()))
+        if limits:
+            ctx.observed.facts.setdefault("stellar_archival", {})[ctx.network] = limits
+    discovered = _scan_invocations(ctx, name, cid, _authorisers(ctx, name, contract, storage))
+    new_tiers = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a)))
+                 for a in sorted(discovered["admin_tier"] - set(tier_keys))}
+    new_members = {a: L.persistent_key(cid, L.storage_key("WL_ADR", L.address_val(a)))
+                   for a in sorted(discovered["whitelist"] - set(wl_keys))}
+    if new_tiers or new_members:  # keys changed out of band that no earlier read knew: one more request
+        more, _ = ctx.client.entries([*new_tiers.values(), *new_members.values()])
+        for a, key in new_tiers.items():
+            e = more.get(key.to_xdr())
+            values[f"{name}.admin_tier[{a}]"] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
+            note_archived(f"ADM_TIER[{a}]", key, e)
+        for a, key in new_members.items():
+            e = more.get(key.to_xdr())
+            values[f"{name}.whitelist[{a}]"] = bool(L.data_value(e.data)) if e is not None else False
+            note_archived(f"WL_ADR[{a}]", key, e)
+    values[f"{name}.archived"] = archived
     ctx.observed.facts.setdefault("stellar_contracts", {})[name] = {
         "network": ctx.network, "ledger": ctx.ledger, "multisig": "MSIG_CFG" in storage,
     }
 
 
-def _scan_invocations(ctx: StellarReadContext, name: str, cid: str) -> dict[str, set[str]]:
-    """Keys touched by invocations of `cid` since the last scan (within the RPC's retention window).
+def _role_key(cid: str, address: str) -> Any:
+    return L.persistent_key(cid, L.storage_key("ROLE_ASN", L.address_val(address)))
+
+
+def role_assignment(e: Any) -> dict[str, Any] | None:
+    """`RoleAssignment{role, custom_grants, custom_revokes, expires_at}` (rbac.rs) as names."""
+    if e is None:
+        return None
+    v = L.data_value(e.data)
+    return {"role": ROLES.get(int(v["role"]), str(v["role"])),
+            "custom_grants": [PERMISSIONS.get(int(p), str(p)) for p in v.get("custom_grants", ())],
+            "custom_revokes": [PERMISSIONS.get(int(p), str(p)) for p in v.get("custom_revokes", ())],
+            "expires_at": int(v.get("expires_at", 0))}
+
+
+def _read_privileges(ctx: StellarReadContext, name: str, contract: VisionRecordsContract, storage: dict[Any, Any],
+                     got: dict[str, Any], adm_list: Any, tier_keys: dict[str, Any], role_keys: dict[str, Any],
+                     note_archived: Any) -> None:
+    """Power a handover leaves behind (reference §2.4): `S_ADMIN` (instance, written once by `initialize`),
+    `ADM_LIST` (persistent, `admin_tiers::track_admin`), and the `ADM_TIER` / `ROLE_ASN` entries of every
+    address that is or was admin. `accept_admin` moves none of them."""
+    cid = contract.contract_id
+    values = ctx.observed.values
+    lst = got.get(adm_list.to_xdr())
+    listed = [a for a in (L.data_value(lst.data) if lst is not None else ()) if isinstance(a, str)]
+    note_archived("ADM_LIST", adm_list, lst)
+    values[f"{name}.super_admin"] = storage.get("S_ADMIN")
+    values[f"{name}.admin_list"] = listed
+    seen = [a for a in (storage.get("S_ADMIN"), storage.get("ADMIN"), storage.get("PEND_ADM"), *listed)
+            if isinstance(a, str)]
+    new = sorted(set(seen) - set(role_keys) - set(tier_keys))
+    if new:
+        more_tiers = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a)))
+                      for a in new if a != contract.admin}
+        more_roles = {a: _role_key(cid, a) for a in new}
+        more, _ = ctx.client.entries([*more_tiers.values(), *more_roles.values()])
+        got.update(more)
+        tier_keys.update(more_tiers)
+        role_keys.update(more_roles)
+        for a, key in more_tiers.items():
+            e = got.get(key.to_xdr())
+            values[f"{name}.admin_tier[{a}]"] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
+            note_archived(f"ADM_TIER[{a}]", key, e)
+        remember = set(new) - {contract.admin or ""}
+        if remember:
+            try:
+                ctx.record.save(scopes={scope(name, "privileged"): remember})
+            except BackendError as exc:  # read-only credentials: read again next time, nothing is lost
+                why = (exc.detail or exc.summary).strip().splitlines()[0]
+                ctx.observed.facts.setdefault("notes", []).append(
+                    f"{name}: former admins not recorded in the backend ({why}); they are found again next time")
+    for a, key in role_keys.items():
+        e = got.get(key.to_xdr())
+        values[f"{name}.rbac_role[{a}]"] = role_assignment(e)
+        note_archived(f"ROLE_ASN[{a}]", key, e)
+
+
+def _authorisers(ctx: StellarReadContext, name: str, contract: VisionRecordsContract,
+                 storage: dict[Any, Any]) -> list[str]:
+    """Accounts that can change tiers or the whitelist, or once could: the declared and live admin, the
+    pending one, `S_ADMIN`, `ADM_LIST`, tier holders of ContractAdmin and above (OperatorAdmin can only pause,
+    which lives in the instance entry read every time), and the declared signers of this network."""
+    values = ctx.observed.values
+    out = {contract.admin, storage.get("ADMIN"), storage.get("PEND_ADM"), storage.get("S_ADMIN"),
+           *(values.get(f"{name}.admin_list") or [])}
+    prefix = f"{name}.admin_tier["
+    out |= {k[len(prefix):-1] for k, v in values.items() if k.startswith(prefix) and v in ("ContractAdmin", "SuperAdmin")}
+    out |= {s.address for s in ctx.env.state.signers.values() if getattr(s, "network", None) == ctx.network}
+    return sorted(a for a in out if isinstance(a, str) and a.startswith("G"))
+
+
+def _scan_invocations(ctx: StellarReadContext, name: str, cid: str, authorisers: list[str]) -> dict[str, set[str]]:
+    """Keys touched by invocations of `cid` since the last scan, found through the transactions the
+    authorisers paid for (`scan`: its cost follows their activity, not the network's traffic).
 
     The scan cursor and discovered keys are the tool's own bookkeeping, saved at once so that a scheduled
     `drift` keeps up with the retention window even when nobody applies."""
+    from tempoctl.profiles.vision_records import scan as S
+
     found: dict[str, set[str]] = {"whitelist": set(), "admin_tier": set()}
     cursor_name = f"scan:{name}"
     last = ctx.record.cursor(cursor_name)
@@ -119,21 +256,37 @@ def _scan_invocations(ctx: StellarReadContext, name: str, cid: str) -> dict[str,
     if start > ctx.ledger + 1:  # the network was reset below our cursor (a local or test network): rescan
         start = 1
     notes = ctx.observed.facts.setdefault("notes", [])
+    who = ", ".join(a[:4] + "…" + a[-4:] for a in authorisers[:6]) + (" …" if len(authorisers) > 6 else "")
     try:
         oldest = ctx.client.oldest_ledger()
         if last and start < oldest:
             notes.append(f"{name}: ledgers {start}–{oldest - 1} are past the RPC's retention window and were not "
-                         "scanned for out-of-band changes; run drift more often than the window")
-        txs, latest = ctx.client.transactions_since(min(max(start, oldest), ctx.ledger))
+                         "scanned for out-of-band changes; run drift more often than the window (whitelist "
+                         f"members or tiers set there by {who} are missed unless tempoctl already reads them)")
+        first = min(max(start, oldest), ctx.ledger)
+        win = S.fee_paid_transactions(ctx.client, ctx.passphrase, authorisers, first, ctx.ledger, oldest)
+        notes += [f"{name}: {n}" for n in win.notes]
+        scanned_to = ctx.ledger
+        todo = win.hashes
+        if len(todo) > S.MAX_TX_LOOKUPS:
+            stop = todo[S.MAX_TX_LOOKUPS][0]
+            todo = [t for t in todo if t[0] < stop]
+            scanned_to = stop - 1
+            notes.append(f"{name}: the out-of-band scan window was exceeded: {len(win.hashes)} transactions of "
+                         f"{who} since ledger {first}, at most {S.MAX_TX_LOOKUPS} are read per run; ledgers "
+                         f"{stop}–{ctx.ledger} were not scanned, so whitelist members or tiers changed there are "
+                         "not in this plan; the next run continues from there")
+        for _, tx_hash in todo:
+            tx = ctx.client._rpc("getTransaction", ctx.client.server.get_transaction, tx_hash)
+            for fn, target in S.invocations(tx.envelope_xdr or "", tx.status, cid):
+                kind = KEYED_FUNCTIONS.get(fn)
+                if kind and target:
+                    found[kind].add(target)
     except Exception:  # noqa: BLE001 - method unsupported by this RPC: reads cover managed keys only
         notes.append(f"{name}: could not scan recent invocations; keys changed out of band are only seen if "
                      "tempoctl managed them before")
         return found
-    for tx in txs:
-        for fn, target in _invocations(tx, cid):
-            kind = KEYED_FUNCTIONS.get(fn)
-            if kind and target:
-                found[kind].add(target)
+    latest = scanned_to
     scopes = {scope(name, k): v for k, v in found.items() if v}
     try:
         ctx.record.save(scopes=scopes, cursors={cursor_name: str(latest)})
@@ -144,28 +297,3 @@ def _scan_invocations(ctx: StellarReadContext, name: str, cid: str) -> dict[str,
         notes.append(f"{name}: scan progress not recorded in the backend ({why}); the next drift or apply "
                      f"scans ledgers {start}–{latest} again")
     return found
-
-
-def _invocations(tx: Any, cid: str) -> list[tuple[str, str | None]]:
-    """(function, second argument as strkey) of every successful InvokeContract of `cid` in one transaction."""
-    from stellar_sdk import xdr
-
-    if getattr(tx, "status", "SUCCESS") != "SUCCESS":
-        return []
-    try:
-        env = xdr.TransactionEnvelope.from_xdr(tx.envelope_xdr)
-    except Exception:  # noqa: BLE001 - an envelope we cannot parse is not one of ours
-        return []
-    inner = env.v1.tx if env.v1 else (env.fee_bump.tx.inner_tx.v1.tx if env.fee_bump and env.fee_bump.tx.inner_tx.v1 else None)
-    out: list[tuple[str, str | None]] = []
-    for op in (inner.operations if inner else []):
-        ihf = op.body.invoke_host_function_op
-        if ihf is None or ihf.host_function.invoke_contract is None:
-            continue
-        ica = ihf.host_function.invoke_contract
-        if L.native(xdr.SCVal(xdr.SCValType.SCV_ADDRESS, address=ica.contract_address)) != cid:
-            continue
-        args = list(ica.args)
-        target = L.native(args[1]) if len(args) > 1 and args[1].type == xdr.SCValType.SCV_ADDRESS else None
-        out.append((ica.function_name.sc_symbol.decode(), target))
-    return out
