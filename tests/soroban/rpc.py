@@ -98,6 +98,8 @@ class Rpc:
         )
 
     def m_getLatestLedger(self, _p: Any) -> dict[str, Any]:
+        """stellar-rpc ``methods/get_latest_ledger.go``; an RPC older than v25 (``Emulator.rpc_version``) answers
+        without ``closeTime``, ``headerXdr`` and ``metadataXdr``, as it did before v25.0.0."""
         seq = self.state.sequence
         ledger_hash = hashlib.sha256(str(seq).encode()).digest()
         header = self._header(seq)
@@ -105,8 +107,11 @@ class Rpc:
             ledger_header=x.LedgerHeaderHistoryEntry(x.Hash(ledger_hash), header, x.LedgerHeaderHistoryEntryExt(0)),
             tx_set=x.TransactionSet(previous_ledger_hash=header.previous_ledger_hash, txs=[]),
             tx_processing=[], upgrades_processing=[], scp_info=[]))
-        return {"id": ledger_hash.hex(), "protocolVersion": self.state.config.protocol_version, "sequence": seq,
-                "closeTime": str(self.state.close_time), "headerXdr": header.to_xdr(), "metadataXdr": meta.to_xdr()}
+        out = {"id": ledger_hash.hex(), "protocolVersion": self.state.config.protocol_version, "sequence": seq}
+        major = int(str(self.emu.rpc_version).lstrip("v").split(".")[0] or 0)
+        if major >= 25:  # stellar-rpc CHANGELOG v25.0.0: "Expanded getLatestLedger ... closeTime, headerXdr, metadataXdr"
+            out |= {"closeTime": str(self.state.close_time), "headerXdr": header.to_xdr(), "metadataXdr": meta.to_xdr()}
+        return out
 
     # ---- getLedgerEntries -----------------------------------------------------------------------
     def m_getLedgerEntries(self, p: dict[str, Any]) -> dict[str, Any]:
