@@ -192,10 +192,13 @@ class _Planner:
         extend_to = min(2 * minimum, MAX_ENTRY_TTL - 1)
         step = soroban_step(self.c.network, self.passphrase, self.c.contract_id, "ExtendFootprintTTL", [],
                             self.caller, self.caller_address, extend_to=extend_to)
+        # Shown in absolute ledgers: a count of remaining ledgers changes with every ledger (~5 s), so a plan
+        # rebuilt at apply time would never equal the approved one.
         yield Change(address=f"{self.name}.instance_ttl", action=Action.UPDATE,
-                     before={"remaining_ledgers": remaining}, after={"remaining_ledgers": extend_to},
+                     before={"live_until_ledger": int(live["live_until"])}, after={"extend_to_ledgers": extend_to},
                      reason=self.where("min_instance_ttl_ledgers"), steps=[step],
-                     note=f"instance TTL {remaining:,} ledgers is below the minimum {minimum:,}")
+                     note=f"the instance lives until ledger {int(live['live_until']):,}, fewer than the minimum "
+                          f"{minimum:,} ledgers ahead")
 
     def admin(self) -> Iterator[PlanItem]:
         want = self.c.admin
