@@ -224,7 +224,13 @@ def _run_wave(wave: list[Change], executors: dict[tuple[str, str], Executor], re
             if events is not None:
                 events.started(items)
             t0 = time.monotonic()
-            sent = ex.send_wave(items)
+            try:
+                sent = ex.send_wave(items)
+            except TempoctlError as exc:
+                # An executor that waits for inclusion itself (Soroban lanes) stops with some steps already
+                # final: they are done (or failed on chain), not "maybe sent".
+                report.sent += list(getattr(exc, "sent_steps", []))
+                raise
             report.sent += sent
             ex.await_wave(sent)
             seconds = time.monotonic() - t0  # a group's steps go out together and are final together

@@ -136,6 +136,17 @@ class _Checker:
                     )
                 if signer.via == "safe":
                     self.err((*path, "via"), "via: safe is for EVM networks only")
+                seen: set[str] = {signer.address.strip()}
+                for i, ch in enumerate(signer.channels):
+                    if not strkey_valid(ch.address.strip(), "G"):
+                        self.err((*path, "channels", i, "address"),
+                                 "not a valid Stellar account address (expected a G… strkey of 56 characters)")
+                    elif ch.address.strip() in seen:
+                        self.err((*path, "channels", i, "address"),
+                                 "listed twice (or is the signer itself): each channel is its own source account")
+                    seen.add(ch.address.strip())
+            if kind == "evm" and signer.channels:
+                self.err((*path, "channels"), "channels are for Stellar signers only")
         return out
 
     def signer_on(self, path: KeyPath, name: str, network: str) -> None:

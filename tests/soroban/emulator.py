@@ -49,7 +49,7 @@ from .rpc import Rpc, RpcError, event_json
 DEFAULT_LEDGER_INTERVAL = 0.1  # seconds per ledger in tests (the network's is 5 s)
 DEFAULT_RPC_VERSION = "25.1.1"  # what getVersionInfo reports; stellar-sdk 16.1.1 needs >= 25 (getLatestLedger)
 DEFAULT_WASM = b"\x00asm\x01\x00\x00\x00" + b"\x00\x0econtractmetav0vision_records-emulator"
-FAULT_KINDS = ("error", "http500", "garbage", "delay", "drop", "drop_after")
+FAULT_KINDS = ("error", "http500", "garbage", "delay", "drop", "drop_after", "try_again_later")
 
 
 @dataclass
@@ -60,6 +60,7 @@ class Fault:
     delay: float = 0.0
     code: int = -32603
     message: str = "injected fault"
+    after: int = 0  # let this many matching requests through first
 
 
 class Faults:
@@ -70,8 +71,12 @@ class Faults:
     * ``garbage`` — HTTP 200 with a body that is not JSON
     * ``delay``   — sleep ``delay`` seconds, then answer normally
     * ``drop``    — close the connection without answering
-    * ``drop_after`` — process the request (a transaction is applied), then close without answering:
+    * ``drop_after`` — process the request (a transaction is queued), then close without answering:
       the client cannot know whether its request took effect
+    * ``try_again_later`` — (sendTransaction) answer ``TRY_AGAIN_LATER`` without queuing, as stellar-core does
+      when its queue is full (``TransactionQueue::canAdd``, the queue limiter)
+
+    ``after=n`` lets the first ``n`` matching requests through untouched.
     """
 
     def __init__(self) -> None:
@@ -79,15 +84,18 @@ class Faults:
         self._items: list[Fault] = []
 
     def add(self, method: str, kind: str = "error", times: int = 1, delay: float = 0.0,
-            code: int = -32603, message: str = "injected fault") -> None:
+            code: int = -32603, message: str = "injected fault", after: int = 0) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {FAULT_KINDS}")
         with self._lock:
-            self._items.append(Fault(method, kind, times, delay, code, message))
+            self._items.append(Fault(method, kind, times, delay, code, message, after))
 
     def take(self, method: str) -> Fault | None:
         with self._lock:
             for f in self._items:
+                if f.method in (method, "*") and f.after > 0:
+                    f.after -= 1
+                    return None
                 if f.method in (method, "*") and f.times > 0:
                     f.times -= 1
                     if f.times == 0:
@@ -281,6 +289,11 @@ class Emulator:
                 return 200, b"<html>not json</html>", False
             elif fault.kind == "drop":
                 return 0, b"", True
+            elif fault.kind == "try_again_later":
+                self.refused += 1
+                return 200, _j({"jsonrpc": "2.0", "id": rid, "result": {
+                    "status": "TRY_AGAIN_LATER", "hash": _tx_hash(req.get("params"), self.passphrase),
+                    "latestLedger": self.state.sequence, "latestLedgerCloseTime": str(self.state.close_time)}}), False
             else:
                 return 200, _j({"jsonrpc": "2.0", "id": rid,
                                 "error": {"code": fault.code, "message": fault.message}}), False
@@ -348,6 +361,15 @@ class Emulator:
             self._httpd.server_close()
         for t in self._threads:
             t.join(timeout=5)
+
+
+def _tx_hash(params: Any, passphrase: str) -> str:
+    from stellar_sdk import TransactionEnvelope
+
+    try:
+        return str(TransactionEnvelope.from_xdr((params or {}).get("transaction", ""), passphrase).hash_hex())
+    except Exception:  # noqa: BLE001 - a malformed envelope has no hash
+        return "0" * 64
 
 
 def _j(obj: Any) -> bytes:

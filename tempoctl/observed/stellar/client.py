@@ -108,7 +108,7 @@ class StellarClient:
             except (ValidationError, SorobanRpcErrorResponse):  # no such method, or pre-v22 field names
                 return None
 
-        got = self._rpc("getVersionInfo", read)
+        got: str | None = self._rpc("getVersionInfo", read)
         parsed = parse_version(got)
         need = ".".join(map(str, MIN_RPC_VERSION))
         if parsed is None or parsed < MIN_RPC_VERSION:
@@ -116,8 +116,8 @@ class StellarClient:
             raise RpcError(f"the Stellar RPC at {self.host} runs {shown}; tempoctl needs Stellar RPC {need} or newer",
                            hint=f"stellar-sdk 16.1.1 reads getLatestLedger fields added in RPC v{need}. Upgrade "
                                 "the RPC or point `rpc_url` at a newer one; nothing was read or sent.")
-        self.version = got
-        return got
+        self.version = str(got)
+        return self.version
 
     def check_network(self, passphrase: str, where: str) -> None:
         """Refuse to go on when the RPC is too old for the SDK (`check_version`, first), or serves another
