@@ -22,6 +22,8 @@ What each answer means (and what the journal says):
   applied); if not ours, another transaction used that sequence number: the step is journalled `abandoned`,
   the account's sequence number reloaded, and the step rebuilt (at most `REBUILDS` times).
 * Any other ERROR: refused, nothing queued; journalled `abandoned`, the apply stops.
+* No answer even after the client's retries: it may be queued. It is watched by hash like a queued one; if
+  it never shows up the apply stops and it stays `intent` in the journal ("maybe sent") for the next apply.
 
 Waits are derived from the ledger cadence, measured from `getLatestLedger` as the lanes run (before a
 measurement: testnet's target close time, 5 s — stellar-core `soroban-settings/testnet_settings_upgrade.json`,
@@ -109,6 +111,7 @@ class Job:
     rebuilds: int = 0
     journalled: bool = False
     call: str | None = None  # the invocation read back from the signed XDR (journal, history)
+    lost: str = ""  # why sendTransaction gave no answer, when it did not
 
 
 @dataclass
@@ -217,7 +220,13 @@ class LaneRunner:
         for lane, (status, code) in zip(ready, answers):
             job = lane.job
             assert job is not None
-            if status in ("PENDING", "DUPLICATE"):
+            if status == "LOST":
+                # No answer even after retries (`code` says why): it may be queued. Watch it by hash like a
+                # queued one; if it never shows up within INCLUSION_LEDGERS, the apply stops with it in doubt
+                # (journalled, settled by the next apply).
+                lane.queued, job.queued_at, job.lost = True, latest, code
+                self.builder.consume(lane.address)
+            elif status in ("PENDING", "DUPLICATE"):
                 lane.queued, job.queued_at = True, latest
                 self.builder.consume(lane.address)
                 self.journal("sent", address=job.change.address, tx_hash=job.tx_hash, nonce=job.seq,
@@ -245,7 +254,10 @@ class LaneRunner:
         from stellar_sdk import xdr
 
         assert job is not None
-        res = self.client._rpc("sendTransaction", self.client.server.send_transaction, job.te)
+        try:
+            res = self.client._rpc("sendTransaction", self.client.server.send_transaction, job.te)
+        except TempoctlError as exc:
+            return "LOST", exc.summary
         status = str(getattr(res.status, "value", res.status))
         code = status
         if status == "ERROR":
@@ -308,9 +320,11 @@ class LaneRunner:
             if status == "NOT_FOUND":
                 if latest - job.queued_at > INCLUSION_LEDGERS:
                     lane.queued, lane.job = False, None
+                    seen = (f"{job.lost}; transaction {job.tx_hash} not seen in the {INCLUSION_LEDGERS} ledgers since"
+                            if job.lost else f"transaction {job.tx_hash} not included {INCLUSION_LEDGERS} ledgers "
+                                             "after it was queued")
                     out.error = out.error or ApplyError(
-                        f"{job.change.address}: transaction {job.tx_hash} not included {INCLUSION_LEDGERS} ledgers "
-                        f"after it was queued (~{INCLUSION_LEDGERS * self.clock.seconds_per_ledger:.0f} s)",
+                        f"{job.change.address}: {seen} (~{INCLUSION_LEDGERS * self.clock.seconds_per_ledger:.0f} s)",
                         hint="It may still land: the journal holds its hash and the next apply settles it.")
                 continue
             lane.queued, lane.job = False, None

@@ -117,6 +117,7 @@ class _Checker:
 
     def signers(self) -> dict[str, Any]:
         out = dict(self.s.signers)
+        channel_of: dict[str, str] = {}  # channel address -> the signer declaring it (one lane per account)
         for name, signer in self.s.signers.items():
             path = ("signers", name)
             if not self.ref((*path, "network"), signer.network, "networks", "network"):
@@ -144,6 +145,10 @@ class _Checker:
                     elif ch.address.strip() in seen:
                         self.err((*path, "channels", i, "address"),
                                  "listed twice (or is the signer itself): each channel is its own source account")
+                    elif channel_of.setdefault(ch.address.strip(), name) != name:
+                        self.err((*path, "channels", i, "address"),
+                                 f"already a channel of signer {channel_of[ch.address.strip()]}: a channel account "
+                                 "sends for one signer only")
                     seen.add(ch.address.strip())
             if kind == "evm" and signer.channels:
                 self.err((*path, "channels"), "channels are for Stellar signers only")

@@ -141,3 +141,68 @@ def test_a_step_the_rpc_keeps_refusing_is_not_maybe_sent_and_landed_ones_are_don
     assert "Settling" not in again.output  # nothing was in doubt
     for m in members:
         assert teye.contract.persistent("WL_ADR", m) == scval.to_bool(True)
+
+
+def _with_channels(teye: Teye, n: int, members: list[str]) -> list[Keypair]:
+    channels = [Keypair.random() for _ in range(n)]
+    for i, ch in enumerate(channels):
+        teye.emu.fund(ch.public_key)
+        teye.ws.env[f"TEYE_CH{i}"] = ch.secret
+    write_teye_state(teye.ws.root, environment_yaml(teye.emu.url, PASSPHRASE, teye.admin.public_key,
+                                                    teye.new_admin.public_key,
+                                                    channels=[(ch.public_key, f"TEYE_CH{i}")
+                                                              for i, ch in enumerate(channels)]),
+                     teye_yaml(teye.cid, teye.admin.public_key, whitelist=members, enabled=None))
+    return channels
+
+
+def test_a_lost_send_answer_on_a_channel_is_settled_by_hash_within_the_apply(teye: Teye) -> None:
+    """The first send is queued but its answer is lost; the retry of the same envelope meets DUPLICATE (still
+    queued) or txBAD_SEQ (already applied): either way getTransaction by hash settles it, nothing is sent twice."""
+    members = [Keypair.random().public_key for _ in range(3)]
+    channels = _with_channels(teye, 2, members)
+    seqs = {ch.public_key: teye.emu.account_sequence(ch.public_key) or 0 for ch in channels}
+    teye.emu.faults.add("sendTransaction", "drop_after", times=1)
+    res = teye.ws.run("apply", "teye-local", "--auto-approve")
+    assert res.exit_code == 0, res.output
+    used = sum((teye.emu.account_sequence(a) or 0) - s for a, s in seqs.items())
+    assert used == 3  # three transactions, each exactly once
+    for m in members:
+        assert teye.contract.persistent("WL_ADR", m) == scval.to_bool(True)
+
+
+def test_a_send_that_never_arrives_on_a_channel_is_settled_by_the_next_apply(teye: Teye) -> None:
+    """Every sendTransaction answer is garbage and nothing is queued: the steps stay "maybe sent" (journalled);
+    the next apply settles each by its channel's sequence number — re-sending the identical envelope — and
+    nothing lands twice."""
+    members = [Keypair.random().public_key for _ in range(2)]
+    channels = _with_channels(teye, 2, members)
+    seqs = {ch.public_key: teye.emu.account_sequence(ch.public_key) or 0 for ch in channels}
+    teye.emu.faults.add("sendTransaction", "garbage", times=1000)
+    try:
+        first = teye.ws.run("apply", "teye-local", "--auto-approve")
+    finally:
+        teye.emu.faults.clear()
+    assert first.exit_code == 3, first.output
+    assert "maybe sent (the next apply settles it)" in first.output
+    assert all(teye.emu.account_sequence(a) == s for a, s in seqs.items())  # nothing landed
+    second = teye.ws.run("apply", "teye-local", "--auto-approve")
+    assert second.exit_code == 0, second.output
+    assert "settled vision_records.whitelist[" in second.output
+    used = sum((teye.emu.account_sequence(a) or 0) - s for a, s in seqs.items())
+    assert used == 2, second.output  # nothing sent twice
+    for m in members:
+        assert teye.contract.persistent("WL_ADR", m) == scval.to_bool(True)
+
+
+def test_channels_are_validated(teye: Teye) -> None:
+    ch = Keypair.random().public_key
+    write_teye_state(teye.ws.root, environment_yaml(teye.emu.url, PASSPHRASE, teye.admin.public_key,
+                                                    teye.new_admin.public_key,
+                                                    channels=[(ch, "TEYE_CH0"), (ch, "TEYE_CH1"),
+                                                              ("GNOTANADDRESS", "TEYE_CH2")]),
+                     teye_yaml(teye.cid, teye.admin.public_key))
+    res = teye.ws.run("validate", "teye-local")
+    assert res.exit_code == 1, res.output
+    assert "listed twice" in res.output and "not a valid Stellar account address" in res.output
+    assert "Traceback" not in res.output
