@@ -141,3 +141,42 @@ def test_get_version_info_is_configurable(version: str) -> None:
         info = srv.get_version_info()
         assert info.version == version
         assert info.protocol_version == emu.state.config.protocol_version
+
+
+def test_address_credentials_are_checked_like_the_network(manual: tuple[Emulator, SorobanServer]) -> None:
+    """A channel-sent invocation authorised by the admin's auth entry: it must be signed for this network's ID,
+    not expired at the ledger that applies it, and its nonce is single-use (soroban-env-host auth)."""
+    from stellar_sdk.auth import authorize_entry
+
+    emu, srv = manual
+    admin, channel = Keypair.random(), Keypair.random()
+    for kp in (admin, channel):
+        emu.fund(kp.public_key)
+    cid = emu.deploy_vision_records(admin=admin.public_key)
+
+    def send(passphrase: str, valid_for: int, entry: x.SorobanAuthorizationEntry | None = None,
+             wait: int = 0) -> tuple[str, x.SorobanAuthorizationEntry]:
+        acc = srv.load_account(channel.public_key)
+        tx = (TransactionBuilder(acc, PASSPHRASE, base_fee=100).set_timeout(300)
+              .append_invoke_contract_function_op(cid, "add_to_whitelist",
+                                                  [scval.to_address(admin.public_key),
+                                                   scval.to_address(Keypair.random().public_key)]).build())
+        sim = srv.simulate_transaction(tx)
+        assert sim.results is not None and sim.transaction_data is not None
+        if entry is None:
+            entry = authorize_entry(sim.results[0].auth[0], admin, emu.ledger + valid_for, passphrase)  # type: ignore[index]
+        else:  # the same signed entry again, on an invocation with other arguments: a replay
+            entry = x.SorobanAuthorizationEntry.from_xdr(entry.to_xdr())
+        tx.transaction.operations[0].auth = [entry]  # type: ignore[attr-defined]
+        tx = srv.prepare_transaction(tx, sim)
+        tx.sign(channel)
+        emu.advance(wait)
+        assert srv.send_transaction(tx).status == SendTransactionStatus.PENDING
+        emu.advance(1)
+        return str(srv.get_transaction(tx.hash_hex()).status.value), entry
+
+    assert send("Public Global Stellar Network ; September 2015", 100)[0] == "FAILED"  # another network's ID
+    assert send(PASSPHRASE, 1, wait=3)[0] == "FAILED"  # expired before its ledger
+    ok, entry = send(PASSPHRASE, 100)
+    assert ok == "SUCCESS"
+    assert send(PASSPHRASE, 100, entry=entry)[0] == "FAILED"  # signed for other arguments / nonce used
