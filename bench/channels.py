@@ -134,13 +134,13 @@ def _markdown(d: dict[str, Any]) -> str:
     lines = [
         "# Soroban apply: channel accounts vs one source account",
         "",
-        f"`python -m bench.channels`, {d['date']}, {d['cpu_count']} cores. Soroban RPC emulator: one pending "
-        "transaction per source account (TRY_AGAIN_LATER otherwise), a transaction applied at the next ledger "
-        f"close, at most {c['ledger_max_tx_count']} Soroban transactions per ledger (testnet `ledger_max_tx_count`, "
-        "stellar-core `soroban-settings/testnet_settings_upgrade.json`).",
+        (f"`python -m bench.channels`, {d['date']}, {d['cpu_count']} cores. Soroban RPC emulator: one pending "
+         "transaction per source account (TRY_AGAIN_LATER otherwise), a transaction applied at the next ledger "
+         f"close, at most {c['ledger_max_tx_count']} Soroban transactions per ledger (testnet `ledger_max_tx_count`, "
+         "stellar-core `soroban-settings/testnet_settings_upgrade.json`)."),
         "",
-        "| case | items | channels | s/ledger | ledgers (first→last tx) | max tx in a ledger | ledgers (whole apply) "
-        "| wall | how |",
+        ("| case | items | channels | s/ledger | ledgers (first→last tx) | max tx in a ledger | ledgers (whole apply) "
+         "| wall | how |"),
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in rows:
@@ -148,9 +148,9 @@ def _markdown(d: dict[str, Any]) -> str:
         lines.append(f"| {name} | {r['items']} | {r['channels']} | {r['ledger_seconds']} | {r['ledgers_spanned']} "
                      f"| {r['max_tx_in_one_ledger']} | {r['ledgers_whole_apply']} | {wall} | {r['how']} |")
     lines += ["", f"Target: {d['target']} — **{'met' if d['target_met'] else 'missed'}**.", "",
-              "At a real network's 5 s ledger, the ledger counts stay the same: "
-              f"{c['ledgers_spanned']} ledgers ≈ {c['ledgers_spanned'] * 5 / 60:.1f} min with channels, "
-              f"{s['ledgers_spanned']} ledgers ≈ {s['ledgers_spanned'] * 5 / 60:.0f} min from one account.", ""]
+              ("At a real network's 5 s ledger, the ledger counts stay the same: "
+               f"{c['ledgers_spanned']} ledgers ≈ {c['ledgers_spanned'] * 5 / 60:.1f} min with channels, "
+               f"{s['ledgers_spanned']} ledgers ≈ {s['ledgers_spanned'] * 5 / 60:.0f} min from one account."), ""]
     return "\n".join(lines)
 
 
