@@ -153,29 +153,36 @@ class LaneRunner:
         for j in jobs:
             todo.setdefault(j.signer, deque()).append(j)
         every = [lane for ls in lanes.values() for lane in ls]
-        latest = self.clock.observe()
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL) as pool:
-            while True:
-                if out.error is None and not out.failed:
-                    self._assign(todo, lanes, pool, out)
-                if out.error is None:
-                    self._send(every, latest, pool, out)
-                busy = [lane for lane in every if lane.job is not None]
-                if not busy:
-                    break
-                if out.error is not None and not any(lane.queued for lane in busy):
-                    self._give_up(busy, "the apply stopped before it was sent")
-                    break
-                try:
-                    latest = self.clock.wait_after(latest)
-                except ApplyError as exc:
-                    out.error = out.error or exc
-                    self._give_up([lane for lane in busy if not lane.queued], "never queued")
-                    break
-                self._poll(every, latest, pool, out)
+            try:
+                self._loop(out, todo, lanes, every, pool)
+            except TempoctlError as exc:  # e.g. the RPC went away: what is final stays final, the rest in doubt
+                out.error = out.error or exc
         if out.error is None and any(todo.values()) and not out.failed:
             out.error = ApplyError("no source account could send the remaining Soroban steps")
         return out
+
+    def _loop(self, out: Outcome, todo: dict[str, deque[Job]], lanes: dict[str, list[Lane]], every: list[Lane],
+              pool: ThreadPoolExecutor) -> None:
+        latest = self.clock.observe()
+        while True:
+            if out.error is None and not out.failed:
+                self._assign(todo, lanes, pool, out)
+            if out.error is None:
+                self._send(every, latest, pool, out)
+            busy = [lane for lane in every if lane.job is not None]
+            if not busy:
+                break
+            if out.error is not None and not any(lane.queued for lane in busy):
+                self._give_up(busy, "the apply stopped before it was sent")
+                break
+            try:
+                latest = self.clock.wait_after(latest)
+            except ApplyError as exc:
+                out.error = out.error or exc
+                self._give_up([lane for lane in busy if not lane.queued], "never queued")
+                break
+            self._poll(every, latest, pool, out)
 
     def _assign(self, todo: dict[str, deque[Job]], lanes: dict[str, list[Lane]], pool: ThreadPoolExecutor,
                 out: Outcome) -> None:
@@ -201,6 +208,9 @@ class LaneRunner:
             self.prepare(job, lane)
         except TempoctlError as exc:
             return exc
+        except Exception as exc:  # noqa: BLE001 - stellar-sdk raises many types; never a traceback
+            return ApplyError(f"{job.change.address}: cannot build the transaction of {job.step.display} "
+                              f"({type(exc).__name__}: {str(exc)[:200]})", hint="Nothing of this step was sent.")
         return None
 
     def _send(self, lanes: list[Lane], latest: int, pool: ThreadPoolExecutor, out: Outcome) -> None:

@@ -208,3 +208,23 @@ def test_channels_are_validated(teye: Teye) -> None:
     assert res.exit_code == 1, res.output
     assert "listed twice" in res.output and "not a valid Stellar account address" in res.output
     assert "Traceback" not in res.output
+
+
+def test_the_rpc_failing_while_a_lane_waits_is_a_clear_stop_then_settled(teye: Teye) -> None:
+    """getTransaction answers garbage while the first transaction waits for its ledger: the apply stops with one
+    clear error, that transaction "maybe sent" (it did land), no traceback; the next apply settles it."""
+    members = [Keypair.random().public_key for _ in range(2)]
+    teye.write(whitelist=members, enabled=None)
+    seq = teye.emu.account_sequence(teye.admin.public_key) or 0
+    teye.emu.faults.add("getTransaction", "garbage", times=1000)
+    try:
+        first = teye.ws.run("apply", "teye-local", "--auto-approve")
+    finally:
+        teye.emu.faults.clear()
+    assert first.exit_code == 3, first.output
+    assert "getTransaction failed" in first.output and "maybe sent (the next apply settles it)" in first.output
+    assert "Traceback" not in first.output
+    second = teye.ws.run("apply", "teye-local", "--auto-approve")
+    assert second.exit_code == 0, second.output
+    assert "settled vision_records.whitelist[" in second.output
+    assert teye.emu.account_sequence(teye.admin.public_key) == seq + 2  # each landed once
