@@ -6,8 +6,9 @@ bytes or commands: only the steps of the plan rebuilt here from the state files 
 and run, and only when `tempoctl.plan.compare` finds nothing in the approval that differs from them.
 
 A wave is a set of changes whose dependencies are all applied: their transactions go out back to back and
-their receipts are awaited together; the next wave starts only when the previous one is mined, so
-"grant before revoke" and "fund before grant" hold on chain, not just in the plan.
+their receipts are awaited together (Soroban: one transaction per source account per ledger, in parallel
+across channel accounts, see `tempoctl.apply.stellar_lanes`); the next wave starts only when the previous one
+is mined, so "grant before revoke" and "fund before grant" hold on chain, not just in the plan.
 """
 
 from __future__ import annotations

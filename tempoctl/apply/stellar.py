@@ -1,6 +1,11 @@
 """Send Soroban steps: simulate again as the source, assemble (`prepare_transaction`), sign, journal, send,
-poll `getTransaction`; or, when the signer's key is not available, write the unsigned transaction XDR under
+wait for inclusion; or, when the signer's key is not available, write the unsigned transaction XDR under
 `plans/` and mark the change pending (the next plan shows what is left).
+
+Sending follows the network's queue rule (one pending transaction per source account, applied at the next
+ledger close): steps run in lanes, one per source account — the signer's own, or its `channels:` — each
+waiting for its transaction's ledger before the next (`tempoctl.apply.stellar_lanes`). From a channel, the
+signer authorises the invocation with a signed Soroban authorization entry instead of being the source.
 
 Keys: `key: env:VAR` holds an `S…` secret seed, read only here. A declared key whose variable is unset is
 "not available": an offline signer, a second person holding the new admin's key. The two-step admin
