@@ -202,11 +202,13 @@ def test_channels_are_validated(teye: Teye) -> None:
     write_teye_state(teye.ws.root, environment_yaml(teye.emu.url, PASSPHRASE, teye.admin.public_key,
                                                     teye.new_admin.public_key,
                                                     channels=[(ch, "TEYE_CH0"), (ch, "TEYE_CH1"),
-                                                              ("GNOTANADDRESS", "TEYE_CH2")]),
+                                                              ("GNOTANADDRESS", "TEYE_CH2"),
+                                                              (teye.new_admin.public_key, "TEYE_CH3")]),
                      teye_yaml(teye.cid, teye.admin.public_key))
     res = teye.ws.run("validate", "teye-local")
     assert res.exit_code == 1, res.output
     assert "listed twice" in res.output and "not a valid Stellar account address" in res.output
+    assert "is the address of signer teye_new_admin" in res.output
     assert "Traceback" not in res.output
 
 
