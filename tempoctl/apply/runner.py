@@ -6,8 +6,9 @@ bytes or commands: only the steps of the plan rebuilt here from the state files 
 and run, and only when `tempoctl.plan.compare` finds nothing in the approval that differs from them.
 
 A wave is a set of changes whose dependencies are all applied: their transactions go out back to back and
-their receipts are awaited together; the next wave starts only when the previous one is mined, so
-"grant before revoke" and "fund before grant" hold on chain, not just in the plan.
+their receipts are awaited together (Soroban: one transaction per source account per ledger, in parallel
+across channel accounts, see `tempoctl.apply.stellar_lanes`); the next wave starts only when the previous one
+is mined, so "grant before revoke" and "fund before grant" hold on chain, not just in the plan.
 """
 
 from __future__ import annotations
@@ -244,7 +245,13 @@ def _run_wave(wave: list[Change], executors: dict[tuple[str, str], Executor], re
             if events is not None:
                 events.started(items)
             t0 = time.monotonic()
-            sent = ex.send_wave(items)
+            try:
+                sent = ex.send_wave(items)
+            except TempoctlError as exc:
+                # An executor that waits for inclusion itself (Soroban lanes) stops with some steps already
+                # final: they are done (or failed on chain), not "maybe sent".
+                report.sent += list(getattr(exc, "sent_steps", []))
+                raise
             report.sent += sent
             ex.await_wave(sent)
             seconds = time.monotonic() - t0  # a group's steps go out together and are final together

@@ -1,6 +1,11 @@
 """Send Soroban steps: simulate again as the source, assemble (`prepare_transaction`), sign, journal, send,
-poll `getTransaction`; or, when the signer's key is not available, write the unsigned transaction XDR under
+wait for inclusion; or, when the signer's key is not available, write the unsigned transaction XDR under
 `plans/` and mark the change pending (the next plan shows what is left).
+
+Sending follows the network's queue rule (one pending transaction per source account, applied at the next
+ledger close): steps run in lanes, one per source account — the signer's own, or its `channels:` — each
+waiting for its transaction's ledger before the next (`tempoctl.apply.stellar_lanes`). From a channel, the
+signer authorises the invocation with a signed Soroban authorization entry instead of being the source.
 
 Keys: `key: env:VAR` holds an `S…` secret seed, read only here. A declared key whose variable is unset is
 "not available": an offline signer, a second person holding the new admin's key. The two-step admin
@@ -11,20 +16,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tempoctl.apply.executors import ApplyContext, SentStep
 from tempoctl.apply.signers import SignerError
+from tempoctl.apply.stellar_lanes import AUTH_VALID_LEDGERS, Job, Lane, LaneRunner
 from tempoctl.atomic import write_atomic
-from tempoctl.errors import ApplyError
+from tempoctl.errors import ApplyError, TempoctlError
 from tempoctl.observed.stellar.tx import OFFLINE_TIMEOUT_SECONDS
 from tempoctl.plan.model import Change, Step
 
-POLL_TIMEOUT = 60.0
 HANDOFF = "unsigned XDR"
+_WOULD_FAIL = "Nothing of this step was sent. Check the signer's tier or the contract state, then re-plan."
 
 
 def load_stellar_keypair(name: str, address: str, key: str | None, environ: Any) -> Any | None:
@@ -48,7 +53,7 @@ def load_stellar_keypair(name: str, address: str, key: str | None, environ: Any)
     return kp
 
 
-def _failure(rec: Any) -> str:
+def failure_reason(rec: Any) -> str:
     """The decoded reason of a FAILED transaction, from its diagnostic events when the RPC gives them."""
     from stellar_sdk import xdr
 
@@ -94,19 +99,23 @@ def signed_invocation(change: Change, step: Step, envelope: Any) -> str | None:
 @dataclass
 class StellarExecutor:
     """Runs the Soroban steps of one network; shared by the step kinds of that network so sequence numbers
-    of one source account stay in one place."""
+    of one source account stay in one place. Steps go through lanes (`stellar_lanes`): one transaction in
+    flight per source account, the signer's own account or its channel accounts."""
 
     actx: ApplyContext
     network: str
     keypairs: dict[str, Any] = field(default_factory=dict)
     builder: Any = None
+    lanes: dict[str, list[Lane]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from tempoctl.observed.stellar.tx import TxBuilder
 
         net = self.actx.env.state.networks[self.network]
         self.client = self.actx.fresh.clients[self.network]
-        self.builder = TxBuilder(self.client, net.passphrase)  # type: ignore[union-attr]
+        self.passphrase = net.passphrase  # type: ignore[union-attr]
+        self.builder = TxBuilder(self.client, self.passphrase)
+        self.runner = LaneRunner(self.client, self.builder, self.actx.journal.record, self._build, self.network)
 
     def prepare(self, items: list[tuple[Change, Step]]) -> None:
         for change, step in items:
@@ -121,58 +130,125 @@ class StellarExecutor:
             signer = self.actx.env.state.signers.get(name)
             if signer is None:
                 raise SignerError(f"the plan names signer {name}, which the state files no longer declare")
-            self.keypairs[name] = load_stellar_keypair(name, signer.address, signer.key, self.actx.environ)
+            self.keypairs[name] = kp = load_stellar_keypair(name, signer.address, signer.key, self.actx.environ)
+            if kp is not None:
+                self.lanes[name] = self._lanes(name, signer.address, kp)
+
+    def _lanes(self, name: str, address: str, kp: Any) -> list[Lane]:
+        """The signer's channel accounts that can send (key present, account on the network), else the
+        signer's own account. A channel that cannot is said once and left out."""
+        signer = self.actx.env.state.signers[name]
+        out: list[Lane] = []
+        for ch in getattr(signer, "channels", None) or []:
+            ckp = load_stellar_keypair(f"{name} (channel {ch.address})", ch.address, ch.key, self.actx.environ)
+            if ckp is None:
+                self.actx.echo(f"  note: channel {ch.address} of signer {name}: no key available "
+                               f"({ch.key or 'no key: declared'}); not used")
+                continue
+            try:
+                self.builder.sequence(ch.address)
+            except TempoctlError:
+                self.actx.echo(f"  note: channel {ch.address} of signer {name}: no such account on {self.network} "
+                               "(not funded); not used")
+                continue
+            out.append(Lane(ch.address, ckp, name, channel=True))
+        return out or [Lane(address, kp, name, channel=False)]
 
     def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
         out: list[SentStep] = []
+        jobs: list[Job] = []
         for change, step in items:
             if step.kind == "soroban_verify":
                 out.append(self._verify(change, step))
-                continue
-            kp = self.keypairs.get(step.signer or "")
-            [raw] = self.builder.simulate_many([step.fields])
-            if not raw.ok:
-                raise ApplyError(f"{change.address}: {step.display} would fail: {raw.error}",
-                                 hint="Nothing of this step was sent. Check the signer's tier or the contract state, "
-                                      "then re-plan.")
-            source = step.fields["source"]
-            seq = self.builder.sequence(source) + 1
-            if kp is None:
-                exported = self.builder.assemble(step.fields, raw, timeout=OFFLINE_TIMEOUT_SECONDS)
-                signed_invocation(change, step, exported.envelope)
-                out.append(self._export(change, step, exported.envelope, seq))
-                self.builder.consume(source)
-                continue
-            te = self.builder.assemble(step.fields, raw).envelope
-            call = signed_invocation(change, step, te)
-            te.sign(kp)
-            tx_hash = te.hash_hex()
-            self.actx.journal.record("intent", kind="soroban_invocation", address=change.address,
-                                     display=step.display, call=call, signer=step.signer, sender=source, nonce=seq,
-                                     network=self.network, tx_hash=tx_hash, raw_tx=te.to_xdr())
-            self._send(change, te)
-            self.builder.consume(source)
-            self.actx.journal.record("sent", address=change.address, tx_hash=tx_hash, nonce=seq, sender=source)
-            out.append(SentStep(change, step, tx_hash=tx_hash, nonce=seq, finished=False))
+            elif self.keypairs.get(step.signer or "") is None:
+                out.append(self._offline(change, step))
+            else:
+                jobs.append(Job(change, step, step.signer or ""))
+        if not jobs:
+            return out
+        result = self.runner.run(jobs, self.lanes)
+        for job, receipt in result.finished:
+            s = SentStep(job.change, job.step, tx_hash=job.tx_hash, nonce=job.seq, receipt=receipt, finished=True)
+            if receipt["status"] == "SUCCESS":
+                s.summary = f"tx {job.tx_hash}  ledger {receipt['ledger']}"
+                rec_info = job.step.fields.get("record")
+                record = self.actx.fresh.extra.get("stellar_record")
+                if rec_info and record is not None:
+                    record.save(scopes={rec_info["scope"]: {rec_info["key"]}})
+            else:
+                s.failed = True
+            out.append(s)
+        error: TempoctlError | None = result.error
+        if result.failed:
+            error = ApplyError(f"{len(result.failed)} Soroban transaction(s) failed: " + ", ".join(
+                f"{j.change.address} ({j.tx_hash}): {why}" for j, why in result.failed))
+        if error is not None:
+            error.sent_steps = out  # type: ignore[attr-defined]  # the runner reports these as done, not in doubt
+            raise error
         return out
 
-    def _send(self, change: Change, te: Any) -> None:
-        from stellar_sdk import xdr
+    def _build(self, job: Job, lane: Lane) -> None:
+        """Build, check and sign the job's transaction with `lane`'s account as source. From a channel, the
+        signer authorises the invocation through its Soroban authorization entries (address credentials,
+        signed with `authorize_entry`), then the transaction is simulated again with them so its footprint
+        and resources include their verification (and it would fail now if they did not verify)."""
+        change, step = job.change, job.step
+        fields = {**step.fields, "source": lane.address}
+        if not lane.channel or step.kind != "soroban_invocation":  # ExtendFootprintTTL needs no authorisation
+            [raw] = self.builder.simulate_many([fields])
+            if not raw.ok:
+                raise ApplyError(f"{change.address}: {step.display} would fail: {raw.error}", hint=_WOULD_FAIL)
+            te = self.builder.assemble(fields, raw).envelope
+        else:
+            te = self._authorised(change, step, fields, self.keypairs[job.signer])
+        job.call = signed_invocation(change, step, te)
+        te.sign(lane.keypair)
+        job.te, job.tx_hash, job.seq = te, te.hash_hex(), int(te.transaction.sequence)
 
-        for attempt in range(4):
-            res = self.client._rpc("sendTransaction", self.client.server.send_transaction, te)
-            status = str(getattr(res.status, "value", res.status))
-            if status in ("PENDING", "DUPLICATE"):
-                return
-            if status == "TRY_AGAIN_LATER" and attempt < 3:
-                time.sleep(0.5 * (attempt + 1))
-                continue
-            try:
-                code = xdr.TransactionResult.from_xdr(res.error_result_xdr).result.code.name
-            except Exception:  # noqa: BLE001
-                code = status
-            raise ApplyError(f"{change.address}: the RPC refused the transaction ({code})",
-                             hint="txBAD_SEQ means another transaction from this account was sent meanwhile; re-plan.")
+    def _authorised(self, change: Change, step: Step, fields: dict[str, Any], signer_kp: Any) -> Any:
+        from stellar_sdk import xdr
+        from stellar_sdk.auth import authorize_entry
+
+        from tempoctl.observed.stellar.errors import decode_error
+
+        te = self.builder.build(fields)
+        sim = self.client._rpc("simulateTransaction", self.client.server.simulate_transaction, te)
+        if sim.error:
+            raise ApplyError(f"{change.address}: {step.display} would fail: {decode_error(sim.error)}", hint=_WOULD_FAIL)
+        valid_until = max(self.runner.clock.seq, int(sim.latest_ledger)) + AUTH_VALID_LEDGERS
+        signed = []
+        for raw in (sim.results[0].auth if sim.results else None) or []:
+            entry = xdr.SorobanAuthorizationEntry.from_xdr(raw)
+            creds = entry.credentials.address or entry.credentials.address_v2
+            if creds is None:  # source-account credentials would make the channel the authoriser: never
+                raise ApplyError(f"{change.address}: {step.display} asks the channel account itself to authorise it",
+                                 hint="Remove that account from `channels:`; a channel only pays and sends.")
+            from stellar_sdk import Address
+
+            who = Address.from_xdr_sc_address(creds.address).address
+            if who != signer_kp.public_key:
+                raise ApplyError(f"{change.address}: {step.display} needs the authorisation of {who}, "
+                                 f"not only of signer {step.signer}", hint="Nothing was sent.")
+            signed.append(authorize_entry(entry, signer_kp, valid_until, self.passphrase))
+        te.transaction.operations[0].auth = signed
+        sim2 = self.client._rpc("simulateTransaction", self.client.server.simulate_transaction, te)
+        if sim2.error:
+            raise ApplyError(f"{change.address}: {step.display} would fail with its signed authorisation: "
+                             f"{decode_error(sim2.error)}", hint=_WOULD_FAIL)
+        return self.client.server.prepare_transaction(te, sim2)
+
+    def _offline(self, change: Change, step: Step) -> SentStep:
+        """No key for the signer: the unsigned transaction (the signer as source) for someone to sign."""
+        [raw] = self.builder.simulate_many([step.fields])
+        if not raw.ok:
+            raise ApplyError(f"{change.address}: {step.display} would fail: {raw.error}", hint=_WOULD_FAIL)
+        source = step.fields["source"]
+        seq = self.builder.sequence(source) + 1
+        exported = self.builder.assemble(step.fields, raw, timeout=OFFLINE_TIMEOUT_SECONDS)
+        signed_invocation(change, step, exported.envelope)
+        sent = self._export(change, step, exported.envelope, seq)
+        self.builder.consume(source)
+        return sent
 
     def _export(self, change: Change, step: Step, te: Any, seq: int) -> SentStep:
         base = Path(self.actx.cwd or Path.cwd()) / "plans"
@@ -213,36 +289,7 @@ class StellarExecutor:
         return SentStep(change, step, summary=f"verified {f['contract']}", receipt={"status": "verified"})
 
     def await_wave(self, sent: list[SentStep]) -> None:
-        deadline = time.monotonic() + POLL_TIMEOUT
-        failed = []
-        for s in sent:
-            if s.tx_hash is None:
-                continue
-            while True:
-                rec = self.client._rpc("getTransaction", self.client.server.get_transaction, s.tx_hash)
-                status = str(getattr(rec.status, "value", rec.status))
-                if status != "NOT_FOUND":
-                    break
-                if time.monotonic() > deadline:
-                    raise ApplyError(f"{s.change.address}: transaction {s.tx_hash} not seen after {POLL_TIMEOUT:.0f} s",
-                                     hint="It may still land: the journal holds its hash; the next apply settles it.")
-                time.sleep(0.3)
-            s.receipt, s.finished = {"status": status, "ledger": rec.ledger}, True
-            self.actx.journal.record("receipt", kind="soroban_invocation", address=s.change.address,
-                                     tx_hash=s.tx_hash, status=1 if status == "SUCCESS" else 0, ledger=rec.ledger,
-                                     network=self.network)
-            if status == "SUCCESS":
-                s.summary = f"tx {s.tx_hash}  ledger {rec.ledger}"
-                rec_info = s.step.fields.get("record")
-                record = self.actx.fresh.extra.get("stellar_record")
-                if rec_info and record is not None:
-                    record.save(scopes={rec_info["scope"]: {rec_info["key"]}})
-            else:
-                s.failed = True
-                failed.append((s, _failure(rec)))
-        if failed:
-            raise ApplyError(f"{len(failed)} Soroban transaction(s) failed: " + ", ".join(
-                f"{s.change.address} ({s.tx_hash}): {why}" for s, why in failed))
+        """Nothing left to wait for: `send_wave` waits for each transaction's inclusion in its lane."""
 
 
 def make_stellar_executor(actx: ApplyContext, network: str) -> StellarExecutor:

@@ -60,6 +60,26 @@ Network = Annotated[EvmNetwork | StellarNetwork, Field(discriminator="type")]
 # --- signers --------------------------------------------------------------------------------------------
 
 
+class Channel(Model):
+    """A channel account of a Stellar signer: a funded account that is the source (and fee payer) of some of
+    the signer's Soroban transactions, while the signer authorises each invocation with a signed Soroban
+    authorization entry. stellar-core keeps one pending transaction per source account, so N channels let N
+    invocations go into each ledger instead of one."""
+
+    address: str = Field(description="The channel's G… account address (funded: it pays the fees).")
+    key: str | None = Field(default=None, description="env:VAR holding its S… seed; without it the channel is "
+                                                      "not used.")
+
+    @field_validator("key")
+    @classmethod
+    def _channel_key(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not v.startswith("env:") or not v.split(":", 1)[1].strip():
+            raise ValueError("expected env:VARIABLE holding the channel's S… seed (never the seed itself)")
+        return v
+
+
 class Signer(Model):
     """Who sends a step. `key` says where the secret lives (`env:VAR` or `keystore:PATH`), never the secret.
 
@@ -71,6 +91,10 @@ class Signer(Model):
     address: str
     key: str | None = None
     via: Literal["key", "safe"] | None = None
+    channels: list[Channel] = Field(
+        default_factory=list, max_length=100,
+        description="Stellar only: channel accounts that send this signer's Soroban invocations in parallel "
+        "(one pending transaction per account per ledger); the signer authorises each one.")
 
     @field_validator("key")
     @classmethod

@@ -132,6 +132,8 @@ class _Checker:
 
     def signers(self) -> dict[str, Any]:
         out = dict(self.s.signers)
+        channel_of: dict[str, str] = {}  # channel address -> the signer declaring it (one lane per account)
+        signer_addresses = {sg.address.strip(): n for n, sg in self.s.signers.items()}
         for name, signer in self.s.signers.items():
             path = ("signers", name)
             if not self.ref((*path, "network"), signer.network, "networks", "network"):
@@ -151,6 +153,25 @@ class _Checker:
                     )
                 if signer.via == "safe":
                     self.err((*path, "via"), "via: safe is for EVM networks only")
+                seen: set[str] = {signer.address.strip()}
+                for i, ch in enumerate(signer.channels):
+                    if not strkey_valid(ch.address.strip(), "G"):
+                        self.err((*path, "channels", i, "address"),
+                                 "not a valid Stellar account address (expected a G… strkey of 56 characters)")
+                    elif ch.address.strip() in seen:
+                        self.err((*path, "channels", i, "address"),
+                                 "listed twice (or is the signer itself): each channel is its own source account")
+                    elif ch.address.strip() in signer_addresses:
+                        self.err((*path, "channels", i, "address"),
+                                 f"is the address of signer {signer_addresses[ch.address.strip()]}: a channel must be "
+                                 "an account of its own (one pending transaction per account)")
+                    elif channel_of.setdefault(ch.address.strip(), name) != name:
+                        self.err((*path, "channels", i, "address"),
+                                 f"already a channel of signer {channel_of[ch.address.strip()]}: a channel account "
+                                 "sends for one signer only")
+                    seen.add(ch.address.strip())
+            if kind == "evm" and signer.channels:
+                self.err((*path, "channels"), "channels are for Stellar signers only")
         return out
 
     def signer_on(self, path: KeyPath, name: str, network: str) -> None:

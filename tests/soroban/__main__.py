@@ -24,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=0, help="0 = a free port")
     ap.add_argument("--passphrase", default="Standalone Network ; February 2017")
     ap.add_argument("--start-ledger", type=int, default=1000)
-    ap.add_argument("--ledger-interval", type=float, default=None, help="close a ledger every N seconds")
+    ap.add_argument("--ledger-interval", type=float, default=1.0,
+                    help="close a ledger every N seconds (0: never; a real network closes one every ~5 s)")
+    ap.add_argument("--rpc-version", default=None, help="the version getVersionInfo reports")
     ap.add_argument("--fund", action="append", default=[], metavar="G...", help="create a funded account")
     ap.add_argument("--deploy-admin", metavar="G...", help="deploy an initialised vision_records with this admin")
     ap.add_argument("--contract-id", metavar="C...", help="contract ID for --deploy-admin (default random)")
@@ -33,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with start_emulator(args.passphrase, host=args.host, port=args.port, start_ledger=args.start_ledger,
-                        ledger_interval=args.ledger_interval) as emu:
+                        ledger_interval=args.ledger_interval,
+                        **({"rpc_version": args.rpc_version} if args.rpc_version else {})) as emu:
         for account in args.fund:
             emu.fund(account)
         print(emu.url, flush=True)

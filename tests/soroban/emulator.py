@@ -1,5 +1,21 @@
 """Soroban RPC emulator: a JSON-RPC HTTP server over an in-memory ledger of real XDR entries.
 
+It behaves like stellar-core + Stellar RPC where tempoctl depends on it:
+
+* **Ledger cadence.** Ledgers close on a timer (``ledger_interval`` seconds; tests use 0.1 s, testnet and
+  mainnet target 5 s: ``ledger_target_close_time_milliseconds`` 5000 in stellar-core
+  ``soroban-settings/testnet_settings_upgrade.json``), or only on ``emu.advance(n)`` with
+  ``ledger_interval=0``.
+* **A transaction is applied when the next ledger closes, not when it is sent.** ``sendTransaction``
+  answers PENDING and queues it; ``getTransaction`` answers NOT_FOUND until the ledger that includes it has
+  closed (stellar-rpc ``methods/get_transaction.go`` reads only ingested ledgers).
+* **One pending transaction per source account.** A second ``sendTransaction`` from an account with one in
+  the queue gets ``TRY_AGAIN_LATER`` (stellar-core ``TransactionQueue::canAdd``); see ``Rpc.m_sendTransaction``.
+* **Several transactions per ledger** from different accounts, up to the network's Soroban
+  ``ledgerMaxTxCount`` (``NetworkConfig.ledger_max_tx_count``, testnet 2000); the rest wait for a later
+  ledger, in arrival order.
+* **``getVersionInfo``** reports ``rpc_version`` (configurable, to test clients against old RPCs).
+
 Use::
 
     with start_emulator(passphrase="Test SDF Network ; September 2015") as emu:
@@ -27,11 +43,13 @@ from stellar_sdk import xdr as x
 from . import xdr_helpers as h
 from .contract_handle import ContractHandle
 from .executor import Executor
-from .ledger import LedgerState, NetworkConfig, Overlay
+from .ledger import LedgerState, NetworkConfig, Overlay, Queued
 from .rpc import Rpc, RpcError, event_json
 
+DEFAULT_LEDGER_INTERVAL = 0.1  # seconds per ledger in tests (the network's is 5 s)
+DEFAULT_RPC_VERSION = "25.1.1"  # what getVersionInfo reports; stellar-sdk 16.1.1 needs >= 25 (getLatestLedger)
 DEFAULT_WASM = b"\x00asm\x01\x00\x00\x00" + b"\x00\x0econtractmetav0vision_records-emulator"
-FAULT_KINDS = ("error", "http500", "garbage", "delay", "drop", "drop_after")
+FAULT_KINDS = ("error", "http500", "garbage", "delay", "drop", "drop_after", "try_again_later")
 
 
 @dataclass
@@ -42,6 +60,7 @@ class Fault:
     delay: float = 0.0
     code: int = -32603
     message: str = "injected fault"
+    after: int = 0  # let this many matching requests through first
 
 
 class Faults:
@@ -52,8 +71,12 @@ class Faults:
     * ``garbage`` — HTTP 200 with a body that is not JSON
     * ``delay``   — sleep ``delay`` seconds, then answer normally
     * ``drop``    — close the connection without answering
-    * ``drop_after`` — process the request (a transaction is applied), then close without answering:
+    * ``drop_after`` — process the request (a transaction is queued), then close without answering:
       the client cannot know whether its request took effect
+    * ``try_again_later`` — (sendTransaction) answer ``TRY_AGAIN_LATER`` without queuing, as stellar-core does
+      when its queue is full (``TransactionQueue::canAdd``, the queue limiter)
+
+    ``after=n`` lets the first ``n`` matching requests through untouched.
     """
 
     def __init__(self) -> None:
@@ -61,15 +84,18 @@ class Faults:
         self._items: list[Fault] = []
 
     def add(self, method: str, kind: str = "error", times: int = 1, delay: float = 0.0,
-            code: int = -32603, message: str = "injected fault") -> None:
+            code: int = -32603, message: str = "injected fault", after: int = 0) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {FAULT_KINDS}")
         with self._lock:
-            self._items.append(Fault(method, kind, times, delay, code, message))
+            self._items.append(Fault(method, kind, times, delay, code, message, after))
 
     def take(self, method: str) -> Fault | None:
         with self._lock:
             for f in self._items:
+                if f.method in (method, "*") and f.after > 0:
+                    f.after -= 1
+                    return None
                 if f.method in (method, "*") and f.times > 0:
                     f.times -= 1
                     if f.times == 0:
@@ -87,8 +113,14 @@ class Faults:
 
 
 class Emulator:
-    def __init__(self, passphrase: str, start_ledger: int = 1000, config: NetworkConfig | None = None) -> None:
+    def __init__(self, passphrase: str, start_ledger: int = 1000, config: NetworkConfig | None = None,
+                 rpc_version: str = DEFAULT_RPC_VERSION) -> None:
         self.passphrase = passphrase
+        self.rpc_version = rpc_version
+        self.queue: dict[str, Queued] = {}  # source account -> its one pending transaction (arrival order)
+        self.refused = 0  # TRY_AGAIN_LATER answers given
+        self.ledger_tx_counts: dict[int, int] = {}  # ledger -> transactions it included
+        self._held = 0
         self.state = LedgerState(start_ledger, config)
         self.executor = Executor(self.state, passphrase)
         self.rpc = Rpc(self)
@@ -110,8 +142,51 @@ class Emulator:
         return self.state.sequence
 
     def advance(self, n: int = 1) -> int:
-        """Close ``n`` empty ledgers; returns the new sequence."""
-        return self.state.close_ledger(n)
+        """Close ``n`` ledgers, each including queued transactions (up to the per-ledger limit); returns
+        the new sequence."""
+        with self.state.lock:
+            for _ in range(n):
+                self.close_ledger()
+            return self.state.sequence
+
+    def enqueue(self, q: Queued) -> None:
+        with self.state.lock:
+            self.queue[q.source] = q
+
+    def close_ledger(self) -> int:
+        """Close one ledger: its transaction set is the queued transactions in arrival order, at most
+        ``ledger_max_tx_count`` of them (the Soroban lane limit; stellar-core's tx-set builder keeps the rest
+        queued for a later ledger). Each is applied in this ledger, in that order."""
+        with self.state.lock:
+            seq = self.state.close_ledger(1)
+            limit = self.state.config.ledger_max_tx_count
+            taken = list(self.queue.values())[:limit]
+            for order, q in enumerate(taken, start=1):
+                del self.queue[q.source]
+                self.rpc.apply_queued(q, seq, order)
+            if taken:
+                self.ledger_tx_counts[seq] = len(taken)
+            return seq
+
+    def wait_ledgers(self, n: int = 1, timeout: float = 10.0) -> int:
+        """Block until ``n`` more ledgers have closed (timer mode) — for tests."""
+        target = self.ledger + n
+        deadline = time.monotonic() + timeout
+        while self.ledger < target:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"ledger {target} did not close within {timeout} s")
+            time.sleep(0.01)
+        return self.ledger
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold the ledger clock while inside (the timer closes no ledger; ``advance`` still does): for tests
+        that need exact ledger numbers. The RPC keeps answering."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
 
     @contextmanager
     def retention_window(self, ledgers: int) -> Iterator[None]:
@@ -214,6 +289,11 @@ class Emulator:
                 return 200, b"<html>not json</html>", False
             elif fault.kind == "drop":
                 return 0, b"", True
+            elif fault.kind == "try_again_later":
+                self.refused += 1
+                return 200, _j({"jsonrpc": "2.0", "id": rid, "result": {
+                    "status": "TRY_AGAIN_LATER", "hash": _tx_hash(req.get("params"), self.passphrase),
+                    "latestLedger": self.state.sequence, "latestLedgerCloseTime": str(self.state.close_time)}}), False
             else:
                 return 200, _j({"jsonrpc": "2.0", "id": rid,
                                 "error": {"code": fault.code, "message": fault.message}}), False
@@ -266,8 +346,13 @@ class Emulator:
         return self.url
 
     def _tick(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            self.advance(1)
+        """Close a ledger every ``interval`` seconds of wall time (a late close does not make the next one
+        early: like SCP's target close time, the cadence is kept, not caught up)."""
+        nxt = time.monotonic() + interval
+        while not self._stop.wait(max(0.0, nxt - time.monotonic())):
+            if not self._held:
+                self.advance(1)
+            nxt = max(nxt + interval, time.monotonic())
 
     def close(self) -> None:
         self._stop.set()
@@ -278,17 +363,26 @@ class Emulator:
             t.join(timeout=5)
 
 
+def _tx_hash(params: Any, passphrase: str) -> str:
+    from stellar_sdk import TransactionEnvelope
+
+    try:
+        return str(TransactionEnvelope.from_xdr((params or {}).get("transaction", ""), passphrase).hash_hex())
+    except Exception:  # noqa: BLE001 - a malformed envelope has no hash
+        return "0" * 64
+
+
 def _j(obj: Any) -> bytes:
     return json.dumps(obj).encode()
 
 
 @contextmanager
 def start_emulator(passphrase: str = "Test SDF Network ; September 2015", *, host: str = "127.0.0.1",
-                   port: int = 0, start_ledger: int = 1000, ledger_interval: float | None = None,
-                   config: NetworkConfig | None = None) -> Iterator[Emulator]:
-    """Start an emulator on a free port (or ``port``); ledgers close on every accepted
-    sendTransaction, on ``emu.advance(n)`` and, if ``ledger_interval`` is set, on a timer."""
-    emu = Emulator(passphrase, start_ledger, config)
+                   port: int = 0, start_ledger: int = 1000, ledger_interval: float | None = DEFAULT_LEDGER_INTERVAL,
+                   config: NetworkConfig | None = None, rpc_version: str = DEFAULT_RPC_VERSION) -> Iterator[Emulator]:
+    """Start an emulator on a free port (or ``port``); a ledger closes every ``ledger_interval`` seconds
+    (0 or None: only on ``emu.advance(n)``), including the transactions queued by sendTransaction."""
+    emu = Emulator(passphrase, start_ledger, config, rpc_version)
     emu.serve(host, port, ledger_interval)
     try:
         yield emu

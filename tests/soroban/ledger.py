@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from stellar_sdk import xdr as x
 
@@ -24,6 +25,15 @@ class NetworkConfig:
     max_entry_ttl: int = 3_110_400  # network maximum; contract extensions are clamped to it
     base_fee: int = 100
     retention_window: int = 120_960  # ledgers of history (transactions, events) the RPC keeps (default ~7 days)
+    # Soroban transactions per ledger: CONFIG_SETTING_CONTRACT_EXECUTION_LANES.ledgerMaxTxCount. Testnet value
+    # 2000, from stellar/stellar-core `soroban-settings/testnet_settings_upgrade.json`
+    # ("contract_execution_lanes": {"ledger_max_tx_count": 2000}, commit d96136efd "Update testnet settings for
+    # protocol 28"; the same value since 9f2950a6f, SLP-4). stellar-core's tx-set builder
+    # (SurgePricingLaneConfig) leaves the rest in the queue for a later ledger.
+    ledger_max_tx_count: int = 2000
+    # The network's target close time, same file: "scp_timing": {"ledger_target_close_time_milliseconds": 5000}.
+    # Only informative here: the emulator's cadence is `start_emulator(ledger_interval=...)`.
+    ledger_target_close_ms: int = 5000
 
 
 @dataclass
@@ -220,3 +230,16 @@ class Overlay:
 class Footprint:
     read_only: list[x.LedgerKey] = field(default_factory=list)
     read_write: list[x.LedgerKey] = field(default_factory=list)
+
+
+@dataclass
+class Queued:
+    """A transaction accepted by ``sendTransaction`` and waiting in the queue for the next ledger close.
+    ``te`` is the decoded ``stellar_sdk.TransactionEnvelope``; ``raw`` its base64 XDR as sent."""
+
+    te: Any
+    tx_hash: str
+    source: str
+    sequence: int
+    resource_fee: int
+    raw: str

@@ -31,7 +31,7 @@ from .executor import (
     success_hash,
     tx_result,
 )
-from .ledger import Overlay
+from .ledger import Overlay, Queued
 from .traffic import FOREIGN_ORDER_BASE
 
 if TYPE_CHECKING:
@@ -74,8 +74,12 @@ class Rpc:
         return {"passphrase": self.emu.passphrase, "protocolVersion": self.state.config.protocol_version}
 
     def m_getVersionInfo(self, _p: Any) -> dict[str, Any]:
-        return {"version": "23.0.0-emulator", "commitHash": "0" * 40, "buildTimestamp": "2025-01-01T00:00:00Z",
-                "captiveCoreVersion": "emulator", "protocolVersion": self.state.config.protocol_version}
+        """stellar-rpc ``methods/get_version_info.go``: ``version`` is ``config.Version``, the release tag
+        without its ``v`` (Makefile ``REPOSITORY_VERSION``), e.g. ``25.1.1``; configurable here
+        (``Emulator.rpc_version``) so clients can be tested against an RPC that is too old."""
+        return {"version": self.emu.rpc_version, "commitHash": "0" * 40, "buildTimestamp": "2025-01-01T00:00:00Z",
+                "captiveCoreVersion": "stellar-core (emulator)",
+                "protocolVersion": self.state.config.protocol_version}
 
     def m_getFeeStats(self, _p: Any) -> dict[str, Any]:
         d = {k: "100" for k in ("max", "min", "mode", "p10", "p20", "p30", "p40", "p50", "p60", "p70", "p80",
@@ -97,6 +101,8 @@ class Rpc:
         )
 
     def m_getLatestLedger(self, _p: Any) -> dict[str, Any]:
+        """stellar-rpc ``methods/get_latest_ledger.go``; an RPC older than v25 (``Emulator.rpc_version``) answers
+        without ``closeTime``, ``headerXdr`` and ``metadataXdr``, as it did before v25.0.0."""
         seq = self.state.sequence
         ledger_hash = hashlib.sha256(str(seq).encode()).digest()
         header = self._header(seq)
@@ -104,8 +110,11 @@ class Rpc:
             ledger_header=x.LedgerHeaderHistoryEntry(x.Hash(ledger_hash), header, x.LedgerHeaderHistoryEntryExt(0)),
             tx_set=x.TransactionSet(previous_ledger_hash=header.previous_ledger_hash, txs=[]),
             tx_processing=[], upgrades_processing=[], scp_info=[]))
-        return {"id": ledger_hash.hex(), "protocolVersion": self.state.config.protocol_version, "sequence": seq,
-                "closeTime": str(self.state.close_time), "headerXdr": header.to_xdr(), "metadataXdr": meta.to_xdr()}
+        out = {"id": ledger_hash.hex(), "protocolVersion": self.state.config.protocol_version, "sequence": seq}
+        major = int(str(self.emu.rpc_version).lstrip("v").split(".")[0] or 0)
+        if major >= 25:  # stellar-rpc CHANGELOG v25.0.0: "Expanded getLatestLedger ... closeTime, headerXdr, metadataXdr"
+            out |= {"closeTime": str(self.state.close_time), "headerXdr": header.to_xdr(), "metadataXdr": meta.to_xdr()}
+        return out
 
     # ---- getLedgerEntries -----------------------------------------------------------------------
     def m_getLedgerEntries(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -223,6 +232,20 @@ class Rpc:
         return False
 
     def m_sendTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Validate, then *queue* the transaction; it is applied when the next ledger closes
+        (``Emulator.close_ledgers``), not here.
+
+        Follows stellar-core ``TransactionQueue::canAdd`` (src/herder/TransactionQueue.cpp), whose answer
+        stellar-rpc passes through unchanged (``methods/send_transaction.go``, ``NewSendTransactionHandler``):
+
+        * the same envelope already in the queue: ``DUPLICATE``;
+        * the source account already has a transaction in the queue: a lower sequence number is
+          ``ERROR txBAD_SEQ``, anything else ``TRY_AGAIN_LATER`` ("If there's already a transaction in the
+          queue, we reject any new transaction") — at most one pending transaction per source account;
+        * otherwise ``checkValid``: the sequence number must be the account's + 1 (``txBAD_SEQ``; an
+          envelope that was already applied is therefore ``txBAD_SEQ`` too, not ``DUPLICATE``), time bounds,
+          signature, fee.
+        """
         raw = p.get("transaction", "")
         try:
             x.TransactionEnvelope.from_xdr(raw)
@@ -233,10 +256,17 @@ class Rpc:
         te = self._decode(p)
         tx = te.transaction
         tx_hash = te.hash_hex()
-        if tx_hash in self.emu.transactions:
-            return {"status": "DUPLICATE", "hash": tx_hash, "latestLedger": self.state.sequence,
-                    "latestLedgerCloseTime": str(self.state.close_time)}
         src = tx.source.account_id
+        queued = self.emu.queue.get(src)
+        if queued is not None:
+            if queued.tx_hash == tx_hash:
+                return {"status": "DUPLICATE", "hash": tx_hash, "latestLedger": self.state.sequence,
+                        "latestLedgerCloseTime": str(self.state.close_time)}
+            if tx.sequence < queued.sequence:
+                return self._reject(tx_hash, TC.txBAD_SEQ)
+            self.emu.refused += 1
+            return {"status": "TRY_AGAIN_LATER", "hash": tx_hash, "latestLedger": self.state.sequence,
+                    "latestLedgerCloseTime": str(self.state.close_time)}
         acct = self.state.get_live(h.account_key(src))
         if acct is None:
             return self._reject(tx_hash, TC.txNO_ACCOUNT)
@@ -259,18 +289,23 @@ class Rpc:
         resource_fee = int(tx.soroban_data.resource_fee.int64)
         if tx.fee < resource_fee + self.state.config.base_fee:
             return self._reject(tx_hash, TC.txINSUFFICIENT_FEE)
-        self._apply(te, tx_hash, src, resource_fee, raw)
+        self.emu.enqueue(Queued(te, tx_hash, src, tx.sequence, resource_fee, raw))
         return {"status": "PENDING", "hash": tx_hash, "latestLedger": self.state.sequence,
                 "latestLedgerCloseTime": str(self.state.close_time)}
 
-    def _apply(self, te: TransactionEnvelope, tx_hash: str, src: str, resource_fee: int, raw: str) -> None:
+    def apply_queued(self, q: Queued, seq: int, order: int) -> None:
+        """Apply one queued transaction in ledger ``seq`` (already closed by the caller) at position
+        ``order`` of its transaction set: fee and sequence number first, then the operation. The source's
+        sequence number is checked again, as stellar-core does when it applies a transaction set."""
+        te, tx_hash, src, resource_fee, raw = q.te, q.tx_hash, q.source, q.resource_fee, q.raw
         tx = te.transaction
-        seq = self.state.close_ledger()
         fee = min(tx.fee, resource_fee + self.state.config.base_fee)
         # fee and sequence number: charged whether or not the operation succeeds
         fee_ov = Overlay(self.state, seq)
         acct = fee_ov.get(h.account_key(src))
-        assert acct is not None and acct.data.account is not None
+        if acct is None or acct.data.account is None or \
+                int(acct.data.account.seq_num.sequence_number.int64) + 1 != tx.sequence:
+            return  # no longer valid (the account changed out of band): dropped from the set, never applied
         a = acct.data.account
         fee_ov.put(h.account_entry(src, int(a.balance.int64) - fee, tx.sequence, seq))
         before_changes = fee_ov.commit()
@@ -301,7 +336,7 @@ class Rpc:
                                                     return_value=retval if ok and out.kind == "invoke" else None),
             events=[], diagnostic_events=diagnostic(out.diagnostics, ok)))
         rec: dict[str, Any] = {
-            "status": "SUCCESS" if ok else "FAILED", "txHash": tx_hash, "applicationOrder": 1, "feeBump": False,
+            "status": "SUCCESS" if ok else "FAILED", "txHash": tx_hash, "applicationOrder": order, "feeBump": False,
             "envelopeXdr": raw, "resultXdr": result.to_xdr(), "resultMetaXdr": meta.to_xdr(), "ledger": seq,
             "createdAt": str(self.state.close_time),
             "events": {"transactionEventsXdr": [], "contractEventsXdr": [[e.to_xdr() for e in events]]},

@@ -36,12 +36,14 @@ def test_a_signed_but_unsent_transaction_is_resent_once_by_the_next_apply(teye: 
 
 
 def test_a_sent_transaction_whose_answer_was_lost_is_settled_not_resent(teye: Teye) -> None:
+    """Every answer to sendTransaction is lost, but the transaction was queued: apply watches its hash, finds
+    it in a ledger and finishes; the next apply has nothing to settle or send."""
     m1, seq, first = _apply_while_send_fails(teye, "drop_after")
-    assert first.exit_code == 3
+    assert first.exit_code == 0, first.output
     assert teye.emu.account_sequence(teye.admin.public_key) == seq + 1  # it did land, once
 
     second = teye.ws.run("apply", "teye-local", "--auto-approve")
     assert second.exit_code == 0, second.output
-    assert "settled vision_records.whitelist[" in second.output and "SUCCESS" in second.output
+    assert "Settling" not in second.output
     assert teye.emu.account_sequence(teye.admin.public_key) == seq + 1, second.output  # nothing sent twice
     assert teye.contract.view("is_whitelisted", m1) is True

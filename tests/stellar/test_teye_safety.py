@@ -48,7 +48,7 @@ def test_instance_ttl_below_minimum_is_extended(teye: Teye) -> None:
     teye.write(min_ttl=500_000)
     plan = json.loads(teye.ws.run("plan", "teye-local", "--format", "json").output)
     [change] = plan["changes"]
-    assert change["address"] == "vision_records.instance_ttl"
+    assert change["address"] == "vision_records.instance_ttl" and "fewer than the minimum 500,000" in change["note"]
     assert change["steps"][0]["kind"] == "soroban_extend_ttl" and change["steps"][0]["extend_to"] == 1_000_000
     assert teye.ws.run("apply", "teye-local", "--auto-approve").exit_code == 0
     assert teye.contract.instance_ttl() - teye.emu.ledger >= 500_000

@@ -6,9 +6,17 @@ from pathlib import Path
 
 
 def environment_yaml(url: str, passphrase: str, admin: str, new_admin: str | None = None,
-                     name: str = "teye-local") -> str:
+                     name: str = "teye-local", channels: list[tuple[str, str]] | None = None) -> str:
+    """`channels`: (address, env var) pairs: channel accounts of `teye_admin`."""
     extra = (f"\n  teye_new_admin: {{network: stellar-local, address: {new_admin}, key: env:TEYE_NEW_ADMIN_SECRET}}"
              if new_admin else "")
+    if channels:
+        extra = ", channels: [" + ", ".join(f"{{address: {a}, key: env:{v}}}" for a, v in channels) + "]}" + extra
+        return _env(url, passphrase, admin, name, extra, close=False)
+    return _env(url, passphrase, admin, name, extra)
+
+
+def _env(url: str, passphrase: str, admin: str, name: str, extra: str, close: bool = True) -> str:
     return f"""# Teye on the Soroban RPC emulator (tests/soroban), not a real Stellar network.
 environment: {name}
 networks:
@@ -17,7 +25,7 @@ networks:
     passphrase: "{passphrase}"
     rpc_url: ${{TEYE_LOCAL_RPC:-{url}}}
 signers:
-  teye_admin: {{network: stellar-local, address: {admin}, key: env:TEYE_ADMIN_SECRET}}{extra}
+  teye_admin: {{network: stellar-local, address: {admin}, key: env:TEYE_ADMIN_SECRET{"}" if close else ""}{extra}
 backend: sqlite:///.tempoctl/{name}.db
 """
 

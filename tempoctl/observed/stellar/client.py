@@ -17,6 +17,10 @@ from urllib.parse import urlsplit
 from tempoctl.errors import ChainMismatchError, RpcError
 
 MAX_KEYS_PER_CALL = 200
+# stellar-sdk 16.1.1's `GetLatestLedgerResponse` requires `closeTime`, `headerXdr` and `metadataXdr`, which
+# stellar-rpc added to getLatestLedger in v25.0.0 (stellar-rpc CHANGELOG.md, "[v25.0.0] ... Expanded
+# `getLatestLedger` endpoint to also return `closeTime`, `headerXdr`, and `metadataXdr` (#554)").
+MIN_RPC_VERSION = (25, 0, 0)
 ENTRY_READERS = 4  # getLedgerEntries requests in flight at once (a public RPC's rate limits are per IP)
 
 
@@ -24,6 +28,16 @@ def _host(url: str) -> str:
     """Only scheme and host for messages: an RPC URL may carry an API key in its path or query."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}"
+
+
+def parse_version(text: str | None) -> tuple[int, int, int] | None:
+    """`25.1.1`, `v25.1.1`, `25.0.0-rc1`, `23.0.4-abc` → (major, minor, patch); None when unreadable."""
+    import re
+
+    m = re.match(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?", (text or "").strip())
+    if m is None:
+        return None
+    return int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
 
 
 @dataclass
@@ -51,6 +65,7 @@ class StellarClient:
 
         self.url = url
         self.host = _host(url)
+        self.version: str | None = None  # the RPC's version once `check_version` accepted it
         self.round_trips = 0
         self._count_lock = threading.Lock()
         self.retries, self.backoff = retries, backoff
@@ -77,8 +92,37 @@ class StellarClient:
         raise RpcError(f"Stellar RPC {self.host}: {what} failed ({type(last).__name__}) after {self.retries + 1} attempts",
                        detail=text[:500], hint="Check that the RPC is reachable and healthy.")
 
+    def check_version(self) -> str:
+        """`getVersionInfo` first: an RPC older than `MIN_RPC_VERSION` answers methods in shapes stellar-sdk
+        16.1.1 cannot read (getLatestLedger), which would surface later as an SDK validation error. Refuse
+        with one clear message naming the minimum instead. Checked once per client. stellar-rpc reports its
+        release tag without the `v` (`config.Version`, methods/get_version_info.go), e.g. `25.1.1`."""
+        if self.version is not None:
+            return self.version
+        from pydantic import ValidationError
+        from stellar_sdk.exceptions import SorobanRpcErrorResponse
+
+        def read() -> str | None:
+            try:
+                return str(self.server.get_version_info().version)
+            except (ValidationError, SorobanRpcErrorResponse):  # no such method, or pre-v22 field names
+                return None
+
+        got: str | None = self._rpc("getVersionInfo", read)
+        parsed = parse_version(got)
+        need = ".".join(map(str, MIN_RPC_VERSION))
+        if parsed is None or parsed < MIN_RPC_VERSION:
+            shown = f"version {got}" if got else "a version that does not answer getVersionInfo like v22+"
+            raise RpcError(f"the Stellar RPC at {self.host} runs {shown}; tempoctl needs Stellar RPC {need} or newer",
+                           hint=f"stellar-sdk 16.1.1 reads getLatestLedger fields added in RPC v{need}. Upgrade "
+                                "the RPC or point `rpc_url` at a newer one; nothing was read or sent.")
+        self.version = str(got)
+        return self.version
+
     def check_network(self, passphrase: str, where: str) -> None:
-        """Refuse to go on when the RPC serves another network than the YAML declares (DESIGN §8)."""
+        """Refuse to go on when the RPC is too old for the SDK (`check_version`, first), or serves another
+        network than the YAML declares (DESIGN §8)."""
+        self.check_version()
         got = self._rpc("getNetwork", self.server.get_network).passphrase
         if got != passphrase:
             raise ChainMismatchError(

@@ -73,4 +73,7 @@ class StellarSource:
                 profile = REGISTRY.get(contract.profile)
                 if profile is not None and profile.provider == "stellar" and contract.network == name:
                     profile.read(ctx, cname, contract)  # type: ignore[attr-defined]
+            from tempoctl.observed.stellar.channels import channel_notes
+
+            out.observed.facts.setdefault("notes", []).extend(channel_notes(env, name, client))
             out.round_trips += client.round_trips - start

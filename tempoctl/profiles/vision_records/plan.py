@@ -240,11 +240,15 @@ class _Planner:
         label = _short_keys(labels)
         step = self.footprint_step("ExtendFootprintTTL", keys, f"ExtendFootprintTTL({label}, extend_to={extend_to:,})",
                                    extend_to=extend_to)
+        # Shown in absolute ledgers: a count of remaining ledgers changes with every ledger (~5 s), so a plan
+        # rebuilt at apply time would never equal the approved one. An archived entry lives until ledger 0.
+        until = min(int(live["live_until"]), int(code["live_until"]) if code.get("live_until") is not None
+                    else int(live["live_until"]))
         yield Change(address=f"{self.name}.instance_ttl", action=Action.UPDATE,
-                     before={"remaining_ledgers": left}, after={"remaining_ledgers": extend_to},
+                     before={"live_until_ledger": until}, after={"extend_to_ledgers": extend_to},
                      reason=self.where("min_instance_ttl_ledgers"), steps=[step],
-                     note=f"instance/code TTL {left:,} ledgers is below the minimum {minimum:,} "
-                          f"(network maximum {max_ttl:,})")
+                     note=f"the instance/code live until ledger {until:,}, fewer than the minimum {minimum:,} "
+                          f"ledgers ahead (network maximum {max_ttl:,})")
 
     def former_admins(self) -> Iterator[PlanItem]:
         """The RBAC `Role::Admin` of an address that is no longer the declared admin (the live admin being
