@@ -97,6 +97,9 @@ def test_a_pr_adding_a_root_and_an_env_file_there_gets_it_unread(workspace: Work
     for fmt in ("text", "markdown"):
         out = workspace.run("plan", "pr", "--trusted-base", "main", "--format", fmt).output
         assert SECRET not in out and "not read" in out and "read after merge" in out, out
+    comment = workspace.run("plan", "pr", "--trusted-base", "main", "--format", "markdown").output
+    visible = comment.split("<details>")[0]  # a reviewer sees it without unfolding the plan
+    assert "**Not read until merged (1):**" in visible and "token.env" in visible, comment
     res = workspace.run("drift", "pr", "--trusted-base", "main", "--format", "json")
     assert SECRET not in res.output and "not read" in res.output
     assert f"{outside}/token.env]" not in json.dumps(json.loads(res.output)["drift"])
