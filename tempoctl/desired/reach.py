@@ -7,7 +7,8 @@ ref, an item of the working tree is read only when the base declares the same it
 * a host only with the same `connection` (no ssh connection to a destination a PR chose);
 * its roots are the base's (`roots_for`): a PR cannot widen `roots:`;
 * an env file only when the base declares that path on that host (under `hosts.<h>.env_files`, a Soroban
-  consumer or the oracle relay); a key is public only if the base declares it `public` for that file;
+  consumer or the oracle relay); a key is public only if the base declares it `public` for that file, and a
+  sensitive value is compared only when the base declares the same value (`entry_value`);
 * a descriptor only when the base declares that path for a contract;
 * a backup's host, destination and user only as the base declares them for that backup;
 * an `indexer_lag` check only with the base's database for that host's check, and only towards servers the
@@ -155,6 +156,18 @@ class Reach:
         if not self.gated:
             return own
         return own and key in self._base().public.get((host, path), frozenset())
+
+    def entry_value(self, where: tuple[str | int, ...]) -> str | None:
+        """Why a sensitive env-file value declared at `where` is not compared with the live one, or None.
+
+        The verdict `(sensitive) unchanged`/`changed` on a value a PR wrote tells its author whether a guess
+        of the live value (a password, or the variable `secret: env:VAR` names) is right, one PR at a time.
+        Under a ref, only a value declared as the base declares it is compared."""
+        if not self.gated or not where:
+            return None
+        if self.trusted.get(*where) == at(self.written, *where):
+            return None
+        return f"{'.'.join(str(p) for p in where)} differs from {self.trusted.ref} (compared after merge)"
 
     def descriptor(self, contract: str) -> str | None:
         if not self.gated:

@@ -24,6 +24,7 @@ from tests.support.sshd import Sshd
 SECRET = "pr-reach-secret-value-0123456789"
 DB_PASSWORD = "Pg-Pa55word-live-trusted-0123456789"
 PGPASSWORD = "pgpassword-from-env-trusted-0123456789"
+PRIVY = "privy-live-secret-trusted-abcdef123456"
 
 
 def _git(root: Path, *args: str) -> None:
@@ -161,6 +162,37 @@ def test_a_pr_making_a_key_public_does_not_show_its_value(workspace: Workspace) 
         assert "(sensitive) changed" in res.output, res.output
     res = workspace.run("drift", "pr", "--trusted-base", "main", "--format", "json")
     assert DB_PASSWORD not in res.output and "(sensitive) changed" in res.output
+
+
+def test_a_pr_cannot_test_a_guess_of_a_live_value(workspace: Workspace) -> None:
+    """A PR writing its guess of a sensitive value gets the same plan whether the guess is right or wrong:
+    the verdict `(sensitive) unchanged`/`changed` on a value only the PR declares is not computed."""
+    srv = workspace.root / "srv"
+    srv.mkdir()
+    live = PRIVY
+    (srv / "app.env").write_text(f"PRIVY_APP_SECRET={live}\nPORT=8080\n")
+    body = """hosts:
+  app:
+    connection: local
+    env_files:
+      srv/app.env:
+        values: {{PRIVY_APP_SECRET: "{value}", PORT: "{port}"}}
+        public: [PORT]
+"""
+    write_env(workspace.root, "pr", body.format(value="privy-old-value-000", port="8080"))
+    commit_base(workspace.root)
+    seen, notes = [], []
+    for guess in (live, "privy-wrong-guess-111"):
+        write_env(workspace.root, "pr", body.format(value=guess, port="9090"))
+        doc = plan_json(workspace, "pr")
+        notes.append(_notes(doc))
+        changes = [{k: v for k, v in c.items() if k != "reason"} for c in doc["changes"]]  # type: ignore[attr-defined]
+        seen.append((json.dumps(changes), json.dumps(doc["drift"])))  # `reason` is a file:line:col
+        assert PRIVY not in json.dumps(doc)
+    assert seen[0] == seen[1]
+    assert all("PRIVY_APP_SECRET not compared: hosts.app.env_files.srv/app.env.values.PRIVY_APP_SECRET differs from "
+               "main (compared after merge)" in n for n in notes)
+    assert '"PORT": "9090"' in seen[0][0]  # the plain, public key the PR changes is still planned
 
 
 def test_a_pr_pointing_the_indexer_check_at_a_listener_sends_nothing(

@@ -91,6 +91,13 @@ class HostsSource:
                     values[mf.address] = {"refused": confined.refused[path]}
                     continue
                 status = facts.setdefault("host_secrets", {}).setdefault(mf.address, {})
+                for name, entry in mf.entries.items():
+                    guessable = entry.sensitive and entry.public_shape is None and entry.expect_address is None
+                    problem = reach.entry_value(entry.where) if guessable else None
+                    if problem:  # a verdict on a value the PR chose would confirm or deny the PR's guess
+                        status[name] = f"unread: {problem}"
+                        facts.setdefault("notes", []).append(
+                            f"{mf.address}: {name} not compared: {problem}")
                 real = confined.real[path]
                 values[mf.address] = _file_value(mf, hf.files.get(real, FileFacts(None)), key, status)
         for cname, c in descriptor_contracts(env).items():
@@ -179,13 +186,16 @@ def key_address(raw: str) -> str | None:
 
 def _file_value(mf: ManagedFile, ff: FileFacts, key: ComparisonKey, status: dict[str, str]) -> dict[str, Any] | None:
     for name, entry in mf.entries.items():
+        if status.get(name, "").startswith("unread:"):
+            continue
         if entry.secret is not None and entry.expect_address is None and _desired_value(entry) is None:
             status[name] = f"unset: {entry.secret[len('env:'):]}"
     if ff.content is None:
         return None
     live = parse_env(ff.content.decode("utf-8", "replace"))
     return {
-        "values": {k: observed_entry(mf, k, e, live.get(k), key, status) for k, e in mf.entries.items()},
+        "values": {k: (SENSITIVE if live.get(k) is not None else None) if status.get(k, "").startswith("unread:")
+                   else observed_entry(mf, k, e, live.get(k), key, status) for k, e in mf.entries.items()},
         "owner": ff.owner,
         "mode": ff.mode,
     }
