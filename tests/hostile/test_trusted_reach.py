@@ -106,6 +106,29 @@ def test_a_pr_adding_a_root_and_an_env_file_there_gets_it_unread(workspace: Work
     assert f"{outside}/token.env]" not in json.dumps(json.loads(res.output)["drift"])
 
 
+def test_a_pr_widening_roots_does_not_let_a_declared_symlink_out(workspace: Workspace, tmp_path: Path) -> None:
+    """The base declares `srv/link.env`, a symlink on the host to a file outside its roots (so it is neither
+    read nor written); a PR adds the target's directory to `roots:`. The roots stay the base's."""
+    srv = workspace.root / "srv"
+    srv.mkdir()
+    outside = tmp_path.parent / f"{tmp_path.name}-target"
+    outside.mkdir()
+    (outside / "secret.env").write_text(f"TOKEN={SECRET}\n")
+    (srv / "link.env").symlink_to(outside / "secret.env")
+    base = """hosts:
+  app:
+    connection: local
+{roots}    env_files:
+      srv/link.env: {{values: {{TOKEN: "x"}}, public: [TOKEN]}}
+"""
+    write_env(workspace.root, "pr", base.format(roots=""))
+    commit_base(workspace.root)
+    write_env(workspace.root, "pr", base.format(roots=f'    roots: ["{workspace.root}", "{outside}"]\n'))
+    doc = plan_json(workspace, "pr")
+    assert SECRET not in json.dumps(doc)
+    assert any(d["kind"] == "outside_roots" for d in doc["drift"])  # type: ignore[attr-defined]
+
+
 def test_a_pr_pointing_a_host_elsewhere_connects_nowhere(workspace: Workspace, listener: _Listener) -> None:  # noqa: F811
     """(b) A PR changes a declared host's `connection` to its own ssh destination."""
     srv = workspace.root / "srv"
@@ -262,6 +285,60 @@ def test_a_pr_naming_another_backend_opens_none(workspace: Workspace, listener: 
     assert listener.received == b""
 
 
+def test_a_pr_moving_a_backup_destination_gets_it_unread(tmp_path: Path, postgres: Postgres) -> None:
+    """A PR points a declared backup at another directory (it would be listed, verified and, on apply,
+    pruned): that backup is not read; the base's unchanged backup still is."""
+    from tests.backups.support import pg_backup
+
+    world = make_world(tmp_path, postgres)
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "db_20260101-000000.sql.gz").write_bytes(b"not a backup")
+    world.backups["db"] = pg_backup(world, "tempovault")
+    world.backups["other"] = pg_backup(world, "tempovault", filename="other_{date:%Y%m%d-%H%M%S}.sql.gz")
+    world.write()
+    commit_base(world.root)
+    world.hosts["db-1"]["roots"] = [str(world.root), str(elsewhere)]
+    world.backups["db"]["destination"] = str(elsewhere)
+    assert world.run("validate", "bk").exit_code == 0
+    res = world.run("drift", "bk", "--format", "json", "--trusted-base", "main")
+    assert "db: not read: backups.db.destination differs from main (read after merge)" in res.output, res.output
+    doc = json.loads(res.output)
+    assert not [d for d in doc["drift"] if d["address"].startswith("db.")]
+    assert [d for d in doc["drift"] if d["address"] == "other.freshness"]  # read: no backup there yet
+    plan = plan_json_world(world)
+    addresses = {c["address"] for c in plan["changes"]}  # type: ignore[attr-defined]
+    assert "other.schedule" in addresses and "db.schedule" not in addresses
+
+
+def plan_json_world(world: object) -> dict[str, object]:
+    res = world.run("plan", "bk", "--format", "json", "--trusted-base", "main")  # type: ignore[attr-defined]
+    assert res.exit_code == 0, res.output
+    doc: dict[str, object] = json.loads(res.output)
+    return doc
+
+
+def test_a_pr_adding_an_http_check_runs_no_curl(workspace: Workspace, listener: _Listener) -> None:  # noqa: F811
+    """An `http` check a PR adds on a declared host is not run (curl on the host would fetch the PR's URL)."""
+    write_env(workspace.root, "pr", """hosts:
+  app:
+    connection: local
+""")
+    commit_base(workspace.root)
+    write_env(workspace.root, "pr", f"""hosts:
+  app:
+    connection: local
+    checks:
+      http:
+        - url: http://127.0.0.1:{listener.port}/admin/flush
+""")
+    res = workspace.run("drift", "pr", "--trusted-base", "main", "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert (f"app.check[http://127.0.0.1:{listener.port}/admin/flush]: not read: hosts.app.checks.http"
+            f"[http://127.0.0.1:{listener.port}/admin/flush] is not declared on main") in res.output
+    assert listener.received == b""
+
+
 def test_the_base_declarations_are_read_and_planned_over_ssh(
         units: Path, sshd: Sshd, workspace: Workspace, listener: _Listener) -> None:  # noqa: F811
     """(f) The base's own declarations, unchanged by the PR, are read and planned as before, over a real
@@ -300,3 +377,36 @@ def test_the_base_declarations_are_read_and_planned_over_ssh(
     assert "other: not read: hosts.other is not declared on main (read after merge)" in notes
     assert not any(a.startswith("other.") or "extra.env" in a for a in changes)
     assert SECRET not in json.dumps(doc) and listener.received == b""
+
+
+def test_reach_follows_every_block_that_names_a_host_path() -> None:
+    """Consumers' and the relay's env files, descriptors and databases, decided on the templates as written."""
+    from tempoctl.desired.reach import Reach
+    from tempoctl.desired.trusted import TrustedBase
+
+    base_doc = {
+        "backend": "${TEMPOCTL_BACKEND:-sqlite:///.tempoctl/x.db}",
+        "hosts": {"app": {"connection": "ssh://deploy@${APP_HOST}"}},
+        "contracts": {"records": {"descriptor": "deployments/x.json",
+                                  "consumers": [{"host": "app", "env_file": "srv/api.env"}]}},
+        "oracle": {"relay": {"host": "app", "env_file": "srv/relay.env"}},
+        "databases": {"main": {"host": "db.internal", "port": 5432}},
+    }
+    base = TrustedBase.of_documents("main", "e", {"a.yaml": base_doc})
+    same = Reach(base, base_doc)
+    assert same.host("app") is None and same.backend() is None and same.descriptor("records") is None
+    assert same.env_file("app", "srv/api.env") is None and same.env_file("app", "srv/relay.env") is None
+    assert same.database("main")
+    assert same.env_file("app", "srv/other.env") == ("hosts.app.env_files.srv/other.env is not declared on main "
+                                                     "(read after merge)")
+    # A literal equal to what the base's template may expand to is still "differs": no guessing oracle.
+    pr = {**base_doc, "hosts": {"app": {"connection": "ssh://deploy@10.0.0.7", "roots": ["/etc"]}},
+          "contracts": {"records": {"descriptor": "deployments/y.json"}},
+          "databases": {"main": {"host": "127.0.0.1", "port": 5432}}, "backend": "sqlite:///.tempoctl/x.db"}
+    changed = Reach(base, pr)
+    assert changed.host("app") == "hosts.app.connection differs from main (read after merge)"
+    assert changed.env_file("app", "srv/api.env") == changed.host("app")
+    assert changed.descriptor("records") and changed.backend() and not changed.database("main")
+    assert changed.roots_for("app", ["/etc"]) is None  # the base declares no roots: its defaults, not the PR's
+    trusted = Reach(TrustedBase.working_tree("e"), pr)  # no --trusted-base: the working tree decides
+    assert trusted.host("app") is None and trusted.backend() is None and trusted.roots_for("app", ["/etc"]) == ["/etc"]
