@@ -265,7 +265,7 @@ def test_a_pr_naming_another_backend_opens_none(workspace: Workspace, listener: 
     """(e) A PR's `backend:` is not opened: the comparison key and records stay with the base's backend."""
     srv = workspace.root / "srv"
     srv.mkdir()
-    (srv / "app.env").write_text("A=1\n")
+    (srv / "app.env").write_text("A=2\nTOKEN=live-token-value-0123456789\n")
     write_env(workspace.root, "pr", """hosts:
   app:
     connection: local
@@ -273,15 +273,25 @@ def test_a_pr_naming_another_backend_opens_none(workspace: Workspace, listener: 
       srv/app.env: {values: {A: "2"}, public: [A]}
 """)
     commit_base(workspace.root)
+    write_env(workspace.root, "pr", """hosts:
+  app:
+    connection: local
+    env_files:
+      srv/app.env: {values: {A: "2", TOKEN: {secret: env:APP_TOKEN}}, public: [A]}
+""")
+    _git(workspace.root, "commit", "-qam", "base: a secret compared under the backend's key")
+    workspace.env["APP_TOKEN"] = SECRET
     env = (workspace.root / "state/pr/environment.yaml")
     env.write_text(env.read_text().replace("backend: sqlite:///.tempoctl/pr.db",
                                            f"backend: postgresql://victim@127.0.0.1:{listener.port}/x"))
     workspace.env["PGPASSWORD"] = PGPASSWORD
     for cmd in ("plan", "drift"):
         res = workspace.run(cmd, "pr", "--trusted-base", "main", "--format", "json")
-        assert res.exit_code in (0, 2), res.output
+        assert res.exit_code == 0, res.output  # A is in sync; the uncompared TOKEN is not drift
         assert "backend: not opened: backend differs from main (read after merge)" in res.output
-        assert "app.env_file[srv/app.env]" in res.output  # the base's host is still read
+        assert SECRET not in res.output
+        if cmd == "plan":  # the base's file is still read
+            assert json.loads(res.output)["inputs"]["app.env_file[srv/app.env]"]["values"]["A"] == "2"
     assert listener.received == b""
 
 

@@ -169,7 +169,8 @@ def observed_entry(mf: ManagedFile, name: str, entry: Entry, raw: str | None, ke
         return verdict(None, mf.host, mf.path, name, raw, desired)
     hkey = key.get()
     if hkey is None:
-        status[name] = f"no key: {key.unavailable}"
+        # A backend the PR named is not opened (the plan notes it): not compared, and not drift either.
+        status[name] = f"unread: {key.refused}" if key.refused else f"no key: {key.unavailable}"
         return SENSITIVE
     return verdict(hkey, mf.host, mf.path, name, raw, desired)
 
