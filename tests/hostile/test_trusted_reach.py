@@ -420,3 +420,20 @@ def test_reach_follows_every_block_that_names_a_host_path() -> None:
     assert changed.roots_for("app", ["/etc"]) is None  # the base declares no roots: its defaults, not the PR's
     trusted = Reach(TrustedBase.working_tree("e"), pr)  # no --trusted-base: the working tree decides
     assert trusted.host("app") is None and trusted.backend() is None and trusted.roots_for("app", ["/etc"]) == ["/etc"]
+
+
+def test_an_environment_new_in_the_pr_reads_nothing(workspace: Workspace, listener: _Listener) -> None:  # noqa: F811
+    """An environment folder the base does not have has no trusted declarations: nothing of it is read."""
+    write_env(workspace.root, "old", "")
+    commit_base(workspace.root)
+    write_env(workspace.root, "new", f"""hosts:
+  app:
+    connection: ssh://deploy@127.0.0.1:{listener.port}
+    services:
+      api: {{state: running}}
+""")
+    res = workspace.run("plan", "new", "--trusted-base", "main", "--format", "markdown")
+    assert res.exit_code == 0, res.output
+    assert "app: not read: hosts.app is not declared on main (read after merge)" in res.output
+    assert "backend: not opened: backend differs from main" in res.output and "Traceback" not in res.output
+    assert listener.received == b""
