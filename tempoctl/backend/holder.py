@@ -75,8 +75,12 @@ class LockHolder:
                    process_started(os.getpid()), command + ci_run(), now_iso())
 
     def describe(self) -> str:
-        return (f"  ID:        {self.lock_id}\n  Who:       {self.holder}@{self.host} (pid {self.pid})\n"
-                f"  Operation: {self.command}\n  Created:   {self.created_at}")
+        """The lock's fields, one inert line each: they were written by whichever machine took the lock (a
+        command line naming a path with escape sequences, a hostile host name) and are shown on terminals."""
+        from tempoctl.safetext import one_line
+
+        return (f"  ID:        {one_line(self.lock_id)}\n  Who:       {one_line(self.holder)}@{one_line(self.host)} "
+                f"(pid {self.pid})\n  Operation: {one_line(self.command)}\n  Created:   {one_line(self.created_at)}")
 
     def local_and_alive(self) -> bool:
         """True when the holder ran on this host and that very process (pid and start time) still runs: its

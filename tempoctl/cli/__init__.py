@@ -76,8 +76,9 @@ def _envs(specs: tuple[str, ...]) -> list[str]:
 
 TRUSTED_BASE = click.option(
     "--trusted-base", "trusted_base", metavar="REF", default=None,
-    help="Take what decides this command's reach (which variables the state files may expand where) from git "
-         "REF, not the working tree: for a pull request's content (DESIGN §8).")
+    help="Take what decides this command's reach (which variables the state files may expand where; which "
+         "hosts, paths, databases and backend plan and drift read) from git REF, not the working tree: for a "
+         "pull request's content (DESIGN §8). What REF does not declare is not read, and marked.")
 
 
 @main.command()

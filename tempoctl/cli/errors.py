@@ -25,22 +25,29 @@ class TempoctlGroup(click.Group):
     """The top-level command group: a usage error (unknown option, bad value, missing argument — click's
     UsageError and its subclasses, exit 2 by default) exits 1, because exit 2 means only "changes present"
     or "drift found" (DESIGN §6) and CI must never read a typo as drift. Subcommands are parsed inside
-    `invoke`, so both places are covered; click still prints its own usage message."""
+    `invoke`, so both places are covered; click still prints its own usage message, made inert first."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         try:
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:
-            setattr(exc, "exit_code", ExitCode.ERROR)  # noqa: B010 - click declares it a class variable
-            raise
+            raise _usage_error(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            setattr(exc, "exit_code", ExitCode.ERROR)  # noqa: B010 - click declares it a class variable
-            raise
+            raise _usage_error(exc) from None
+
+
+def _usage_error(exc: click.UsageError) -> click.UsageError:
+    """Exit 1, and the message on one inert line: click quotes what was typed ("Got unexpected extra argument
+    (…)", "No such option: …") as it is, so an argument holding escape sequences or a carriage return (a
+    pasted or generated command line) could repaint the terminal."""
+    inert = click.UsageError(one_line(exc.format_message()), exc.ctx)  # the subclass's full message, made inert
+    setattr(inert, "exit_code", ExitCode.ERROR)  # noqa: B010 - click declares it a class variable
+    return inert
 
 
 def run_guarded(fn: Callable[[], int], *, debug: bool) -> int:

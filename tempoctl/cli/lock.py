@@ -10,6 +10,7 @@ import click
 
 from tempoctl.cli.errors import run_guarded
 from tempoctl.errors import ExitCode
+from tempoctl.safetext import one_line
 
 
 @click.group()
@@ -39,8 +40,9 @@ def status(ctx: click.Context, env: str) -> None:
             last = backend.applies(e.name, limit=1, steps=False)
             if last:
                 a = last[0]
-                click.echo(f"\nLast apply: {a['apply_id']} by {a['holder']}@{a['host']} started {a['started_at']}, "
-                           f"{a['outcome']}" + (f": {a['error']}" if a["error"] else ""))
+                # The backend's text was written by other machines and apply errors quote RPCs: one inert line.
+                click.echo("\n" + one_line(f"Last apply: {a['apply_id']} by {a['holder']}@{a['host']} started "
+                                            f"{a['started_at']}, {a['outcome']}" + (f": {a['error']}" if a["error"] else "")))
         return ExitCode.OK
 
     sys.exit(run_guarded(go, debug=_debug(ctx)))

@@ -19,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from tempoctl.desired.bounds import MAX_FILE_BYTES
 from tempoctl.desired.models import DesiredState
+from tempoctl.desired.reach import Reach
 from tempoctl.desired.sanitise import Sanitiser
 from tempoctl.desired.secrets import comment_secrets, secret_message
 from tempoctl.desired.semantic import check
@@ -52,6 +53,14 @@ class DesiredEnvironment:
     digest: str
     positions: Positions = field(default_factory=Positions, repr=False, compare=False)
     trusted: TrustedBase | None = field(default=None, repr=False, compare=False)
+    written: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The files merged as written, `${VAR}` unexpanded: what `reach` compares with the trusted base."""
+
+    @property
+    def reach(self) -> Reach:
+        """What this load may read (hosts, paths, databases, backend): everything without a trusted base,
+        only what the base declares under one (desired/reach.py)."""
+        return Reach(self.trusted or TrustedBase.working_tree(self.name), self.written)
 
     def where(self, *path: str | int) -> str:
         """'state/tempo-testnet/tempovault.yaml:14:9' for a key path into the merged document; falls back to
@@ -106,6 +115,8 @@ def load_environment(
         blob = path.read_bytes() if size <= MAX_FILE_BYTES else _head(path)
         digest.update(f"{path.name}\0{len(blob)}\0".encode() + blob)
         loaded.append(_parse(path, blob, cwd, diags))
+    written = TrustedBase.of_documents(None, root.name, {lf.path.name: lf.data for lf in loaded
+                                                        if isinstance(lf.data, dict)}).merged()
     san = Sanitiser(env, base, secret_variables([lf.data for lf in loaded if lf.data]))
     for lf in loaded:
         lf.data = san.run(lf.data, lf.positions)
@@ -123,7 +134,8 @@ def load_environment(
     diags = _dedupe_sorted(diags)
     if diags or state is None:
         raise ValidationError(diags or [Diagnostic(positions.value(()), "", "invalid desired state")])
-    return DesiredEnvironment(root.name, root, state, files, "sha256:" + digest.hexdigest(), positions, base)
+    return DesiredEnvironment(root.name, root, state, files, "sha256:" + digest.hexdigest(), positions, base,
+                              written)
 
 
 def _parse(path: Path, blob: bytes, cwd: Path | None, diags: list[Diagnostic]) -> LoadedFile:

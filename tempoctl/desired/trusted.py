@@ -3,8 +3,8 @@ pull request's own files. `plan`, `drift` and `validate` on a PR's content run w
 base branch); without it, an operator's own checkout, the working tree is trusted.
 
 Here the base decides which environment variables the state files may expand (desired/loader.py asks
-`allows_expansion`). Later stages ask the same object what the base declares (hosts, paths, databases) through
-`documents`, `merged`, `get` and `declares`, so a PR cannot widen what `plan` reads by declaring it.
+`allows_expansion`). Which hosts, paths, databases and backend `plan`/`drift` read is decided by
+desired/reach.py from the same object (`merged`, `get`), so a PR cannot widen what `plan` reads by declaring it.
 
 Expansion rules:
 - A variable named by a secret reference (`key: env:VAR`, `secret: env:VAR`, `new_key: env:VAR`, in the

@@ -18,6 +18,7 @@ from tempoctl.backup.store import list_backups, newest_verified
 from tempoctl.backup.timer import observed_timer
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.host.roots import confine
+from tempoctl.observed.host.source import unread
 from tempoctl.observed.host.transport import Transport, shared_transport
 from tempoctl.observed.observation import Observation, ReadOptions
 
@@ -41,7 +42,12 @@ class BackupsSource:
         now = dt.datetime.now(dt.UTC)
         values, facts = out.observed.values, out.observed.facts
         crontabs: dict[tuple[str, str | None], str] = {}
+        reach = env.reach
         for name, backup in env.state.backups.items():
+            problem = reach.backup(name, backup.host)
+            if problem:  # its host, destination and user are the PR's own: nothing of it is read
+                unread(out, name, problem)
+                continue
             t = host_transport(out.clients, env, backup.host)
             if backup.via == "cron":
                 if (backup.host, backup.user) not in crontabs:
@@ -51,7 +57,8 @@ class BackupsSource:
             else:
                 values[f"{name}.schedule"] = observed_timer(t, env.name, name, os.environ)
             host = env.state.hosts[backup.host]
-            refused = confine(t, host.connection, host.roots, [backup.destination]).refused
+            roots = reach.roots_for(backup.host, host.roots)
+            refused = confine(t, host.connection, roots, [backup.destination]).refused
             if refused:  # a destination symlinked out of the roots is neither listed, verified nor pruned
                 values[f"{name}.freshness"] = {"refused": refused[backup.destination], "newest": None,
                                                "max_age_seconds": int(backup.max_age), "files": 0}

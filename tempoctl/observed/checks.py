@@ -20,8 +20,10 @@ from typing import Any
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.hostpaths import dsn_error
 from tempoctl.desired.models import EvmNetwork, HttpCheck, IndexerLagCheck
+from tempoctl.desired.reach import at
 from tempoctl.errors import TempoctlError
 from tempoctl.observed.backups import host_transport
+from tempoctl.observed.host.source import unread
 from tempoctl.observed.host.transport import Transport
 from tempoctl.observed.observation import Observation, ReadOptions
 
@@ -44,13 +46,23 @@ class ChecksSource:
 
     def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
         values, drift_only = out.observed.values, out.observed.facts.setdefault("drift_only", [])
+        reach = env.reach
         for hname, host in env.state.hosts.items():
             if host.checks is None:
                 continue
             if host.checks.indexer_lag is not None:
-                values[lag_address(hname)] = read_indexer_lag(env, host.checks.indexer_lag, out)
-                drift_only.append(lag_address(hname))
-            for check in host.checks.http:
+                problem = reach.indexer_lag(hname)
+                if problem:  # no connection: libpq would send PGPASSWORD wherever the PR points it
+                    unread(out, lag_address(hname), problem)
+                else:
+                    values[lag_address(hname)] = read_indexer_lag(env, host.checks.indexer_lag, out)
+                    drift_only.append(lag_address(hname))
+            for i, check in enumerate(host.checks.http):
+                template = at(env.written, "hosts", hname, "checks", "http", i, "url")
+                problem = reach.http(hname, template if isinstance(template, str) else "")
+                if problem:
+                    unread(out, http_address(hname, check.url), problem)
+                    continue
                 t = host_transport(out.clients, env, hname)
                 values[http_address(hname, check.url)] = read_http(t, check)
                 drift_only.append(http_address(hname, check.url))
@@ -82,7 +94,9 @@ def read_indexer_lag(env: DesiredEnvironment, check: IndexerLagCheck, out: Obser
     except TempoctlError as exc:
         return {**base, "error": f"chain head of {check.network} unreadable: {exc.summary}"}
     base["head"] = head
-    problem = dsn_error(check.database, {(d.host.lower(), d.port) for d in env.state.databases.values()})
+    reach = env.reach  # under a trusted base, only the servers it declares (as written) are declared here
+    problem = dsn_error(check.database, {(d.host.lower(), d.port) for n, d in env.state.databases.items()
+                                         if reach.database(n)})
     if problem:  # validate refuses it first; checked again right before any credential could be sent
         return {**base, "error": f"not connecting: {problem}"}
     try:

@@ -24,6 +24,8 @@ class ManagedRecord:
     cwd: Path | None = None
     keys: dict[str, set[str]] = field(default_factory=dict)
     cursors: dict[str, str | None] = field(default_factory=dict)
+    opened: bool = True
+    """False when a PR names another backend than the trusted base: it is never opened, reads as empty."""
 
     def _open(self) -> Any:
         from tempoctl.backend import open_backend
@@ -31,6 +33,8 @@ class ManagedRecord:
         return open_backend(self.backend, cwd=self.cwd)
 
     def _exists(self) -> bool:
+        if not self.opened:
+            return False
         from tempoctl.backend import DEFAULT, sqlite_path
 
         spec = self.backend.strip() or DEFAULT
@@ -79,7 +83,9 @@ def record_for(env: Any, out: Any) -> ManagedRecord:
     """The observation's record of `env` (one per observation, shared by every source and by apply)."""
     record = out.extra.get("managed_record")
     if record is None:
-        record = ManagedRecord(env.name, env.state.backend, cwd=out.cwd)
+        reach = getattr(env, "reach", None)
+        refused = reach.backend() if reach is not None else None
+        record = ManagedRecord(env.name, env.state.backend, cwd=out.cwd, opened=refused is None)
         out.extra["managed_record"] = record
     assert isinstance(record, ManagedRecord)
     return record

@@ -87,6 +87,10 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     opts = options or PlanOptions()
     obs = observe(env, batching=opts.batching, clients=clients, create_secret_key=opts.create_secret_key)
     diff = compute(env, obs.observed)
+    unread = tuple(obs.observed.facts.get("unread", ()))
+    if unread:  # not read under the trusted base: no change planned and no drift counted for unread state
+        diff.changes = [c for c in diff.changes if not any(matches_target(c.address, u) for u in unread)]
+        diff.drift = [d for d in diff.drift if not any(matches_target(d.address, u) for u in unread)]
     signer_addresses = {n: s.address for n, s in env.state.signers.items()}
     names = obs.observed.facts.get("role_names", {})
     role_admins = {(k.split(".")[0], k.split(".role_admin.", 1)[1]): names.get(v, v)
@@ -116,6 +120,12 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         inputs={k: v for k, v in obs.observed.values.items() if k not in obs.observed.facts.get("drift_only", ())},
         state_digest=env.digest,
         targets=list(opts.targets),
-        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.facts.get("notes", [])),
+        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.facts.get("notes", [])) + _backend_note(env),
     )
     return plan, obs
+
+
+def _backend_note(env: DesiredEnvironment) -> list[str]:
+    """Under a trusted base, a PR that names another backend gets none opened: say so in the plan."""
+    problem = env.reach.backend()
+    return [f"backend: not opened: {problem}"] if problem else []

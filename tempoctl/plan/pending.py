@@ -34,11 +34,11 @@ class PendingStore:
 
     Loaded once from the backend; `save` writes back only what this store added, changed or dropped."""
 
-    def __init__(self, environment: str, backend: str, cwd: Path | None = None) -> None:
+    def __init__(self, environment: str, backend: str, cwd: Path | None = None, *, opened: bool = True) -> None:
         self.environment, self.backend, self.cwd = environment, backend, cwd
         self.records: dict[str, dict[str, Any]] = {}
         self.unsettled: list[dict[str, Any]] = []  # sends an earlier apply journalled but never settled
-        if self._exists():
+        if opened and self._exists():
             with self._open() as be:
                 self.records = be.pending_records(environment)
                 self.unsettled = be.unsettled(environment)
@@ -127,4 +127,9 @@ def awaiting(changes: list[Change]) -> set[str]:
 
 
 def load_store(env: Any, cwd: Path | None = None) -> PendingStore:
+    """The environment's hand-off records; none (nothing opened) when a PR names another backend than
+    the trusted base (desired/reach.py): a PR must not choose what a plan connects to."""
+    reach = getattr(env, "reach", None)
+    if reach is not None and reach.backend() is not None:
+        return PendingStore(env.name, env.state.backend, cwd, opened=False)
     return PendingStore(env.name, env.state.backend, cwd)

@@ -64,6 +64,8 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
             # Compared by the source (keyed HMAC): `have` is only a verdict; `secrets` says why it is missing.
             why = secrets.get(key, "")
             write = {"from_env": entry.secret[4:]} if entry.secret is not None else entry.value
+            if why.startswith("unread:"):  # under --trusted-base: the PR's own value is not compared (a note says so)
+                continue
             if why.startswith("unset:"):
                 out.append(DriftItem(mf.address, "unknown", f"{key} from {entry.secret}", have,
                                      f"{why[len('unset: '):]} is not set here, so {key} cannot be compared"))

@@ -31,6 +31,8 @@ class ComparisonKey:
     environment: str
     cwd: Path | None = None
     create: bool = False
+    refused: str | None = None
+    """Why this backend may not be opened (a PR names another backend than the trusted base): never opened."""
     _key: bytes | None = None
     _why: str | None = None
     _done: bool = field(default=False, repr=False)
@@ -48,6 +50,8 @@ class ComparisonKey:
     def _fetch(self) -> tuple[bytes | None, str | None]:
         from tempoctl.backend import DEFAULT, open_backend, sqlite_path
 
+        if self.refused is not None:
+            return None, f"the backend is not opened: {self.refused}"
         spec = self.backend.strip() or DEFAULT
         if spec.startswith("sqlite:///") and not self.create and not sqlite_path(spec, self.cwd).exists():
             return None, "the backend does not exist yet (drift or apply creates its comparison key)"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
+from tempoctl.desired.reach import written_template
 from tempoctl.desired.types import strkey_valid
 from tempoctl.errors import TempoctlError
 from tempoctl.observed.host.facts import (
@@ -60,11 +61,27 @@ class HostsSource:
 
     def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
         values, facts = out.observed.values, out.observed.facts
-        key = ComparisonKey(env.state.backend, env.name, out.cwd, options.create_secret_key)
+        reach = env.reach
+        key = ComparisonKey(env.state.backend, env.name, out.cwd, options.create_secret_key,
+                            refused=reach.backend())
         for mh in managed_hosts(env).values():
+            problem = reach.host(mh.name)
+            if problem:  # not even a connection: the PR chose this host or where it points
+                unread(out, mh.name, problem)
+                continue
+            for path, mf in list(mh.files.items()):
+                problem = reach.env_file(mh.name, _path_template(env, mf))
+                if problem:
+                    unread(out, mf.address, problem)
+                    del mh.files[path]
+                else:
+                    for name, entry in mf.entries.items():
+                        entry.public = reach.public(mh.name, path, name, entry.public) or (
+                            entry.public_shape is not None and entry.public)
             t = transport_for(out.clients, mh.name, mh.connection)
             host = env.state.hosts.get(mh.name)
-            confined = confine(t, mh.connection, host.roots if host else None, list(mh.files))
+            roots = reach.roots_for(mh.name, host.roots if host else None)
+            confined = confine(t, mh.connection, roots, list(mh.files))
             paths = list(confined.real.values())  # read at their real place: a symlink is followed, not read
             result = t.run(read_script(mh.units, paths)) if (mh.units or paths) else None
             hf = parse_read(result.stdout, mh.units, paths) if result is not None else HostFacts()
@@ -74,9 +91,20 @@ class HostsSource:
                     values[mf.address] = {"refused": confined.refused[path]}
                     continue
                 status = facts.setdefault("host_secrets", {}).setdefault(mf.address, {})
+                for name, entry in mf.entries.items():
+                    guessable = entry.sensitive and entry.public_shape is None and entry.expect_address is None
+                    problem = reach.entry_value(entry.where) if guessable else None
+                    if problem:  # a verdict on a value the PR chose would confirm or deny the PR's guess
+                        status[name] = f"unread: {problem}"
+                        facts.setdefault("notes", []).append(
+                            f"{mf.address}: {name} not compared: {problem}")
                 real = confined.real[path]
                 values[mf.address] = _file_value(mf, hf.files.get(real, FileFacts(None)), key, status)
         for cname, c in descriptor_contracts(env).items():
+            problem = reach.descriptor(cname)
+            if problem:
+                unread(out, f"{cname}.descriptor", problem)
+                continue
             values[f"{cname}.descriptor"] = _read_descriptor(str(c.descriptor), out.cwd)
 
     def _units(self, env: DesiredEnvironment, mh: ManagedHost, hf: HostFacts, values: dict[str, Any],
@@ -104,6 +132,21 @@ class HostsSource:
             unit_facts[unit] = {"main_pid": uf.main_pid, "argv": uf.argv}
 
 
+def unread(out: Observation, address: str, reason: str) -> None:
+    """Mark `address` (and everything under it) as not read under the trusted base: a note in the plan, and
+    no change or drift is computed for it (plan/build.py drops them)."""
+    facts = out.observed.facts
+    facts.setdefault("unread", []).append(address)
+    facts.setdefault("notes", []).append(f"{address}: not read: {reason}")
+
+
+def _path_template(env: DesiredEnvironment, mf: ManagedFile) -> str:
+    """The env file's path as written (`hosts.<h>.env_files` keys are never expanded)."""
+    if len(mf.where) >= 3 and mf.where[2] == "env_files":
+        return mf.path
+    return written_template(env.written, mf.where, "env_file") or ""
+
+
 def observed_entry(mf: ManagedFile, name: str, entry: Entry, raw: str | None, key: ComparisonKey,
                    status: dict[str, str]) -> str | None:
     """The public form of a live value: a public value as it is; the relay key as the address it belongs to;
@@ -126,7 +169,8 @@ def observed_entry(mf: ManagedFile, name: str, entry: Entry, raw: str | None, ke
         return verdict(None, mf.host, mf.path, name, raw, desired)
     hkey = key.get()
     if hkey is None:
-        status[name] = f"no key: {key.unavailable}"
+        # A backend the PR named is not opened (the plan notes it): not compared, and not drift either.
+        status[name] = f"unread: {key.refused}" if key.refused else f"no key: {key.unavailable}"
         return SENSITIVE
     return verdict(hkey, mf.host, mf.path, name, raw, desired)
 
@@ -143,13 +187,16 @@ def key_address(raw: str) -> str | None:
 
 def _file_value(mf: ManagedFile, ff: FileFacts, key: ComparisonKey, status: dict[str, str]) -> dict[str, Any] | None:
     for name, entry in mf.entries.items():
+        if status.get(name, "").startswith("unread:"):
+            continue
         if entry.secret is not None and entry.expect_address is None and _desired_value(entry) is None:
             status[name] = f"unset: {entry.secret[len('env:'):]}"
     if ff.content is None:
         return None
     live = parse_env(ff.content.decode("utf-8", "replace"))
     return {
-        "values": {k: observed_entry(mf, k, e, live.get(k), key, status) for k, e in mf.entries.items()},
+        "values": {k: (SENSITIVE if live.get(k) is not None else None) if status.get(k, "").startswith("unread:")
+                   else observed_entry(mf, k, e, live.get(k), key, status) for k, e in mf.entries.items()},
         "owner": ff.owner,
         "mode": ff.mode,
     }

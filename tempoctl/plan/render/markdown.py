@@ -127,6 +127,24 @@ def _drift_lines(drift: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+_MAX_UNREAD_LISTED = 20
+
+
+def _unread_lines(notes: list[str]) -> list[str]:
+    """What a PR-time plan did not read (`--trusted-base`: the base does not declare it), listed where a
+    reviewer sees it, not only in the folded plan: those items are not in the table until merged."""
+    unread = [n for n in notes if ": not read: " in n]
+    if not unread:
+        return []
+    title = (f"**Not read until merged ({len(unread)}):** the base branch does not declare these, so this plan "
+             "neither read them nor plans them.")
+    out = [title, ""]
+    out += [f"- ⏸️ {_cell(n)}" for n in unread[:_MAX_UNREAD_LISTED]]
+    if len(unread) > _MAX_UNREAD_LISTED:
+        out.append(f"- … {len(unread) - _MAX_UNREAD_LISTED} more in the plan's notes")
+    return [*out, ""]
+
+
 def _fit(items: list[str], budget: int) -> int:
     """How many of `items` (each followed by a newline) fit in `budget` characters."""
     used = 0
@@ -157,6 +175,7 @@ def render_markdown(plan: dict[str, Any], *, max_chars: int = 60000, planfile: s
     else:
         head += ["**No changes.** Live state matches the desired state.", ""]
     head += _revert_callout(changes)
+    head += _unread_lines([str(n) for n in doc.get("notes") or []])
 
     table_head = ["| | address | action | signer | simulation |", "|:-:|---|---|---|---|"] if changes else []
     glyphs = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
