@@ -7,7 +7,7 @@ wave), replaces only the lines between this backup's markers, and writes it back
 
 from __future__ import annotations
 
-from tempoctl.apply.executors import ApplyContext, SentStep
+from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.backup.schedule import Crontab, find_block, replace_block
 from tempoctl.backup.timer import install_timer, unit_name
 from tempoctl.observed.backups import host_transport

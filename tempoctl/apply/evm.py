@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from tempoctl.apply.executors import ApplyContext, SentStep
+from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.apply.journal import Journal
 from tempoctl.apply.signers import SignerError, load_evm_account
 from tempoctl.desired.models import EvmNetwork

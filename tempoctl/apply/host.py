@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tempoctl.apply.executors import ApplyContext, SentStep
+from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.atomic import write_atomic
 from tempoctl.desired.envgrammar import key_error, value_error
 from tempoctl.errors import ApplyError

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tempoctl.apply.executors import AFTER_APPLY, EXECUTORS, ApplyContext, Executor, SentStep, group_of
+from tempoctl.apply.context import ApplyContext, Executor, SentStep, group_of
+from tempoctl.apply.executors import AFTER_APPLY, EXECUTORS
 from tempoctl.apply.handoff import HandoffTracker
 from tempoctl.apply.journal import Journal
 from tempoctl.apply.progress import StepEvents

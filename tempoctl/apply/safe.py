@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tempoctl.apply.context import ApplyContext, Executor, SentStep
 from tempoctl.apply.evm import signed_call
-from tempoctl.apply.executors import ApplyContext, Executor, SentStep
 from tempoctl.apply.safe_batch import build_batch, transaction
 from tempoctl.apply.signers import SignerError
 from tempoctl.atomic import write_atomic

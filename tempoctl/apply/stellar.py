@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tempoctl.apply.executors import ApplyContext, SentStep
+from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.apply.signers import SignerError
 from tempoctl.apply.stellar_lanes import AUTH_VALID_LEDGERS, Job, Lane, LaneRunner
 from tempoctl.atomic import write_atomic
@@ -51,28 +51,6 @@ def load_stellar_keypair(name: str, address: str, key: str | None, environ: Any)
     if kp.public_key != address:
         raise SignerError(f"signer {name}: the seed in {ref} belongs to {kp.public_key}, not the declared {address}")
     return kp
-
-
-def failure_reason(rec: Any) -> str:
-    """The decoded reason of a FAILED transaction, from its diagnostic events when the RPC gives them."""
-    from stellar_sdk import xdr
-
-    from tempoctl.observed.stellar.errors import CONTRACT_ERRORS
-
-    for raw in getattr(rec, "diagnostic_events_xdr", None) or []:
-        try:
-            body = xdr.DiagnosticEvent.from_xdr(raw).event.body.v0
-        except Exception:  # noqa: BLE001 - an undecodable event says nothing about the failure
-            body = None
-        for val in [*(body.topics if body else []), body.data if body else None]:
-            if (val is not None and val.type == xdr.SCValType.SCV_ERROR and val.error is not None
-                    and val.error.contract_code is not None):
-                code = int(val.error.contract_code.uint32)
-                return f"{CONTRACT_ERRORS.get(code, 'unknown contract error')} (Error(Contract, #{code}))"
-    try:
-        return xdr.TransactionResult.from_xdr(rec.result_xdr).result.code.name
-    except Exception:  # noqa: BLE001
-        return "transaction failed"
 
 
 def signed_invocation(change: Change, step: Step, envelope: Any) -> str | None:

@@ -358,6 +358,6 @@ def _hint(code: str, account: str) -> str:
 
 
 def _failure(rec: Any) -> str:
-    from tempoctl.apply.stellar import failure_reason
+    from tempoctl.observed.stellar.errors import failure_reason
 
     return failure_reason(rec)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tempoctl.apply.executors import ApplyContext, SentStep
+from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.errors import ApplyError
 from tempoctl.plan.model import Change, Step
 

@@ -4,6 +4,7 @@ vision_records `ContractError` table of the reference (§12); host errors are sh
 from __future__ import annotations
 
 import re
+from typing import Any
 
 CONTRACT_ERRORS = {
     1: "NotInitialized", 2: "AlreadyInitialized", 3: "Unauthorized", 4: "UserNotFound", 5: "RecordNotFound",
@@ -38,3 +39,23 @@ def decode_error(text: str | None) -> str:
         return f"host error {m.group(0)}{hint}"
     first = text.strip().splitlines()[0]
     return first[:200]
+
+
+def failure_reason(rec: Any) -> str:
+    """The decoded reason of a FAILED transaction, from its diagnostic events when the RPC gives them."""
+    from stellar_sdk import xdr
+
+    for raw in getattr(rec, "diagnostic_events_xdr", None) or []:
+        try:
+            body = xdr.DiagnosticEvent.from_xdr(raw).event.body.v0
+        except Exception:  # noqa: BLE001 - an undecodable event says nothing about the failure
+            body = None
+        for val in [*(body.topics if body else []), body.data if body else None]:
+            if (val is not None and val.type == xdr.SCValType.SCV_ERROR and val.error is not None
+                    and val.error.contract_code is not None):
+                code = int(val.error.contract_code.uint32)
+                return f"{CONTRACT_ERRORS.get(code, 'unknown contract error')} (Error(Contract, #{code}))"
+    try:
+        return xdr.TransactionResult.from_xdr(rec.result_xdr).result.code.name
+    except Exception:  # noqa: BLE001
+        return "transaction failed"
