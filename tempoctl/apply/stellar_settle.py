@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from tempoctl.apply.settle_context import SettleContext, network_client
 from tempoctl.desired.models import StellarNetwork
 from tempoctl.errors import PartialApplyError, TempoctlError
 
@@ -21,9 +22,7 @@ def _status(client: Any, tx_hash: str) -> tuple[str, Any]:
     return str(getattr(rec.status, "value", rec.status)), rec
 
 
-def settle_stellar(ctx: Any, network: str, entries: list[dict[str, Any]]) -> None:
-    from tempoctl.apply.resume import network_client
-
+def settle_stellar(ctx: SettleContext, network: str, entries: list[dict[str, Any]]) -> None:
     client = network_client(ctx, network, StellarNetwork)
     for e in sorted(entries, key=lambda e: (str(e.get("sender")), int(e.get("nonce") or 0))):
         status, rec = _status(client, e["tx_hash"])
