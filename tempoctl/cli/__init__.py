@@ -6,9 +6,7 @@ web3 and stellar-sdk are imported lazily by the commands that read chains, so `t
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,31 +14,10 @@ import click
 
 from tempoctl import __version__
 from tempoctl.cli.completion import complete_env, complete_env_or_plan
+from tempoctl.cli.context import Ctx, pass_ctx
 from tempoctl.cli.drift_metrics import PROMETHEUS, DriftMetrics
-from tempoctl.cli.errors import TempoctlGroup, run_guarded
+from tempoctl.cli.errors import TempoctlGroup
 from tempoctl.errors import ExitCode
-
-
-class Ctx:
-    def __init__(self, debug: bool, verbose: int, color: bool | None) -> None:
-        self.debug = debug
-        self.verbose = verbose
-        self.color = color if color is not None else (sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-
-    def run(self, fn: Callable[[], int]) -> None:
-        from tempoctl.safetext import reset_hidden
-
-        reset_hidden()  # the ${VAR} values hidden from output are those this command's loads read
-        try:
-            code = run_guarded(fn, debug=self.debug)
-        finally:
-            transport = sys.modules.get("tempoctl.observed.host.transport")
-            if transport is not None:  # only commands that reached a host opened connections
-                transport.close_shared()  # one ssh connection per host per run, closed when the command ends
-        sys.exit(code)
-
-
-pass_ctx = click.make_pass_decorator(Ctx)
 
 
 @click.group(cls=TempoctlGroup, context_settings={"help_option_names": ["-h", "--help"]})

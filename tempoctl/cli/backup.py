@@ -11,7 +11,7 @@ from tempoctl.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     # Annotations only: importing the models at module level costs every `tempoctl --help` ~0.2 s (DESIGN §10).
-    from tempoctl.cli import Ctx
+    from tempoctl.cli.context import Ctx
     from tempoctl.desired import DesiredEnvironment
     from tempoctl.desired.models import Backup
 

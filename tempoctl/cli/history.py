@@ -18,7 +18,7 @@ from tempoctl.errors import ExitCode
 @click.pass_obj
 def history(c: object, env_spec: str, limit: int, fmt: str) -> None:
     """Who applied what to ENV, from which commit, and each step's transaction and outcome."""
-    from tempoctl.cli import Ctx
+    from tempoctl.cli.context import Ctx
 
     assert isinstance(c, Ctx)
 

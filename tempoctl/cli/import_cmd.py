@@ -24,7 +24,7 @@ def _yaml_text(doc: dict[str, object]) -> str:
 @click.pass_obj
 def import_cmd(c: object, env_spec: str, write: bool, from_block: int) -> None:
     """Print YAML for live state not declared yet (unlisted role holders, tripped breakers); --write merges it."""
-    from tempoctl.cli import Ctx
+    from tempoctl.cli.context import Ctx
 
     assert isinstance(c, Ctx)
 
