@@ -22,6 +22,7 @@ import requests
 
 from tempoctl.errors import ChainMismatchError, RpcError, TempoctlError
 from tempoctl.observed.evm.reverts import Revert, hex_bytes, revert_data
+from tempoctl.observed.evm.rpc_errors import is_rate_limit
 
 __all__ = [  # Revert is re-exported: the apply side catches it from here
     "BlockRef",
@@ -127,11 +128,6 @@ def safe_host(url: str) -> str:
 
 def _hex(n: int | str) -> str:
     return hex(n) if isinstance(n, int) else n
-
-
-def is_rate_limit(error: Mapping[str, Any]) -> bool:
-    msg = str(error.get("message", "")).lower()
-    return error.get("code") == 429 or "rate limit" in msg or "too many requests" in msg
 
 
 class EvmClient:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tempoctl.errors import RpcError
-from tempoctl.observed.evm.client import is_rate_limit
+from tempoctl.observed.evm.rpc_errors import is_rate_limit
 
 if TYPE_CHECKING:
     from tempoctl.observed.evm.client import EvmClient
