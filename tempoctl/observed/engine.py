@@ -17,7 +17,7 @@ from tempoctl.desired.models import EvmNetwork
 from tempoctl.errors import ConfigError, RpcError
 from tempoctl.observed.observation import Observation, ReadOptions
 from tempoctl.observed.record import record_for
-from tempoctl.profiles import ORACLE, REGISTRY
+from tempoctl.profiles import EVM_PROFILES, ORACLE
 from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, Result
 
 
@@ -39,7 +39,7 @@ def _decode(call: Call, ok: bool, data: bytes) -> Result:
     return Result(ok=True, value=out[0] if len(out) == 1 else out)
 
 
-def _run_round(client: Any, block: int, calls: list[Call],
+def _run_round(client: Any, block: int | str, calls: list[Call],
                extra: list[tuple[str, list[Any]]] | None = None) -> tuple[list[Result], list[dict[str, Any]]]:
     from tempoctl.observed.evm.client import EthCall
 
@@ -77,12 +77,12 @@ def check_code(env: DesiredEnvironment, network: str, block: int, contracts: lis
 def read_calls(client: Any, block: int | str, calls: list[Call]) -> list[Result]:
     """One batched round of read-only calls at `block`, for commands that read beyond the declared items
     (`import` probing role getters and breaker ids)."""
-    return _run_round(client, block, calls)[0] if calls else []  # type: ignore[arg-type]
+    return _run_round(client, block, calls)[0] if calls else []
 
 
 def evm_networks(env: DesiredEnvironment) -> dict[str, EvmNetwork]:
     """EVM networks that some contract or the oracle lives on."""
-    used = {c.network for c in env.state.contracts.values() if c.profile in REGISTRY and REGISTRY[c.profile].provider == "evm"}
+    used = {c.network for c in env.state.contracts.values() if c.profile in EVM_PROFILES}
     return {n: net for n, net in env.state.networks.items() if isinstance(net, EvmNetwork) and n in used}
 
 
@@ -111,18 +111,18 @@ class EvmSource:
         clients = connect(env, batching=options.batching, clients=out.clients)
         out.clients.update(clients)
         observed = out.observed
-        gens: dict[str, list[ObserveGen]] = {n: [] for n in evm_networks(env)}
+        networks = evm_networks(env)
+        gens: dict[str, list[ObserveGen]] = {n: [] for n in networks}
         code: dict[str, list[tuple[str, str]]] = {n: [] for n in gens}  # (name, address) to eth_getCode
         pins: dict[str, int] = {}
         for name in gens:
             ref = clients[name].block("latest")
             pins[name] = ref.number
-            out.pins[name] = {"chain_id": env.state.networks[name].chain_id, "block": ref.number,  # type: ignore[union-attr]
-                              "block_hash": ref.hash}
+            out.pins[name] = {"chain_id": networks[name].chain_id, "block": ref.number, "block_hash": ref.hash}
         record = record_for(env, out)
         for cname, contract in env.state.contracts.items():
-            profile = REGISTRY.get(contract.profile)
-            if profile is None or profile.provider != "evm":
+            profile = EVM_PROFILES.get(contract.profile)
+            if profile is None:
                 continue
             ctx = ObserveContext(env=env, network=contract.network, chain_id=pins[contract.network],
                                  block=pins[contract.network], client=clients[contract.network], observed=observed,

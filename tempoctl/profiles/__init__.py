@@ -1,7 +1,8 @@
 """Profiles: one small plug-in per kind of contract (`access-control`, `tempovault/risk-controller`, …).
 
-`REGISTRY` maps the YAML `profile:` value to the plug-in. `ENV_PLANNERS` plan what is not one contract
-(the oracle, hosts, backups). Adding a profile is adding a module and a line here; the engine in `tempoctl.diff` and `tempoctl.observed` does not change.
+`EVM_PROFILES` and `STELLAR_PROFILES` map the YAML `profile:` value to the plug-in, one dict per source that
+reads it (the EVM engine, the Stellar source); `REGISTRY` is both, for what only plans. `ENV_PLANNERS` plan what
+is not one contract (the oracle, hosts, backups). Adding a profile is adding a module and a line here; the engine in `tempoctl.diff` and `tempoctl.observed` does not change.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterable
 
 from tempoctl.profiles.access_control import AccessControlProfile
 from tempoctl.profiles.backups import BackupsPlanner
-from tempoctl.profiles.base import EnvPlanner, EvmProfile, PlanContext, PlanItem
+from tempoctl.profiles.base import EnvPlanner, EvmProfile, PlanContext, PlanItem, Profile, StellarProfile
 from tempoctl.profiles.checks import ChecksPlanner
 from tempoctl.profiles.custom import CustomProfile
 from tempoctl.profiles.descriptor import DescriptorPlanner
@@ -21,11 +22,11 @@ from tempoctl.profiles.risk_controller import RiskControllerProfile
 from tempoctl.profiles.treasury_vault import TreasuryVaultProfile
 from tempoctl.profiles.vision_records import VisionRecordsProfile
 
-REGISTRY: dict[str, EvmProfile] = {
-    p.name: p
-    for p in (AccessControlProfile(), RiskControllerProfile(), TreasuryVaultProfile(), CustomProfile(),
-              VisionRecordsProfile())
+EVM_PROFILES: dict[str, EvmProfile] = {
+    p.name: p for p in (AccessControlProfile(), RiskControllerProfile(), TreasuryVaultProfile(), CustomProfile())
 }
+STELLAR_PROFILES: dict[str, StellarProfile] = {p.name: p for p in (VisionRecordsProfile(),)}
+REGISTRY: dict[str, Profile] = {**EVM_PROFILES, **STELLAR_PROFILES}
 ORACLE = OracleProfile()
 
 
@@ -44,4 +45,5 @@ ENV_PLANNERS.append(BackupsPlanner())
 ENV_PLANNERS.append(ChecksPlanner())
 ENV_PLANNERS += [DescriptorPlanner(), HostsPlanner(), OracleRelayPlanner()]
 
-__all__ = ["ENV_PLANNERS", "ORACLE", "REGISTRY", "EnvPlanner", "EvmProfile"]
+__all__ = ["ENV_PLANNERS", "EVM_PROFILES", "ORACLE", "REGISTRY", "STELLAR_PROFILES", "EnvPlanner", "EvmProfile",
+           "Profile", "StellarProfile"]

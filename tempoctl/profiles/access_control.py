@@ -45,7 +45,6 @@ def _role_names(contract: AccessControlContract, name: str, env: Any) -> list[st
 
 class AccessControlProfile:
     name = "access-control"
-    provider = "evm"
 
     def observe(self, ctx: ObserveContext, name: str, contract: AccessControlContract) -> ObserveGen:
         addr = contract.address

@@ -1,15 +1,19 @@
-"""The plug-in interface every EVM contract profile implements (pyinfra's facts vs operations).
+"""The plug-in interfaces contract profiles implement (pyinfra's facts vs operations): one per chain.
 
 A profile does two separate things:
 
-* `observe` is a *fact*: a generator that yields batches of read-only calls and records what it found into
-  `ObservedValues`, keyed by resource address. The engine merges the batches of every contract into one
-  JSON-RPC batch per round, so round trips grow with the number of rounds, never with the number of items.
+* reading is a *fact*. An EVM profile's `observe` is a generator that yields batches of read-only calls and
+  records what it found into `ObservedValues`, keyed by resource address; the engine merges the batches of
+  every contract into one JSON-RPC batch per round, so round trips grow with the number of rounds, never with
+  the number of items. A Stellar profile's `read` is called by the Stellar source with a client and a pinned
+  ledger, and reads ledger entries itself.
 * `plan` is an *operation*: a pure function of the desired contract and the observed values that returns
   the changes needed (and drift it will not correct). It never reads the chain.
 
-Adding a profile means writing one module with a class that satisfies `EvmProfile` and registering it in
-`tempoctl.profiles.REGISTRY`; the engine does not change.
+The two chains read so differently that one protocol would make each profile refuse the other's method;
+separate protocols (`EvmProfile`, `StellarProfile`) let the type checker hold each source to its own.
+Adding a profile means writing one module with a class that satisfies one of them and registering it in
+`tempoctl.profiles.EVM_PROFILES` or `STELLAR_PROFILES`; the engine does not change.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, Protocol
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.observation import ObservedValues
+from tempoctl.observed.record import ManagedRecord
 from tempoctl.plan.model import Change, DriftItem
 
 
@@ -61,6 +66,21 @@ class ObserveContext:
 
 
 @dataclass
+class StellarReadContext:
+    """What a Stellar profile's `read` may use: the network's name and passphrase, its client, the ledger every
+    read is pinned to, where to record observed values, and the record of keys tempoctl has managed (tiers and
+    whitelist members are not enumerable on chain, so readers read declared ∪ recorded keys)."""
+
+    env: DesiredEnvironment
+    network: str
+    passphrase: str
+    client: Any
+    ledger: int
+    observed: ObservedValues
+    record: ManagedRecord
+
+
+@dataclass
 class PlanContext:
     """What a profile's planner may use. `step` builds an EVM transaction step (encodes calldata)."""
 
@@ -75,14 +95,9 @@ PlanItem = Change | DriftItem
 
 
 class EvmProfile(Protocol):
-    """A kind of contract tempoctl knows how to read and change.
-
-    `provider` names the source that reads it: ``evm`` profiles are driven by the EVM engine's call batches
-    (`observe` below); ``stellar`` profiles are read by the Stellar source, which calls their own reader.
-    """
+    """A kind of EVM contract tempoctl knows how to read and change, read through the EVM engine's call batches."""
 
     name: str
-    provider: str
 
     def observe(self, ctx: ObserveContext, name: str, contract: Any) -> ObserveGen:
         """Yield batches of calls; record observed values under `ctx.observed` by resource address."""
@@ -91,6 +106,24 @@ class EvmProfile(Protocol):
     def plan(self, ctx: PlanContext, name: str, contract: Any) -> Iterable[PlanItem]:
         """Return the changes (and uncorrected drift) that bring live state to `contract`."""
         ...
+
+
+class StellarProfile(Protocol):
+    """A kind of Soroban contract tempoctl knows how to read and change, read by the Stellar source."""
+
+    name: str
+
+    def read(self, ctx: StellarReadContext, name: str, contract: Any) -> None:
+        """Read the contract at `ctx.ledger`; record observed values under `ctx.observed` by resource address."""
+        ...
+
+    def plan(self, ctx: PlanContext, name: str, contract: Any) -> Iterable[PlanItem]:
+        """Return the changes (and uncorrected drift) that bring live state to `contract`."""
+        ...
+
+
+Profile = EvmProfile | StellarProfile
+"""What the planner needs of any contract profile: `name` and `plan`, which both protocols have alike."""
 
 
 class EnvPlanner(Protocol):
@@ -103,4 +136,4 @@ class EnvPlanner(Protocol):
 
 
 __all__ = ["Call", "EnvPlanner", "EvmProfile", "ObserveContext", "ObserveGen", "ObservedValues", "PlanContext",
-           "PlanItem", "Result"]
+           "PlanItem", "Profile", "Result", "StellarProfile", "StellarReadContext"]

@@ -59,7 +59,6 @@ def _show(value: Any) -> str:
 
 class CustomProfile:
     name = "custom"
-    provider = "evm"
 
     def observe(self, ctx: ObserveContext, name: str, contract: CustomContract) -> ObserveGen:
         keyed = []

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork, Oracle
 from tempoctl.plan.model import Action, Change
 from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
 
 
-def fee_token(ctx_env: object, oracle: Oracle) -> str | None:
-    state = ctx_env.state  # type: ignore[attr-defined]
+def fee_token(env: DesiredEnvironment, oracle: Oracle) -> str | None:
+    state = env.state
     contract = state.contracts.get(oracle.contract)
     network = state.networks.get(contract.network) if contract is not None else None
     return network.fee_token if isinstance(network, EvmNetwork) else None
@@ -25,7 +26,6 @@ def fee_token(ctx_env: object, oracle: Oracle) -> str | None:
 
 class OracleProfile:
     name = "oracle"
-    provider = "evm"
 
     def observe(self, ctx: ObserveContext, name: str, oracle: Oracle) -> ObserveGen:
         token = fee_token(ctx.env, oracle)

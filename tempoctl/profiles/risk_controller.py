@@ -40,7 +40,6 @@ def pair_id(spec: BreakerSpec) -> str:
 
 class RiskControllerProfile:
     name = "tempovault/risk-controller"
-    provider = "evm"
 
     def observe(self, ctx: ObserveContext, name: str, contract: RiskControllerContract) -> ObserveGen:
         addr = contract.address

@@ -86,7 +86,6 @@ def record_approvals(env: DesiredEnvironment, observed: ObservedValues, record: 
 
 class TreasuryVaultProfile:
     name = "tempovault/treasury-vault"
-    provider = "evm"
 
     def observe(self, ctx: ObserveContext, name: str, contract: TreasuryVaultContract) -> ObserveGen:
         addr = contract.address

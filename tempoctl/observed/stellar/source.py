@@ -1,5 +1,5 @@
 """The Stellar source: one `SorobanServer` per declared Stellar network, its passphrase checked against
-`getNetwork` before anything else, one pinned ledger, then every `provider = "stellar"` profile's reader.
+`getNetwork` before anything else, one pinned ledger, then the reader of every profile in `STELLAR_PROFILES`.
 
 Tiers and whitelist members are not enumerable on chain (reference §2.6), so readers are given the record
 of keys tempoctl has managed in this environment (`ManagedRecord` in `tempoctl.observed.record`, kept in
@@ -7,32 +7,19 @@ the backend of DESIGN §7) and read declared ∪ recorded keys."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import StellarNetwork
 from tempoctl.observed.observation import Observation, ReadOptions
-from tempoctl.observed.record import ManagedRecord, record_for
-from tempoctl.profiles.base import ObservedValues
-
-
-@dataclass
-class StellarReadContext:
-    env: DesiredEnvironment
-    network: str
-    passphrase: str
-    client: Any
-    ledger: int
-    observed: ObservedValues
-    record: ManagedRecord
+from tempoctl.observed.record import record_for
+from tempoctl.profiles.base import StellarReadContext
 
 
 def stellar_networks(env: DesiredEnvironment) -> dict[str, StellarNetwork]:
-    from tempoctl.profiles import REGISTRY
+    from tempoctl.profiles import STELLAR_PROFILES
 
-    used = {c.network for c in env.state.contracts.values()
-            if c.profile in REGISTRY and REGISTRY[c.profile].provider == "stellar"}
+    used = {c.network for c in env.state.contracts.values() if c.profile in STELLAR_PROFILES}
     return {n: net for n, net in env.state.networks.items() if isinstance(net, StellarNetwork) and n in used}
 
 
@@ -55,7 +42,7 @@ class StellarSource:
         return bool(stellar_networks(env))
 
     def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
-        from tempoctl.profiles import REGISTRY
+        from tempoctl.profiles import STELLAR_PROFILES
 
         clients = connect(env, out.clients, batching=options.batching)
         out.clients.update(clients)
@@ -70,9 +57,9 @@ class StellarSource:
             out.observed.facts.setdefault("stellar_ledger", {})[name] = ledger
             ctx = StellarReadContext(env, name, net.passphrase, client, ledger, out.observed, record)
             for cname, contract in env.state.contracts.items():
-                profile = REGISTRY.get(contract.profile)
-                if profile is not None and profile.provider == "stellar" and contract.network == name:
-                    profile.read(ctx, cname, contract)  # type: ignore[attr-defined]
+                profile = STELLAR_PROFILES.get(contract.profile)
+                if profile is not None and contract.network == name:
+                    profile.read(ctx, cname, contract)
             from tempoctl.observed.stellar.channels import channel_notes
 
             out.observed.facts.setdefault("notes", []).extend(channel_notes(env, name, client))

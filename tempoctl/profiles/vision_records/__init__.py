@@ -8,20 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tempoctl.profiles.base import ObserveContext, ObserveGen, PlanContext, PlanItem
+from tempoctl.profiles.base import PlanContext, PlanItem, StellarReadContext
 
 
 class VisionRecordsProfile:
     name = "teye/vision-records"
-    provider = "stellar"
 
-    def read(self, ctx: Any, name: str, contract: Any) -> None:
+    def read(self, ctx: StellarReadContext, name: str, contract: Any) -> None:
         from tempoctl.profiles.vision_records.read import read
 
         read(ctx, name, contract)
-
-    def observe(self, ctx: ObserveContext, name: str, contract: Any) -> ObserveGen:
-        raise NotImplementedError("a stellar profile is read by the Stellar source, not the EVM call engine")
 
     def plan(self, ctx: PlanContext, name: str, contract: Any) -> Iterable[PlanItem]:
         from tempoctl.profiles.vision_records.plan import plan

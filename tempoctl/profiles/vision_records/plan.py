@@ -51,7 +51,7 @@ class _Planner:
                 return sname, s.address
         return None, address
 
-    def where(self, *path: str) -> str:
+    def where(self, *path: str | int) -> str:
         return self.ctx.env.where("contracts", self.name, *path)
 
     def step(self, function: str, args: list[dict[str, Any]], *, signer: tuple[str | None, str | None] | None = None,
@@ -140,7 +140,7 @@ class _Planner:
             addr, live = key[len(prefix):-1], bool(self.values[key])
             if addr in want and not live:
                 yield Change(address=key, action=Action.CREATE, before=False, after=True,
-                             reason=self.where("whitelist", "members", wl.members.index(addr)),  # type: ignore[arg-type]
+                             reason=self.where("whitelist", "members", wl.members.index(addr)),
                              steps=[self.step("add_to_whitelist", [self.me(), A.address(addr)],
                                               record="whitelist", key=addr)])
             elif addr not in want and live:

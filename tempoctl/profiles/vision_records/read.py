@@ -13,7 +13,7 @@ from typing import Any
 from tempoctl.backend.base import BackendError
 from tempoctl.desired.models import VisionRecordsContract
 from tempoctl.observed.stellar import ledger as L
-from tempoctl.observed.stellar.source import StellarReadContext
+from tempoctl.profiles.base import StellarReadContext
 from tempoctl.profiles.vision_records import archival
 
 TIERS = {1: "OperatorAdmin", 2: "ContractAdmin", 3: "SuperAdmin"}
