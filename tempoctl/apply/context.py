@@ -53,6 +53,8 @@ class ApplyContext:
 
 
 class Executor(Protocol):
+    """Runs one kind of step for one group (a network or a host), made per apply by its factory in `EXECUTORS`."""
+
     def prepare(self, items: list[tuple[Change, Step]]) -> None:
         """Check, before anything of the apply is sent, that every step of this group can be run."""
         ...
