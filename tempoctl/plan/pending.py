@@ -53,10 +53,9 @@ class PendingStore:
 
     def _exists(self) -> bool:
         """A plan does not create a SQLite backend that no apply has written yet (it has no records)."""
-        from tempoctl.backend import DEFAULT, sqlite_path
+        from tempoctl.backend import backend_exists
 
-        spec = self.backend.strip() or DEFAULT
-        return not spec.startswith("sqlite:///") or sqlite_path(spec, self.cwd).exists()
+        return backend_exists(self.backend, self.cwd)
 
     def _open(self) -> Any:
         from tempoctl.backend import open_backend
