@@ -538,9 +538,11 @@ class EvmClient:
             now = time.monotonic()
             why = f"receipt queries fail: {failed}" if failed else "not mined yet"
             if progress is not None and (now - told >= every or (failed and not error)):
-                progress(f"Waiting for {len(missing)} transaction(s) on {self.host} "
+                from tempoctl.safetext import one_line  # the RPC's error text reaches a terminal
+
+                progress(one_line(f"Waiting for {len(missing)} transaction(s) on {self.host} "
                          f"({', '.join(h[:10] + '…' for h in missing[:3])}{', …' if len(missing) > 3 else ''}), "
-                         f"{now - started:.0f} s of {timeout:g} s: {why}")
+                         f"{now - started:.0f} s of {timeout:g} s: {why}"))
                 told = now
             error = failed
             if now >= deadline:
