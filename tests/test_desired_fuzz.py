@@ -75,7 +75,7 @@ def _mutate(text: str, rng: random.Random) -> str:
 
 
 def test_mutation_fuzz(tmp_path: Path) -> None:
-    env = tmp_path / "env"
+    env = tmp_path / "tempo-testnet"  # `environment:` names the folder
     shutil.copytree(EXAMPLE, env)
     (env / "custom.yaml").write_text((DATA / "custom-contract.yaml").read_text())
     originals = {p: p.read_text() for p in sorted(env.glob("*.yaml"))}

@@ -20,6 +20,9 @@ def make_env(tmp: Path, edits: list[tuple[str, str, str]] = (), extra: dict[str,
     shutil.copytree(EXAMPLE, env)
     for p in env.glob("*.yaml"):  # the table's positions count from the content, not the editor modeline
         p.write_text(p.read_text().removeprefix(SCHEMA_MODELINE + "\n"))
+    # `environment:` must name the folder
+    (env / "environment.yaml").write_text((env / "environment.yaml").read_text().replace(
+        "environment: tempo-testnet", "environment: env", 1))
     for name, old, new in edits:
         p = env / name
         text = p.read_text()

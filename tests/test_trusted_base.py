@@ -158,6 +158,7 @@ def test_declaration_is_read_from_the_base_not_the_pr(repo: Path) -> None:
 def test_environment_new_in_the_pr_takes_only_defaults(repo: Path) -> None:
     new = repo / "state" / "fresh"
     (repo / "state" / "env").rename(new)  # absent at main under this name
+    _edit(new, "environment.yaml", "environment: env", "environment: fresh")
     loaded = load_environment(new, environ={"TEMPO_RPC_URL": "http://127.0.0.1:9"}, cwd=repo, trusted="main")
     assert loaded.state.networks["tempo"].rpc_url == "https://rpc.moderato.tempo.xyz"
     base = TrustedBase.from_git("main", new)

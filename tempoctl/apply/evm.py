@@ -125,7 +125,9 @@ class EvmExecutor:
 
     def await_wave(self, sent: list[SentStep]) -> None:
         """Wait for all receipts of a wave together; a failed receipt stops the apply."""
-        receipts = self.client.wait_receipts([s.tx_hash for s in sent], timeout=self.receipt_timeout)
+        echo = self.actx.echo if self.actx is not None else None
+        receipts = self.client.wait_receipts([s.tx_hash for s in sent], timeout=self.receipt_timeout,
+                                             progress=echo)
         failed = []
         for s in sent:
             s.receipt, s.finished = receipts[s.tx_hash], True

@@ -92,6 +92,9 @@ def render_text(environment: str, entries: list[dict[str, Any]]) -> str:
     lines = [f"Applies of {environment}, newest first ({len(entries)} shown):"]
     for a in entries:
         commit = str(a.get("git_commit") or "")[:12] or "(no git commit)"
+        if a.get("git_commit") and a.get("git_state"):  # recorded since issue 17; older rows have none
+            commit += {"committed": " (state files committed)", "modified": " + MODIFIED state files (not committed)",
+                       "untracked": " + UNTRACKED state files (not in git)"}.get(str(a["git_state"]), "")
         fp = str(a.get("plan_fingerprint") or "")
         lines += ["", f"{a['started_at']}  {a['outcome']}  {a['holder']}@{a['host']}  {a['command']}",
                   f"  apply {a['apply_id']}  commit {commit}" + (f"  plan {fp[:19]}…" if fp else "")]

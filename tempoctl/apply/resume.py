@@ -86,7 +86,7 @@ def settle_evm(ctx: SettleContext, network: str, entries: list[dict[str, Any]]) 
     if not waiting:
         return
     try:
-        receipts = client.wait_receipts(list(waiting), timeout=ctx.receipt_timeout)
+        receipts = client.wait_receipts(list(waiting), timeout=ctx.receipt_timeout, progress=ctx.echo)
     except ReceiptTimeout as exc:
         for h, r in exc.found.items():
             _record_receipt(ctx, waiting[h], r)

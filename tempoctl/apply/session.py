@@ -32,6 +32,25 @@ def git_commit(folder: Path) -> str | None:
     return head if out.returncode == 0 and head else None
 
 
+def git_state(folder: Path) -> str | None:
+    """What the state files in `folder` are against HEAD, for the audit log: "committed" (HEAD holds exactly
+    them), "modified" (tracked, with changes staged or not, or deleted) or "untracked" (at least one state
+    file is unknown to git or ignored by it); None outside git."""
+    try:
+        out = subprocess.run(["git", "-C", str(folder), "status", "--porcelain=v1", "-z", "--ignored=matching",
+                              "--untracked-files=all", "--", "."], capture_output=True, text=True, timeout=10,
+                             check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    codes = {entry[:2] for entry in out.stdout.split("\0")
+             if len(entry) > 3 and entry[3:].endswith((".yaml", ".yml"))}
+    if codes & {"??", "!!"}:
+        return "untracked"
+    return "modified" if codes else "committed"
+
+
 class ApplySession:
     """Use as `with ApplySession(env, command=...) as session:`; call `settle()`, then `journal(plan)`."""
 
@@ -59,7 +78,8 @@ class ApplySession:
             self.holder = self._stack.enter_context(
                 self.backend.lock(self.env.name, command=self.command, timeout=self.lock_timeout))
             self.backend.audit_begin(self.env.name, self.apply_id, holder=self.holder,
-                                     git_commit=git_commit(self.env.root), plan_fingerprint=None)
+                                     git_commit=git_commit(self.env.root), plan_fingerprint=None,
+                                     git_state=git_state(self.env.root))
         except BaseException:
             self._stack.close()
             raise

@@ -209,12 +209,13 @@ class Backend(AbstractContextManager["Backend"]):
 
     # --- audit log -------------------------------------------------------------------------------------
     def audit_begin(self, environment: str, apply_id: str, *, holder: LockHolder, git_commit: str | None,
-                    plan_fingerprint: str | None) -> None:
+                    plan_fingerprint: str | None, git_state: str | None = None) -> None:
+        """`git_state`: "committed", "modified" or "untracked" (the state files against `git_commit`)."""
         with self._transaction():
             self._exec("INSERT INTO applies (apply_id, environment, started_at, holder, host, command, git_commit, "
-                       "plan_fingerprint, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+                       "git_state, plan_fingerprint, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')",
                        (apply_id, environment, now_iso(), holder.holder, holder.host, holder.command, git_commit,
-                        plan_fingerprint))
+                        git_state, plan_fingerprint))
 
     def audit_plan(self, apply_id: str, plan_fingerprint: str) -> None:
         """Record which plan the apply runs (known only once it is computed or loaded)."""
@@ -230,7 +231,7 @@ class Backend(AbstractContextManager["Backend"]):
         """The latest applies of an environment, newest first, each with its steps from the journal (one
         query per apply; callers that read the journal themselves or need no steps pass `steps=False`)."""
         cols = ("apply_id", "environment", "started_at", "finished_at", "holder", "host", "command", "git_commit",
-                "plan_fingerprint", "outcome", "error")
+                "git_state", "plan_fingerprint", "outcome", "error")
         rows = self._exec(f"SELECT {', '.join(cols)} FROM applies WHERE environment = ? "
                           "ORDER BY started_at DESC LIMIT ?", (environment, limit))
         out = []

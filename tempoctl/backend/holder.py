@@ -82,6 +82,11 @@ class LockHolder:
         return (f"  ID:        {one_line(self.lock_id)}\n  Who:       {one_line(self.holder)}@{one_line(self.host)} "
                 f"(pid {self.pid})\n  Operation: {one_line(self.command)}\n  Created:   {one_line(self.created_at)}")
 
+    def is_me(self) -> bool:
+        """True when this very process holds the lock (an apply planning under its own lock)."""
+        return self.host == socket.gethostname() and self.pid == os.getpid() \
+            and self.pid_started in ("", process_started(os.getpid()))
+
     def local_and_alive(self) -> bool:
         """True when the holder ran on this host and that very process (pid and start time) still runs: its
         apply may be sending or polling transactions right now."""

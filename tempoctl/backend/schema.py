@@ -68,6 +68,11 @@ MIGRATIONS: list[list[str]] = [
             environment TEXT PRIMARY KEY, git_commit TEXT NOT NULL, folder_tree TEXT NOT NULL,
             apply_id TEXT, applied_at TEXT NOT NULL)""",
     ],
+    [
+        # Whether the environment's state files were committed, modified or untracked when the apply ran
+        # (issue 17): `git_commit` alone names HEAD even when what ran was not HEAD's files.
+        "ALTER TABLE applies ADD COLUMN git_state TEXT",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

@@ -122,6 +122,13 @@ def load_environment(
         lf.data = san.run(lf.data, lf.positions)
     diags.extend(san.diags)
     merged, positions, conflicts = _merge(loaded, cwd, diags)
+    declared = merged.get("environment")
+    if isinstance(declared, str) and declared != root.name:
+        # The folder decides which environment this is (plans, locks, history and the backend file are keyed
+        # by it); a different `environment:` would be silently ignored, so it is refused.
+        diags.append(Diagnostic(positions.value(("environment",)), "environment",
+                                f'"environment: {declared}" does not match the folder name "{root.name}"; '
+                                f'write "environment: {root.name}" or rename the folder'))
     state, more = _validate(merged, positions, conflicts, san.templates)
     # A redacted or unexpandable value already has its diagnostic; what pydantic says about it is noise.
     diags.extend(d for d in more if not any(_under(d.path, s) for s in san.suppressed))

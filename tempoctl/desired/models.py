@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tempoctl.desired.types import (
     Bytes32,
@@ -437,7 +437,21 @@ class DesiredState(Model):
     environment: str
     networks: dict[str, Network] = Field(default_factory=dict)
     signers: dict[str, Signer] = Field(default_factory=dict)
-    backend: str = "sqlite:///.tempoctl/state.db"
+    backend: str = Field(
+        default="sqlite:///.tempoctl/<environment>.db",
+        description="Where locks, the apply journal and records live: sqlite:///PATH (relative to the working "
+        "directory) or postgresql://user@host/db. Default: the environment's own .tempoctl/<environment>.db.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_backend(cls, data: object) -> object:
+        """No `backend:` → the environment's own SQLite file (formerly one file shared by all)."""
+        if isinstance(data, dict) and "backend" not in data and isinstance(data.get("environment"), str):
+            from tempoctl.backend import default_backend
+
+            return {**data, "backend": default_backend(data["environment"])}
+        return data
     contracts: dict[str, Contract] = Field(default_factory=dict)
     oracle: Oracle | None = None
     hosts: dict[str, Host] = Field(default_factory=dict)

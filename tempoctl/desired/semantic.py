@@ -62,6 +62,7 @@ def check(state: DesiredState, raw: dict[str, Any], pos: Positions) -> tuple[Des
     to an item that failed validation, so references to it are not reported a second time."""
     c = _Checker(state, raw, pos)
     c.names()
+    c.networks()
     signers = c.signers()
     c.contracts()
     c.oracle()
@@ -127,6 +128,16 @@ class _Checker:
                     )
                 else:
                     owner[name] = section
+
+    # --- networks -----------------------------------------------------------------------------------
+
+    def networks(self) -> None:
+        """An RPC URL is http(s) with a host, checked here rather than when plan first dials it. The URL is
+        never echoed: its path or query may carry a provider's API key."""
+        for name, net in self.s.networks.items():
+            problem = _rpc_url_error(net.rpc_url)
+            if problem:
+                self.err(("networks", name, "rpc_url"), f'network "{name}": {problem}')
 
     # --- signers ------------------------------------------------------------------------------------
 
@@ -540,6 +551,22 @@ def _signature(text: str) -> tuple[str, list[str], list[str] | None] | None:
             ):
                 return None
     return m.group(1), lists[0] or [], lists[1]
+
+
+def _rpc_url_error(url: str) -> str | None:
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "the RPC URL may not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return "the RPC URL is not a valid URL (bad host or port)"
+    if parts.scheme.lower() not in ("http", "https"):
+        got = f'"{parts.scheme}://"' if parts.scheme and parts.scheme.isalnum() else "no scheme"
+        return f"the RPC URL must start with http:// or https:// (got {got})"
+    if not parts.hostname:
+        return "the RPC URL has no host"
+    return None
 
 
 def _connection_error(connection: str) -> str | None:

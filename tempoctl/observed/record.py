@@ -35,10 +35,9 @@ class ManagedRecord:
     def _exists(self) -> bool:
         if not self.opened:
             return False
-        from tempoctl.backend import DEFAULT, sqlite_path
+        from tempoctl.backend import backend_exists
 
-        spec = self.backend.strip() or DEFAULT
-        return not spec.startswith("sqlite:///") or sqlite_path(spec, self.cwd).exists()
+        return backend_exists(self.backend, self.cwd)
 
     def known(self, scope: str) -> set[str]:
         if scope not in self.keys:

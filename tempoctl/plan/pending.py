@@ -16,9 +16,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tempoctl.plan.model import Change, Step
+
+if TYPE_CHECKING:
+    from tempoctl.backend import LockHolder
 
 _STEP_KEYS = ("network", "chain_id", "to", "data", "contract", "function", "args")
 
@@ -38,18 +41,21 @@ class PendingStore:
         self.environment, self.backend, self.cwd = environment, backend, cwd
         self.records: dict[str, dict[str, Any]] = {}
         self.unsettled: list[dict[str, Any]] = []  # sends an earlier apply journalled but never settled
+        self.holder: LockHolder | None = None  # who holds the environment's apply lock now, if anyone
         if opened and self._exists():
             with self._open() as be:
                 self.records = be.pending_records(environment)
                 self.unsettled = be.unsettled(environment)
+                holder = be.lock_status(environment)
+                # apply plans under its own lock: that holder is this process, not another apply
+                self.holder = None if holder is not None and holder.is_me() else holder
         self._saved = copy.deepcopy(self.records)
 
     def _exists(self) -> bool:
         """A plan does not create a SQLite backend that no apply has written yet (it has no records)."""
-        from tempoctl.backend import DEFAULT, sqlite_path
+        from tempoctl.backend import backend_exists
 
-        spec = self.backend.strip() or DEFAULT
-        return not spec.startswith("sqlite:///") or sqlite_path(spec, self.cwd).exists()
+        return backend_exists(self.backend, self.cwd)
 
     def _open(self) -> Any:
         from tempoctl.backend import open_backend
@@ -57,15 +63,44 @@ class PendingStore:
         return open_backend(self.backend, cwd=self.cwd)
 
     def in_flight_notes(self) -> list[str]:
-        """What a plan reader must know before trusting it: an earlier apply died with sends in flight, so
-        some changes shown here may already be on chain (apply settles them before sending anything)."""
+        """What a plan reader must know before trusting it: an apply is running now (its lock is held by a
+        live process), or an earlier one stopped with sends in flight, so some changes shown here may already
+        be on chain (apply settles them before sending anything)."""
+        state, who = self.apply_state()
         if not self.unsettled:
-            return []
+            if state != "running":
+                return []
+            return [(f"An apply is running now ({who}): this plan shows the state before it ends; plan again "
+                     "once it has finished.")]
         first = self.unsettled[0]
-        note = (f"An earlier apply ({first.get('apply_id', '?')}, {first.get('ts', '?')}) stopped with "
-                f"{len(self.unsettled)} transaction(s) journalled but not settled: they may be on chain already, "
-                "so this plan may show changes they make. `tempoctl apply` settles them before sending anything.")
+        count = f"{len(self.unsettled)} transaction(s)"
+        if state == "running":
+            note = (f"An apply is running now ({who}): {count} it sent are not settled yet and may be mined any "
+                    "moment, so this plan may show changes they make. Plan again once it has finished.")
+        elif state == "unknown":
+            note = (f"An apply holds the lock from another host ({who}); whether it still runs cannot be told "
+                    f"from here. {count} of apply {first.get('apply_id', '?')} ({first.get('ts', '?')}) are "
+                    "journalled but not settled: they may be on chain already, so this plan may show changes "
+                    "they make.")
+        else:
+            gone = f" (its process {who} is gone)" if self.holder is not None else ""
+            note = (f"An earlier apply ({first.get('apply_id', '?')}, {first.get('ts', '?')}) stopped{gone} with "
+                    f"{count} journalled but not settled: they may be on chain already, "
+                    "so this plan may show changes they make. `tempoctl apply` settles them before sending anything.")
         return [note]
+
+    def apply_state(self) -> tuple[str, str]:
+        """("running" | "stopped" | "unknown", who): "running" when the lock's holder is a live process on
+        this host or holds a live PostgreSQL session; "unknown" for a SQLite lock taken on another host."""
+        h = self.holder
+        if h is None:
+            return "stopped", ""
+        from tempoctl.safetext import one_line
+
+        who = one_line(f"{h.command} by {h.holder}@{h.host}, pid {h.pid}, since {h.created_at}")
+        if h.session or h.local_and_alive():
+            return "running", who
+        return ("stopped" if h.local_and_dead() else "unknown"), who
 
     def save(self) -> None:
         put = {a: r for a, r in self.records.items() if self._saved.get(a) != r}

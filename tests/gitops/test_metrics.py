@@ -39,7 +39,8 @@ def test_drift_metrics_count_the_report_and_mark_failed_checks(chain, workspace:
     broken = ws.root / "state" / "broken"
     shutil.copytree(ws.root / "state" / "local", broken)
     env_yaml = broken / "environment.yaml"
-    env_yaml.write_text(re.sub(r"TEMPOCTL_LOCAL_RPC:-[^}]+", "TEMPOCTL_LOCAL_RPC:-http://127.0.0.1:9", env_yaml.read_text()))
+    env_yaml.write_text(re.sub(r"TEMPOCTL_LOCAL_RPC:-[^}]+", "TEMPOCTL_LOCAL_RPC:-http://127.0.0.1:9",
+                               env_yaml.read_text()).replace("environment: local", "environment: broken"))
 
     r = ws.run("drift", "local", "broken", "--prometheus", "out/tempoctl.prom")
     assert r.exit_code == 1  # one check failed: an error, after the file was written

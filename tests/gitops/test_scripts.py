@@ -132,7 +132,8 @@ def test_drift_opens_updates_and_closes_one_issue_per_environment(checkout: Chec
     broken = co.root / "state" / "broken"
     shutil.copytree(co.root / "state" / "local", broken)
     (broken / "environment.yaml").write_text(re.sub(r"TEMPOCTL_LOCAL_RPC:-[^}]+", "TEMPOCTL_LOCAL_RPC:-http://127.0.0.1:9",
-                                                    (broken / "environment.yaml").read_text()))
+                                                    (broken / "environment.yaml").read_text())
+                                             .replace("environment: local", "environment: broken"))
     before = len(co.gh.writes())
     r = co.run("drift_issue.py", "broken", "--prometheus", "metrics/broken.prom")
     assert r.returncode == 1 and len(co.gh.writes()) == before

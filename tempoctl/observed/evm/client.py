@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -96,6 +96,9 @@ class RpcResponseError(RpcError):
     def __init__(self, summary: str, *, code: int | None, message: str, data: object = None) -> None:
         super().__init__(summary)
         self.code, self.message, self.data = code, message, data
+
+
+PROGRESS_EVERY = 10.0  # seconds between progress lines of a receipt wait
 
 
 class ReceiptTimeout(RpcError):
@@ -493,8 +496,14 @@ class EvmClient:
         r = self.request("eth_getTransactionReceipt", [tx_hash])
         return r if isinstance(r, dict) else None
 
-    def wait_receipts(self, hashes: Iterable[str], timeout: float, poll: float = 0.25) -> dict[str, JsonDict]:
+    def wait_receipts(self, hashes: Iterable[str], timeout: float, poll: float = 0.25,
+                      progress: Callable[[str], None] | None = None, every: float = PROGRESS_EVERY) -> dict[str, JsonDict]:
         """Wait for several transactions together: one batched receipt query per poll.
+
+        A receipt query that fails (the endpoint down after retries, or an error answer for one hash) does
+        not end the wait: the transactions were sent and may be mined meanwhile, so polling goes on until
+        `timeout`. `progress` hears what is awaited and why at least every `every` seconds, and at once when
+        a query first fails, so a long wait is never silent.
 
         Returns:
             tx hash → receipt for every hash.
@@ -504,18 +513,38 @@ class EvmClient:
         """
         missing = list(dict.fromkeys(hashes))
         found: dict[str, JsonDict] = {}
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        told = started - every + min(every, 2.0)  # the first word after 2 s of waiting, then every `every`
+        error: str | None = None
         while missing:
-            replies = self.batch([("eth_getTransactionReceipt", [h]) for h in missing])
+            failed: str | None = None
+            try:
+                replies = self.batch([("eth_getTransactionReceipt", [h]) for h in missing])
+            except RpcError as exc:
+                replies, failed = [], exc.summary
             for h, reply in zip(list(missing), replies):
                 if isinstance(reply.get("result"), dict):
                     found[h] = reply["result"]
                     missing.remove(h)
+                elif isinstance(reply.get("error"), dict):
+                    failed = failed or self._error("eth_getTransactionReceipt", reply["error"]).summary
             if not missing:
                 break
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            why = f"receipt queries fail: {failed}" if failed else "not mined yet"
+            if progress is not None and (now - told >= every or (failed and not error)):
+                from tempoctl.safetext import one_line  # the RPC's error text reaches a terminal
+
+                progress(one_line(f"Waiting for {len(missing)} transaction(s) on {self.host} "
+                         f"({', '.join(h[:10] + '…' for h in missing[:3])}{', …' if len(missing) > 3 else ''}), "
+                         f"{now - started:.0f} s of {timeout:g} s: {why}"))
+                told = now
+            error = failed
+            if now >= deadline:
                 raise ReceiptTimeout(
-                    f"{len(missing)} transaction(s) had no receipt after {timeout:g} s on {self.host}.",
+                    f"{len(missing)} transaction(s) had no receipt after {timeout:g} s on {self.host}"
+                    + (f" (the last receipt query failed: {failed})." if failed else "."),
                     found,
                     missing,
                 )

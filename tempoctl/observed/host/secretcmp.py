@@ -48,12 +48,12 @@ class ComparisonKey:
         return self._why or "no comparison key"
 
     def _fetch(self) -> tuple[bytes | None, str | None]:
-        from tempoctl.backend import DEFAULT, open_backend, sqlite_path
+        from tempoctl.backend import DEFAULT, backend_exists, open_backend
 
         if self.refused is not None:
             return None, f"the backend is not opened: {self.refused}"
         spec = self.backend.strip() or DEFAULT
-        if spec.startswith("sqlite:///") and not self.create and not sqlite_path(spec, self.cwd).exists():
+        if not self.create and not backend_exists(spec, self.cwd):
             return None, "the backend does not exist yet (drift or apply creates its comparison key)"
         try:
             with open_backend(spec, cwd=self.cwd) as be:
