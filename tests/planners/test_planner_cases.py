@@ -15,7 +15,7 @@ Each `cases/<planner>/<scenario>.yaml` holds three keys:
     risk controller and vault.
 * `expect:` either `refused: <fragment of the SafetyError, or of the ValidationError the loader raises>` or `changes:` — the ordered plan, each change
   as `{address, action, before, after, steps: [{function, args, signer}], depends_on}` (plus `note:` when
-  given) — and `drift:` `[{address, kind}]` (default: none). Step args are plain JSON (bytes as 0x-hex); an
+  given; a step that is no contract call, such as the oracle's fresh-signal wait, is `{kind, display, signer}`) — and `drift:` `[{address, kind}]` (default: none). Step args are plain JSON (bytes as 0x-hex); an
   argument equal to a known role id is shown as the role name.
 
 The runner does what `plan.build.build_plan` does after observing: `diff.compute` (every profile and env
@@ -109,8 +109,9 @@ def compact(change: Change, names: dict[str, str], with_note: bool) -> dict[str,
 
     out: dict[str, Any] = {
         "address": change.address, "action": change.action.value, "before": change.before, "after": change.after,
-        "steps": [{"function": s.fields.get("function", s.kind), "args": arg(s.fields.get("args", [])),
-                   "signer": s.signer} for s in change.steps],
+        "steps": [{"function": s.fields["function"], "args": arg(s.fields["args"]), "signer": s.signer}
+                  if "function" in s.fields else {"kind": s.kind, "display": s.display, "signer": s.signer}
+                  for s in change.steps],
         "depends_on": change.depends_on,
     }
     if with_note:
