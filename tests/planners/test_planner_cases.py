@@ -13,9 +13,11 @@ Each `cases/<planner>/<scenario>.yaml` holds three keys:
   - `signer_roles:` `{ROLE: [signer names]}` holding the role live on GOV (facts `signer_roles`);
   - `facts:` any other fact verbatim (`fee_token_decimals`). Facts `governance` default to GOV for every
     risk controller and vault.
-* `expect:` either `refused: <fragment of the SafetyError, or of the ValidationError the loader raises>` or `changes:` — the ordered plan, each change
-  as `{address, action, before, after, steps: [{function, args, signer}], depends_on}` (plus `note:` when
-  given; a step that is no contract call, such as the oracle's fresh-signal wait, is `{kind, display, signer}`) — and `drift:` `[{address, kind}]` (default: none). Step args are plain JSON (bytes as 0x-hex); an
+* `expect:` either `refused: <fragment>` (of the SafetyError, or of the ValidationError the loader raises)
+  or `changes:`, the ordered plan, each change as `{address, action, before, after, steps: [{function,
+  args, signer}], depends_on}` (plus `note:` when given; a step that is no contract call, such as the
+  oracle's fresh-signal wait, is `{kind, display, signer}`), and `drift:` `[{address, kind}]` (default:
+  none). Step args are plain JSON (bytes as 0x-hex); an
   argument equal to a known role id is shown as the role name.
 
 The runner does what `plan.build.build_plan` does after observing: `diff.compute` (every profile and env
