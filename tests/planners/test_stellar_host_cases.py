@@ -20,7 +20,8 @@ Add a case: write `tests/planners/cases_soroban_hosts/<planner>/<scenario>.yaml`
 
 Keys left out of an expected change or step are not compared; listed ones must match exactly (`note`,
 `reason` and `display` are fragments). `<ADMIN>`, `<NEW>`, `<U1>`..`<U4>`, `<CID>`, `<CID2>` stand for the
-fixed Stellar keys in `KEYS` below. `<planner>` is the folder name, mapped to a planner in `PLANNERS`.
+fixed Stellar keys in `KEYS` below, `<CID_INSTANCE>` for the ledger key of `<CID>`'s instance.
+`<planner>` is the folder name, mapped to a planner in `PLANNERS`.
 `test_case_can_fail` perturbs each case's expectation once and checks the comparison then fails.
 """
 
@@ -39,6 +40,7 @@ from ruamel.yaml import YAML
 from tempoctl.desired import load_environment
 from tempoctl.errors import TempoctlError
 from tempoctl.observed.observation import ObservedValues
+from tempoctl.observed.stellar.ledger import instance_key
 from tempoctl.plan.model import Change, DriftItem
 from tempoctl.profiles.backups import BackupsPlanner
 from tempoctl.profiles.base import PlanContext, PlanItem
@@ -60,6 +62,7 @@ KEYS = {
     "CID": "CBOPR7LTBLQTPKP6X4OBUUXD3BHKKZVOC2F56GXA5HXGF6PRCLOEJZDA",
     "CID2": "CD4NC5FNMEOD6KWYGG5II6JJD2V7M6NG4MZSL4GPDQ5XKYKPG6LZYTUY",
 }
+KEYS["CID_INSTANCE"] = instance_key(KEYS["CID"]).to_xdr()  # the ledger key of <CID>'s instance (base64 XDR)
 
 
 def _vision_records(ctx: PlanContext) -> Iterable[PlanItem]:
@@ -79,7 +82,7 @@ PLANNERS: dict[str, Callable[[PlanContext], Iterable[PlanItem]]] = {
 
 
 def _subst(text: str) -> str:
-    return re.sub(r"<([A-Z0-9]+)>", lambda m: KEYS.get(m.group(1), m.group(0)), text)
+    return re.sub(r"<([A-Z0-9_]+)>", lambda m: KEYS.get(m.group(1), m.group(0)), text)
 
 
 def _load(path: Path) -> Any:
