@@ -17,6 +17,7 @@ Add a case: write `tests/planners/cases_soroban_hosts/<planner>/<scenario>.yaml`
       drift:                  # every DriftItem, in order: {address, kind, expected?, actual?, message: <fragment>}
       refused: <fragment>     # the planner raises a TempoctlError whose text holds the fragment
       notes: [<fragments>]    # plan notes the planner appends to observed.facts["notes"]
+    folder: cases             # optional: the environment's folder name
 
 Keys left out of an expected change or step are not compared; listed ones must match exactly (`note`,
 `reason` and `display` are fragments). `<ADMIN>`, `<NEW>`, `<U1>`..`<U4>`, `<CID>`, `<CID2>` stand for the
@@ -105,8 +106,9 @@ def run_case(path: Path, tmp: Path) -> tuple[list[PlanItem] | TempoctlError, lis
     case = _load(path)
     base_path = path.parent / "_base.yaml"
     base = _load(base_path) if base_path.exists() else {}
-    doc = _merge({"environment": "cases", "backend": "sqlite:///.tempoctl/cases.db", **base}, case.get("desired") or {})
-    folder = tmp / "state" / "cases"
+    name = case.get("folder", "cases")  # the environment's folder name (it reaches crontab markers and units)
+    doc = _merge({"environment": name, "backend": "sqlite:///.tempoctl/cases.db", **base}, case.get("desired") or {})
+    folder = tmp / "state" / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "environment.yaml").write_text(json.dumps(doc, indent=1))  # JSON is YAML
     env = load_environment(folder, environ={}, cwd=tmp)
