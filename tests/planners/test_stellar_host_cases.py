@@ -4,8 +4,8 @@ No chain, no host: the planner is a pure function of the loaded environment and 
 
 Add a case: write `tests/planners/cases_soroban_hosts/<planner>/<scenario>.yaml` with
 
-    desired:   # a state YAML fragment, merged over the folder's `_base.yaml` (if any) into environment.yaml
-      contracts: {...}
+    desired:                  # a state YAML fragment, merged over the folder's `_base.yaml` (if any) into
+      contracts: {...}        # environment.yaml mapping by mapping (`{}` or any other value replaces)
     observed:
       values: {"<resource address>": <value as the reader records it>}
       facts: {...}            # optional (stellar_ledger, host_secrets, orphan_schedules, notes ...)
@@ -91,9 +91,10 @@ def _load(path: Path) -> Any:
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` over `base`, mapping by mapping; an empty mapping or any other value replaces."""
     out = dict(base)
     for k, v in extra.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and v and isinstance(out.get(k), dict) else v
     return out
 
 
