@@ -187,7 +187,10 @@ def _perturb(expect: dict[str, Any]) -> dict[str, Any]:
         e["refused"] += " (not said)"
     elif e.get("changes"):
         first = e["changes"][0]
-        first["action"] = {"create": "update", "update": "delete", "delete": "create"}[first.get("action", "delete")]
+        if "action" in first:
+            first["action"] = {"create": "update", "update": "delete", "delete": "create"}[first["action"]]
+        else:
+            first["address"] += " (not planned)"
     elif e.get("drift"):
         e["drift"][0]["kind"] += "_not"
     else:
