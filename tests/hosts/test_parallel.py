@@ -8,6 +8,7 @@ start and end times to a trace: overlap is measured from those intervals, never 
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def test_hosts_are_read_at_once_and_output_keeps_declaration_order(units: Path, 
     assert r1.exit_code == 0, r1.output
     narrow = sorted(_intervals(trace).items(), key=lambda kv: kv[1][0])
     assert [h for h, _ in narrow] == HOSTS  # one at a time, in declaration order
-    assert all(a[1][1] <= b[1][0] for a, b in zip(narrow, narrow[1:]))  # no two overlap
+    assert all(a[1][1] <= b[1][0] for a, b in itertools.pairwise(narrow))  # no two overlap
     assert _untimed(r1.stdout) == _untimed(r4.stdout)  # the same plan whatever answered first
 
     text4 = workspace.run("drift", "p", "--parallelism", "4").stdout
