@@ -115,10 +115,12 @@ def check_approval(plan: Plan, rebuilt: Plan | None, env: DesiredEnvironment, fr
                                         "only when it is identical to what was approved.")
 
 
-def rebuild_approved(env: DesiredEnvironment, approved: Plan, clients: dict[str, Any] | None = None) -> Plan:
+def rebuild_approved(env: DesiredEnvironment, approved: Plan, clients: dict[str, Any] | None = None, *,
+                     parallelism: int = 10) -> Plan:
     """The plan `plan` would compute now (simulations included, for display), refused unless identical to
     `approved`. What apply shows for a saved plan is this rebuild, never the file's own text."""
-    rebuilt, fresh = build_plan(env, PlanOptions(targets=tuple(approved.targets)), clients=clients)
+    rebuilt, fresh = build_plan(env, PlanOptions(targets=tuple(approved.targets), parallelism=parallelism),
+                                clients=clients)
     check_approval(approved, rebuilt, env, fresh)
     return rebuilt
 
@@ -139,7 +141,7 @@ def waves(changes: list[Change]) -> list[list[Change]]:
 def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] | None = None,
                environ: Mapping[str, str] | None = None, echo: Callable[[str], None] = print,
                prompt: Callable[[str], str] | None = None, cwd: Any = None,
-               journal: Journal | None = None) -> ApplyReport:
+               journal: Journal | None = None, parallelism: int = 10) -> ApplyReport:
     """Apply `plan`, journalling into `journal`. Without one, this takes the environment's lock and settles
     earlier unfinished applies first (`ApplySession`), as the CLI does around planning."""
     if journal is None:
@@ -148,11 +150,11 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
         with ApplySession(env, command=f"apply {env.name}", cwd=Path(cwd) if cwd else None, echo=echo) as session:
             clients = session.settle(clients)
             return apply_plan(env, plan, clients=clients, environ=environ, echo=echo, prompt=prompt, cwd=cwd,
-                              journal=session.journal(plan.fingerprint()))
+                              journal=session.journal(plan.fingerprint()), parallelism=parallelism)
     environ = os.environ if environ is None else environ
     # The same code path as `plan`; only simulation is left out (it annotates, it never shapes a step).
-    rebuilt, fresh = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False, create_secret_key=True),
-                                clients=clients)
+    rebuilt, fresh = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False, create_secret_key=True,
+                                                 parallelism=parallelism), clients=clients)
     check_approval(plan, rebuilt, env, fresh)
     plan = rebuilt  # from here on, only what was rebuilt here is signed and run
     report = ApplyReport()
@@ -201,7 +203,8 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
     journal.record("end", sent=len(report.sent))
     for hook in AFTER_APPLY:
         hook(actx)
-    after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False, create_secret_key=True), clients=fresh.clients)
+    after, _ = build_plan(env, PlanOptions(targets=tuple(plan.targets), simulate=False, create_secret_key=True,
+                                           parallelism=parallelism), clients=fresh.clients)
     report.leftover = handoffs.finish(after)
     report.awaiting = handoffs.waiting
     return report

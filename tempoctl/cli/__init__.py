@@ -90,6 +90,9 @@ def _render(plan: dict[str, Any], fmt: str, c: Ctx) -> str:
 
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+PARALLELISM = click.option(
+    "--parallelism", type=click.IntRange(min=1), default=10, show_default=True, metavar="N",
+    help="Read at most N hosts at the same time (one connection each); output stays in declaration order.")
 TARGET = click.option("--target", "targets", multiple=True, metavar="ADDR", help="Only this resource address (and what it depends on).")
 
 
@@ -101,9 +104,10 @@ TARGET = click.option("--target", "targets", multiple=True, metavar="ADDR", help
 @TARGET
 @TRUSTED_BASE
 @click.option("--no-batch", is_flag=True, hidden=True, help="One RPC request per read (benchmarks).")
+@PARALLELISM
 @pass_ctx
 def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
-         trusted_base: str | None, no_batch: bool) -> None:
+         trusted_base: str | None, no_batch: bool, parallelism: int) -> None:
     """Read live state and print what apply would change."""
 
     def go() -> int:
@@ -118,7 +122,7 @@ def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exi
         changed = False
         for spec in names:
             env = load_environment(spec, trusted=trusted_base)
-            p, _ = build_plan(env, PlanOptions(targets=targets, batching=not no_batch))
+            p, _ = build_plan(env, PlanOptions(targets=targets, batching=not no_batch, parallelism=parallelism))
             doc = p.to_dict()
             click.echo(_render(doc, fmt, c), nl=False)
             if out is not None:
@@ -157,9 +161,10 @@ def show(c: Ctx, planfile: Path, fmt: str) -> None:
 @click.option("--gitops-main", metavar="REF", help="CI: refuse unless the environment folder equals REF's (the "
               "fetched tip of main) and is not older than the last applied commit; record it when applied.")
 @TARGET
+@PARALLELISM
 @pass_ctx
 def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str, targets: tuple[str, ...],
-          gitops_main: str | None) -> None:
+          gitops_main: str | None, parallelism: int) -> None:
     """Apply a saved plan (PLANFILE), or plan ENV, show it, ask, and apply.
 
     The environment's lock is held throughout; transactions an earlier, interrupted apply left in flight
@@ -197,10 +202,11 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
             clients = session.settle()
             if saved:
                 approved = p  # an approval only: what is shown, signed and run is what is rebuilt from it
-                p = rebuild_approved(env, approved, clients)
+                p = rebuild_approved(env, approved, clients, parallelism=parallelism)
                 click.echo(_render(p.to_dict(), "text", c), nl=False)
             else:
-                p, _ = build_plan(env, PlanOptions(targets=targets, create_secret_key=True), clients=clients)
+                p, _ = build_plan(env, PlanOptions(targets=targets, create_secret_key=True, parallelism=parallelism),
+                                  clients=clients)
                 click.echo(_render(p.to_dict(), "text", c), nl=False)
                 if not p.empty and not auto_approve:
                     if not sys.stdin.isatty():
@@ -215,7 +221,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
             journal = session.journal(approved.fingerprint() if saved else p.fingerprint())
             if p.empty:
                 # settles bookkeeping (managed-key record); sends nothing
-                apply_plan(env, p, clients=clients, echo=click.echo, journal=journal)
+                apply_plan(env, p, clients=clients, echo=click.echo, journal=journal, parallelism=parallelism)
                 click.echo("Nothing to apply.")
                 session.outcome = "nothing to do"
                 return ExitCode.OK
@@ -223,7 +229,8 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
             ask = (lambda m: str(click.prompt(m, hide_input=True))) if sys.stdin.isatty() else None  # keystores
             view = ProgressView(c.color)
             try:
-                report = apply_plan(env, p, clients=clients, echo=view.progress, prompt=ask, journal=journal)
+                report = apply_plan(env, p, clients=clients, echo=view.progress, prompt=ask, journal=journal,
+                                    parallelism=parallelism)
             finally:
                 view.close()
             click.echo(f"\nApply complete: {view.progress.summary()}")
@@ -262,8 +269,10 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
 @FORMAT
 @PROMETHEUS
 @TRUSTED_BASE
+@PARALLELISM
 @pass_ctx
-def drift(c: Ctx, envs: tuple[str, ...], fmt: str, prometheus: Path | None, trusted_base: str | None) -> None:
+def drift(c: Ctx, envs: tuple[str, ...], fmt: str, prometheus: Path | None, trusted_base: str | None,
+          parallelism: int) -> None:
     """Read-only: report live state that differs from the YAML; exit 2 when anything does."""
 
     def go() -> int:
@@ -277,7 +286,7 @@ def drift(c: Ctx, envs: tuple[str, ...], fmt: str, prometheus: Path | None, trus
         for spec in _envs(envs):
             try:
                 env = load_environment(spec, trusted=trusted_base)
-                p, obs = build_plan(env, PlanOptions(simulate=False, create_secret_key=True))
+                p, obs = build_plan(env, PlanOptions(simulate=False, create_secret_key=True, parallelism=parallelism))
             except TempoctlError as exc:
                 if prometheus is None:
                     raise

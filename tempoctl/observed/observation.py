@@ -38,6 +38,8 @@ class ReadOptions:
     batching: bool = True
     create_secret_key: bool = False
     """Drift and apply may create the backend's secret comparison key; a plan only reads it."""
+    parallelism: int = 10
+    """How many hosts are read at the same time (`--parallelism`; observed/host/pool.py)."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.backups import BackupsSource
 from tempoctl.observed.checks import ChecksSource
 from tempoctl.observed.engine import EvmSource
+from tempoctl.observed.host.pool import DEFAULT_PARALLELISM
 from tempoctl.observed.host.source import HostsSource
 from tempoctl.observed.observation import Observation, ObservationError, ReadOptions
 from tempoctl.observed.stellar.source import StellarSource
@@ -39,10 +40,10 @@ SOURCES.append(HostsSource())
 
 
 def observe(env: DesiredEnvironment, *, batching: bool = True, clients: dict[str, Any] | None = None,
-            create_secret_key: bool = False) -> Observation:
+            create_secret_key: bool = False, parallelism: int = DEFAULT_PARALLELISM) -> Observation:
     """Read everything `env` manages. Interface mismatches found by any source are reported together."""
     out = Observation(observed=ObservedValues(), clients=dict(clients or {}))
-    options = ReadOptions(batching=batching, create_secret_key=create_secret_key)
+    options = ReadOptions(batching=batching, create_secret_key=create_secret_key, parallelism=parallelism)
     from tempoctl.profiles import REGISTRY
 
     for cname, contract in env.state.contracts.items():

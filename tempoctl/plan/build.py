@@ -31,6 +31,7 @@ class PlanOptions:
     simulate: bool = True
     allow_lockout: bool = False
     create_secret_key: bool = False  # drift and apply: make the backend's secret comparison key if missing
+    parallelism: int = 10  # hosts read at the same time (--parallelism)
 
 
 def matches_target(address: str, target: str) -> bool:
@@ -85,7 +86,8 @@ def select_targets(changes: list[Change], targets: tuple[str, ...]) -> list[Chan
 def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
                clients: dict[str, Any] | None = None) -> tuple[Plan, Observation]:
     opts = options or PlanOptions()
-    obs = observe(env, batching=opts.batching, clients=clients, create_secret_key=opts.create_secret_key)
+    obs = observe(env, batching=opts.batching, clients=clients, create_secret_key=opts.create_secret_key,
+                  parallelism=opts.parallelism)
     diff = compute(env, obs.observed)
     unread = tuple(obs.observed.facts.get("unread", ()))
     if unread:  # not read under the trusted base: no change planned and no drift counted for unread state

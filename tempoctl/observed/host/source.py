@@ -34,7 +34,8 @@ from tempoctl.observed.host.managed import (
     descriptor_contracts,
     managed_hosts,
 )
-from tempoctl.observed.host.roots import confine, local_confined
+from tempoctl.observed.host.pool import map_hosts, name_host, raise_first
+from tempoctl.observed.host.roots import Confined, confine, local_confined
 from tempoctl.observed.host.secretcmp import CHANGED, SENSITIVE, ComparisonKey, verdict
 from tempoctl.observed.host.transport import Transport, shared_transport
 from tempoctl.observed.observation import Observation, ReadOptions
@@ -64,48 +65,80 @@ class HostsSource:
         reach = env.reach
         key = ComparisonKey(env.state.backend, env.name, out.cwd, options.create_secret_key,
                             refused=reach.backend())
+        # 1. In declaration order, here: what the trusted base lets us read, and each host's transport. What
+        # is not read is noted in step 3, in the same order as before hosts were read in parallel.
+        hosts: list[tuple[ManagedHost, str, list[tuple[str, str]]]] = []  # (host, why unread, files unread)
+        todo: list[tuple[ManagedHost, Transport, list[str] | None]] = []
         for mh in managed_hosts(env).values():
             problem = reach.host(mh.name)
             if problem:  # not even a connection: the PR chose this host or where it points
-                unread(out, mh.name, problem)
+                hosts.append((mh, problem, []))
                 continue
+            skipped: list[tuple[str, str]] = []
             for path, mf in list(mh.files.items()):
                 problem = reach.env_file(mh.name, _path_template(env, mf))
                 if problem:
-                    unread(out, mf.address, problem)
+                    skipped.append((mf.address, problem))
                     del mh.files[path]
                 else:
                     for name, entry in mf.entries.items():
                         entry.public = reach.public(mh.name, path, name, entry.public) or (
                             entry.public_shape is not None and entry.public)
-            t = transport_for(out.clients, mh.name, mh.connection)
+            hosts.append((mh, "", skipped))
             host = env.state.hosts.get(mh.name)
-            roots = reach.roots_for(mh.name, host.roots if host else None)
+            todo.append((mh, transport_for(out.clients, mh.name, mh.connection),
+                         reach.roots_for(mh.name, host.roots if host else None)))
+
+        # 2. The hosts themselves, read at the same time (at most `parallelism`): one command each.
+        def read_one(job: tuple[ManagedHost, Transport, list[str] | None]) -> tuple[Confined, HostFacts]:
+            mh, t, roots = job
             confined = confine(t, mh.connection, roots, list(mh.files))
             paths = list(confined.real.values())  # read at their real place: a symlink is followed, not read
             result = t.run(read_script(mh.units, paths)) if (mh.units or paths) else None
-            hf = parse_read(result.stdout, mh.units, paths) if result is not None else HostFacts()
-            self._units(env, mh, hf, values, facts)
-            for path, mf in mh.files.items():
-                if path in confined.refused:
-                    values[mf.address] = {"refused": confined.refused[path]}
-                    continue
-                status = facts.setdefault("host_secrets", {}).setdefault(mf.address, {})
-                for name, entry in mf.entries.items():
-                    guessable = entry.sensitive and entry.public_shape is None and entry.expect_address is None
-                    problem = reach.entry_value(entry.where) if guessable else None
-                    if problem:  # a verdict on a value the PR chose would confirm or deny the PR's guess
-                        status[name] = f"unread: {problem}"
-                        facts.setdefault("notes", []).append(
-                            f"{mf.address}: {name} not compared: {problem}")
-                real = confined.real[path]
-                values[mf.address] = _file_value(mf, hf.files.get(real, FileFacts(None)), key, status)
+            return confined, (parse_read(result.stdout, mh.units, paths) if result is not None else HostFacts())
+
+        read = dict(zip((mh.name for mh, _, _ in todo), map_hosts(read_one, todo, options.parallelism), strict=True))
+        # 3. Back in declaration order: the values, so the plan does not depend on which host answered first.
+        errors: list[TempoctlError] = []
+        for mh, problem, skipped in hosts:
+            if problem:
+                unread(out, mh.name, problem)
+                continue
+            for address, why in skipped:
+                unread(out, address, why)
+            got = read[mh.name]
+            try:
+                if isinstance(got, TempoctlError):
+                    raise got
+                self._host_values(env, mh, got[0], got[1], key, values, facts)
+            except TempoctlError as exc:  # this host's error; the other hosts are still read and reported
+                errors.append(name_host(exc, mh.name))
+        raise_first(errors)
         for cname, c in descriptor_contracts(env).items():
             problem = reach.descriptor(cname)
             if problem:
                 unread(out, f"{cname}.descriptor", problem)
                 continue
             values[f"{cname}.descriptor"] = _read_descriptor(str(c.descriptor), out.cwd)
+
+    def _host_values(self, env: DesiredEnvironment, mh: ManagedHost, confined: Confined, hf: HostFacts,
+                     key: ComparisonKey, values: dict[str, Any], facts: dict[str, Any]) -> None:
+        reach = env.reach
+        self._units(env, mh, hf, values, facts)
+        for path, mf in mh.files.items():
+            if path in confined.refused:
+                values[mf.address] = {"refused": confined.refused[path]}
+                continue
+            status = facts.setdefault("host_secrets", {}).setdefault(mf.address, {})
+            for name, entry in mf.entries.items():
+                guessable = entry.sensitive and entry.public_shape is None and entry.expect_address is None
+                problem = reach.entry_value(entry.where) if guessable else None
+                if problem:  # a verdict on a value the PR chose would confirm or deny the PR's guess
+                    status[name] = f"unread: {problem}"
+                    facts.setdefault("notes", []).append(
+                        f"{mf.address}: {name} not compared: {problem}")
+            real = confined.real[path]
+            values[mf.address] = _file_value(mf, hf.files.get(real, FileFacts(None)), key, status)
 
     def _units(self, env: DesiredEnvironment, mh: ManagedHost, hf: HostFacts, values: dict[str, Any],
                facts: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,6 +199,9 @@ class SshTransport(_BaseTransport):
             base += ["-p", str(port)]
         self._base = base
         self._master_up = False
+        # Hosts are read in parallel (observed/host/pool.py) and two declared hosts may share a connection:
+        # the first command opens the master, the others wait for it rather than open a second one.
+        self._master_lock = threading.Lock()
 
     def _open_master(self) -> None:
         # -f: ssh forks into the background only once authenticated, so a zero exit means the socket is ready.
@@ -224,8 +228,9 @@ class SshTransport(_BaseTransport):
         atexit.register(self.close)  # never leave a master connection behind when the run ends
 
     def _exec(self, argv: list[str], input: bytes | None) -> CommandResult:
-        if not self._master_up:
-            self._open_master()
+        with self._master_lock:
+            if not self._master_up:
+                self._open_master()
         # `--` before the destination: ssh stops reading options there (and does not re-read any after the
         # host, which it otherwise does: OpenSSH ssh.c, main(), `opt_terminated`).
         cmd = [*self._base, "-o", "ControlMaster=no", "--", self.destination, shlex.join(argv)]
@@ -238,13 +243,14 @@ class SshTransport(_BaseTransport):
         return CommandResult(proc.returncode, proc.stdout, proc.stderr)
 
     def close(self) -> None:
-        if self._master_up:
-            subprocess.run(
-                [*self._base, "-O", "exit", "--", self.destination],
-                stdin=subprocess.DEVNULL, capture_output=True, check=False,
-            )
-            self._master_up = False
-        shutil.rmtree(self._dir, ignore_errors=True)
+        with self._master_lock:
+            if self._master_up:
+                subprocess.run(
+                    [*self._base, "-O", "exit", "--", self.destination],
+                    stdin=subprocess.DEVNULL, capture_output=True, check=False,
+                )
+                self._master_up = False
+            shutil.rmtree(self._dir, ignore_errors=True)
 
 
 def parse_connection(connection: str) -> tuple[str, int | None]:
@@ -285,18 +291,23 @@ def open_transport(
 
 
 _SHARED: dict[tuple[str, str], Transport] = {}
+_SHARED_LOCK = threading.Lock()  # hosts are read from a pool of threads: one transport per connection still
 
 
 def shared_transport(connection: str) -> Transport:
     """The run's one transport for `connection`: plan, apply and the re-plan after it all use it, so a
     host gets one ssh connection per run. `close_shared()` ends them (the CLI calls it after each command)."""
     key = (connection, os.environ.get("TEMPOCTL_SSH_CONFIG", ""))
-    if key not in _SHARED:
-        _SHARED[key] = open_transport(connection)
-    return _SHARED[key]
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = open_transport(connection)
+        return _SHARED[key]
 
 
 def close_shared() -> None:
-    while _SHARED:
-        _, t = _SHARED.popitem()
+    while True:
+        with _SHARED_LOCK:
+            if not _SHARED:
+                return
+            _, t = _SHARED.popitem()
         t.close()
