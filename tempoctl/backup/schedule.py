@@ -23,6 +23,7 @@ from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.cron import MACROS
+from tempoctl.desired.hostpaths import has_control
 from tempoctl.desired.models import Backup
 from tempoctl.observed.host.transport import HostError, Transport
 
@@ -68,7 +69,7 @@ def cron_line(value: Mapping[str, Any]) -> str:
     real newline would start another entry that shlex.quote cannot prevent, so it is refused here too
     (validate refuses it first, with file:line:col)."""
     line = f"{value['schedule']} {str(value['command']).replace('%', chr(92) + '%')}"
-    if any(ord(ch) < 32 or ord(ch) == 127 or ch in "\u2028\u2029\x85" for ch in line):
+    if has_control(line):
         raise ValueError(f"refusing to write a crontab line with a control character: {line!r}")
     return line
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.cron import to_on_calendar
+from tempoctl.desired.hostpaths import has_control
 from tempoctl.desired.models import Backup
 from tempoctl.observed.host.transport import Transport
 
@@ -37,7 +38,7 @@ def unit_value(text: str) -> str:
     """`text` as a unit-file setting value that systemd reads back as `text` (systemd.syntax: `%` starts a
     specifier, `$` an environment variable in ExecStart=). A control character would end the setting and
     start another line (`User=postgres\\nExecStartPre=+…` runs as root), so it is refused, not escaped."""
-    if any(ord(ch) < 32 or ord(ch) == 127 or ch in "\u2028\u2029\x85" for ch in text):
+    if has_control(text):
         raise ValueError(f"refusing to write a unit-file value with a control character: {text!r}")
     return text.replace("%", "%%").replace("$", "$$")
 

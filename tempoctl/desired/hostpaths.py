@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from string import Formatter
 from urllib.parse import urlsplit
 
-# Control characters (C0, DEL, C1) and the Unicode line/paragraph separators: none may reach a crontab
-# line, a unit file, a command line or a URL.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+from tempoctl.safetext import find_control
 
 
 def has_control(text: str) -> bool:
-    return bool(_CONTROL.search(text))
+    """Whether `text` holds a control character (safetext's one definition: C0, DEL, C1, line/paragraph
+    separators, bidi controls): none may reach a crontab line, a unit file, a command line or a URL."""
+    return find_control(text) is not None
 
 
 def url_error(url: str) -> str | None:
