@@ -413,6 +413,35 @@ class Host(Model):
 # --- backups -------------------------------------------------------------------------------------------
 
 
+class MaxBlockAge(Model):
+    """`max(<column>)` of the restored `<table>` must be at most `blocks` behind the network's head."""
+
+    network: str
+    blocks: int = Field(ge=0)
+    table: str = "indexer_state"
+    column: str = "last_indexed_block"
+
+
+class Drill(Model):
+    """Smoke checks a restore drill runs on the restored copy (`tempoctl backup drill ENV NAME`).
+
+    Declaring `drill:` (even `{}`) makes drills part of the backup's desired state: a backup whose last
+    successful drill is older than `drill_every` is drift."""
+
+    tables_present: list[str] = Field(default_factory=list, description="Tables (`name` or `schema.name`) "
+                                      "the restored database must have (postgres backups).")
+    min_rows: dict[str, int] = Field(default_factory=dict, description="Table → the fewest rows it may hold "
+                                     "after the restore (postgres backups).")
+    max_block_age: MaxBlockAge | None = None
+    files_present: list[str] = Field(default_factory=list, description="Relative paths the restored archive "
+                                     "must hold as regular files (files backups).")
+    descriptors: list[str] = Field(default_factory=list, description="Teye deployment descriptors in the "
+                                   "archive (relative paths): valid JSON, a contract ID whose strkey checksum "
+                                   "holds, a 64-hex wasm_hash (files backups).")
+    checksums: list[str] = Field(default_factory=list, description="`sha256sum` files in the archive (e.g. "
+                                 "dist/SHA256SUMS.txt): every file they list must be present with that hash.")
+
+
 class Backup(Model):
     host: str
     kind: Literal["postgres", "files"]
@@ -426,6 +455,9 @@ class Backup(Model):
     max_age: Duration
     via: Literal["cron", "systemd-timer"] = "cron"
     user: str | None = None
+    drill: Drill | None = None
+    drill_every: Duration = Field(default=30 * 86400.0, gt=0, description="With `drill:`, how old the last "
+                                  "successful restore drill may be before it is drift (default 30d).")
 
 
 # --- the environment -----------------------------------------------------------------------------------

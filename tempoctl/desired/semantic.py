@@ -31,6 +31,7 @@ from tempoctl.desired.hostpaths import (
 )
 from tempoctl.desired.models import (
     AccessControlContract,
+    Backup,
     CustomContract,
     DesiredState,
     EvmNetwork,
@@ -508,7 +509,20 @@ class _Checker:
             problem = _filename_error(b.filename) or template_error(b.filename, b.kind)
             if problem:
                 self.err((*path, "filename"), problem)
+            self._drill(path, b)
         self._shared_destinations()
+
+    def _drill(self, path: KeyPath, b: Backup) -> None:
+        from tempoctl.desired.drillcheck import drill_problems
+
+        for sub, message in drill_problems(b):
+            self.err((*path, *sub), message, at_key=isinstance(sub[-1], str) and sub[-2:-1] == ("min_rows",))
+        age = b.drill.max_block_age if b.drill is not None else None
+        if age is not None:
+            npath: KeyPath = (*path, "drill", "max_block_age", "network")
+            if self.ref(npath, age.network, "networks", "network") and isinstance(
+                    self.s.networks[age.network], StellarNetwork):
+                self.err(npath, f'block age is measured on an EVM network; "{age.network}" is stellar')
 
     def _shared_destinations(self) -> None:
         """Two backups in one destination must have prefixes that cannot match each other's files, or one's

@@ -1,0 +1,134 @@
+"""`tempoctl backup drill ENV NAME` against a real PostgreSQL server and a real anvil head: a real pg_dump
+restores into a scratch database and passes its smoke checks; a well-framed but corrupt dump and a dump
+missing a declared table fail and are recorded as failed; the scratch database is dropped whatever happens,
+and a database the drill did not create is never dropped."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.backups.support import BackupWorld, make_world, pg_backup
+from tests.support.anvil import Anvil
+from tests.support.postgres import Postgres
+
+SCHEMA = ("CREATE TABLE indexer_state (id int primary key, last_indexed_block bigint);"
+          "CREATE TABLE vault_events (id serial primary key, kind text);"
+          "INSERT INTO vault_events (kind) SELECT 'deposit' FROM generate_series(1, 25)")
+
+
+def scratch_databases(postgres: Postgres) -> list[str]:
+    return [r[0] for r in postgres.execute("postgres", "SELECT datname FROM pg_database WHERE datname LIKE "
+                                                       "'tempoctl_drill_%' ORDER BY 1")]
+
+
+def drills(world: BackupWorld) -> list[dict[str, Any]]:
+    with sqlite3.connect(world.root / ".tempoctl" / f"{world.name}.db") as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute("SELECT * FROM backup_drills ORDER BY started_at")]
+
+
+def _world(tmp_path: Path, postgres: Postgres, db: str, drill: dict[str, Any] | None = None) -> BackupWorld:
+    world = make_world(tmp_path, postgres)
+    world.backups["db"] = pg_backup(world, postgres.url(db), drill=drill if drill is not None else {})
+    return world
+
+
+def test_drill_restores_a_real_dump_and_passes_its_checks(tmp_path: Path, postgres: Postgres, anvil: Anvil) -> None:
+    db = postgres.create_database()
+    head = int(str(anvil.rpc("eth_blockNumber")), 16)
+    postgres.execute(db, SCHEMA + f";INSERT INTO indexer_state VALUES (1, {max(0, head - 3)})")
+    world = _world(tmp_path, postgres, db, {
+        "tables_present": ["indexer_state", "public.vault_events"], "min_rows": {"vault_events": 20},
+        "max_block_age": {"network": "tempo", "blocks": 10}})
+    world.extra["networks"] = {"tempo": {"type": "evm", "chain_id": anvil.chain_id, "rpc_url": anvil.url}}
+    assert world.run("backup", "run", "bk", "db").exit_code == 0
+
+    res = world.run("backup", "drill", "bk", "db")
+
+    assert res.exit_code == 0, res.output
+    assert "ok   table public.vault_events present" in res.output
+    assert "ok   vault_events has at least 20 rows: 25 rows" in res.output
+    assert f"blocks behind head" in res.output and "drill passed" in res.output
+    assert "dropped scratch database tempoctl_drill_" in res.output
+    assert scratch_databases(postgres) == []
+    [row] = drills(world)
+    assert row["outcome"] == "passed" and row["cleaned"] == 1 and row["scratch_created"] == 1
+    assert row["backup_file"].startswith("db_") and row["scratch"].startswith("tempoctl_drill_")
+    # The source database is untouched by the drill.
+    assert postgres.execute(db, "SELECT count(*) FROM vault_events") == [(25,)]
+
+
+def _good_dump(world: BackupWorld) -> bytes:
+    assert world.run("backup", "run", "bk", "db").exit_code == 0
+    [dump] = [p for p in world.dest.iterdir() if p.name.endswith(".sql.gz")]
+    sql = gzip.decompress(dump.read_bytes())
+    dump.unlink()
+    return sql
+
+
+def _plant(world: BackupWorld, sql: bytes) -> Path:
+    """A dump file of this backup, newer than any other, with `sql` as its content (gzip-valid)."""
+    path = world.dest / "db_29991231-235959.sql.gz"
+    path.write_bytes(gzip.compress(sql))
+    return path
+
+
+def test_a_well_framed_dump_with_a_garbage_middle_fails_its_drill(tmp_path: Path, postgres: Postgres) -> None:
+    db = postgres.create_database()
+    postgres.execute(db, SCHEMA)
+    world = _world(tmp_path, postgres, db, {"tables_present": ["vault_events"]})
+    sql = _good_dump(world)
+    start = sql.index(b"COPY public.vault_events")
+    body = sql[:start] + b"COPY public.vault_events (id, kind) FROM stdin;\n1\tdeposit\n\x8f\x02secret-row-value\n" \
+        + b"\\.\n" + sql[sql.index(b"-- PostgreSQL database dump complete") - 40:]
+    _plant(world, body)
+    assert world.run("drift", "bk", "--format", "json").exit_code in (0, 2)  # verify counts it as good
+
+    res = world.run("backup", "drill", "bk", "db")
+
+    assert res.exit_code == 1, res.output
+    assert "the dump did not restore" in res.output and "drill FAILED" in res.output
+    assert "secret-row-value" not in res.output  # PostgreSQL quotes the bad value: it is not shown
+    assert scratch_databases(postgres) == []
+    [row] = drills(world)
+    assert row["outcome"] == "failed" and row["cleaned"] == 1 and "did not restore" in row["detail"]
+    assert "secret-row-value" not in row["detail"]
+
+
+def test_a_dump_missing_a_declared_table_fails_its_drill(tmp_path: Path, postgres: Postgres) -> None:
+    db = postgres.create_database()
+    postgres.execute(db, "CREATE TABLE vault_events (id int); INSERT INTO vault_events VALUES (1)")
+    world = _world(tmp_path, postgres, db, {"tables_present": ["indexer_state", "vault_events"]})
+    assert world.run("backup", "run", "bk", "db").exit_code == 0  # a complete, verified dump of the wrong thing
+
+    res = world.run("backup", "drill", "bk", "db")
+
+    assert res.exit_code == 1, res.output
+    assert "FAIL table indexer_state present: missing" in res.output
+    assert "ok   table vault_events present" in res.output
+    assert scratch_databases(postgres) == []
+    assert drills(world)[-1]["outcome"] == "failed"
+
+
+def test_a_dump_cannot_run_psql_meta_commands(tmp_path: Path, postgres: Postgres) -> None:
+    """psql runs the dump behind \\restrict with a key the dump cannot know: `\\!` (a shell) and `\\connect`
+    (another database) are refused, and the drill fails."""
+    db = postgres.create_database()
+    postgres.execute(db, SCHEMA)
+    world = _world(tmp_path, postgres, db)
+    sql = _good_dump(world)
+    flag = tmp_path / "pwned"
+    at = sql.index(b"CREATE TABLE")
+    _plant(world, sql[:at] + f"\\! touch {flag}\n\\connect postgres\n".encode() + sql[at:])
+
+    res = world.run("backup", "drill", "bk", "db")
+
+    assert res.exit_code == 1, res.output
+    assert not flag.exists()
+    assert "did not restore" in res.output
+    assert scratch_databases(postgres) == []
