@@ -59,14 +59,15 @@ def drop_database(host: Transport, database: str, name: str, drill_id: str) -> s
     """Drop `name` if it still carries this drill's comment; what happened, in words."""
     if not SCRATCH_DB.fullmatch(name):
         return f"not dropping {name!r}: not a scratch database name"
-    seen = host.run(psql(database, "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                                   f"WHERE datname = '{name}'"), check=False)
+    # 'x' || …: a row (the database exists) is never empty, even when it has no comment at all.
+    seen = host.run(psql(database, "SELECT 'x' || coalesce(shobj_description(oid, 'pg_database'), '') "
+                                   f"FROM pg_database WHERE datname = '{name}'"), check=False)
     if seen.returncode != 0:
         raise ScratchError(f"cannot check scratch database {name} before dropping it", detail=_err(seen.stderr))
     stamp = seen.text.strip()
     if not stamp:
         return f"scratch database {name} is already gone"
-    if stamp != comment(drill_id):
+    if stamp != "x" + comment(drill_id):
         return f"not dropping {name}: it does not carry this drill's comment"
     dropped = host.run(psql(database, f'DROP DATABASE "{name}" WITH (FORCE)'), check=False)
     if dropped.returncode != 0:

@@ -6,7 +6,11 @@ and a database the drill did not create is never dropped."""
 from __future__ import annotations
 
 import gzip
+import os
+import signal
 import sqlite3
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +136,108 @@ def test_a_dump_cannot_run_psql_meta_commands(tmp_path: Path, postgres: Postgres
     assert not flag.exists()
     assert "did not restore" in res.output
     assert scratch_databases(postgres) == []
+
+
+def test_a_database_the_drill_did_not_create_is_never_dropped(tmp_path: Path, postgres: Postgres,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scratch name is random; force it onto an existing database holding data: CREATE DATABASE fails,
+    the drill fails, and that database keeps its data (not dropped, not restored into)."""
+    db = postgres.create_database()
+    postgres.execute(db, SCHEMA)
+    world = _world(tmp_path, postgres, db)
+    assert world.run("backup", "run", "bk", "db").exit_code == 0
+    theirs = postgres.create_database("tempoctl_drill_00000000abcd")
+    postgres.execute(theirs, "CREATE TABLE precious (x int); INSERT INTO precious VALUES (7)")
+    monkeypatch.setattr("tempoctl.backup.drill.secrets.token_hex", lambda n: "00000000abcd")
+
+    res = world.run("backup", "drill", "bk", "db")
+
+    assert res.exit_code == 1, res.output
+    assert "cannot create scratch database tempoctl_drill_00000000abcd (left untouched)" in res.output
+    assert postgres.execute(theirs, "SELECT x FROM precious") == [(7,)]
+    assert postgres.execute(theirs, "SELECT to_regclass('vault_events') IS NULL") == [(True,)]
+    [row] = drills(world)
+    assert row["outcome"] == "failed" and row["scratch_created"] == 0 and row["cleaned"] == 0
+
+    # A later drill's sweep does not touch it either: no row claims it as created.
+    monkeypatch.undo()
+    assert world.run("backup", "drill", "bk", "db").exit_code == 0
+    assert postgres.execute(theirs, "SELECT x FROM precious") == [(7,)]
+
+
+def test_drop_refuses_a_scratch_named_database_without_this_drills_stamp(postgres: Postgres) -> None:
+    from tempoctl.backup.scratch import drop_database
+    from tempoctl.observed.host.transport import LocalTransport
+
+    name = postgres.create_database("tempoctl_drill_0000000000ee")
+    host = LocalTransport(environ={**os.environ, **postgres.env()})  # psql reads the libpq settings
+    said = drop_database(host, postgres.url(name), name, "0000000000ee")
+    assert said == f"not dropping {name}: it does not carry this drill's comment"
+    assert name in scratch_databases(postgres)
+    postgres.execute("postgres", f"DROP DATABASE {name}")
+
+
+def _sleeping_dump(world: BackupWorld) -> Path:
+    """A good backup, then a newer well-formed dump whose restore sleeps in the middle (a slow restore)."""
+    assert world.run("backup", "run", "bk", "db").exit_code == 0
+    [dump] = [p for p in world.dest.iterdir() if p.name.endswith(".sql.gz")]
+    sql = gzip.decompress(dump.read_bytes())
+    at = sql.index(b"CREATE TABLE")
+    return _plant(world, sql[:at] + b"SELECT pg_sleep(60);\n" + sql[at:])
+
+
+def _start_drill(world: BackupWorld, postgres: Postgres) -> subprocess.Popen[bytes]:
+    import sys
+
+    world.write()
+    proc = subprocess.Popen([sys.executable, "-m", "tempoctl", "backup", "drill", "bk", "db"], cwd=world.root,
+                            env={**os.environ, **world.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # until the restore is running inside the scratch database
+        busy = postgres.execute("postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE "
+                                            "'tempoctl_drill_%' AND query LIKE '%pg_sleep%'")
+        if busy[0][0]:
+            return proc
+        assert proc.poll() is None, proc.communicate()[0]
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("the drill never reached its restore")
+
+
+def test_a_drill_killed_mid_restore_still_drops_its_scratch_database(tmp_path: Path, postgres: Postgres) -> None:
+    db = postgres.create_database()
+    postgres.execute(db, SCHEMA)
+    world = _world(tmp_path, postgres, db)
+    _sleeping_dump(world)
+    proc = _start_drill(world, postgres)
+    assert len(scratch_databases(postgres)) == 1
+
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=30)[0].decode()
+
+    assert proc.returncode == 1, out
+    assert "drill interrupted by signal 15; its scratch copy was removed" in out and "Traceback" not in out
+    assert scratch_databases(postgres) == []
+    [row] = drills(world)
+    assert row["outcome"] == "failed" and row["cleaned"] == 1 and row["detail"].startswith("interrupted")
+
+
+def test_the_next_drill_removes_what_a_sigkilled_drill_left(tmp_path: Path, postgres: Postgres) -> None:
+    db = postgres.create_database()
+    postgres.execute(db, SCHEMA)
+    world = _world(tmp_path, postgres, db)
+    slow = _sleeping_dump(world)
+    proc = _start_drill(world, postgres)
+    proc.kill()  # SIGKILL: no cleanup can run in that process
+    proc.wait(timeout=10)
+    [left] = scratch_databases(postgres)
+    slow.unlink()  # the next drill restores the good backup
+
+    res = world.run("backup", "drill", "bk", "db")
+
+    assert res.exit_code == 0, res.output
+    assert f"earlier drill: dropped scratch database {left}" in res.output
+    assert scratch_databases(postgres) == []
+    first, second = drills(world)
+    assert first["outcome"] == "failed" and first["cleaned"] == 1 and "interrupted" in first["detail"]
+    assert second["outcome"] == "passed"
