@@ -149,7 +149,13 @@ def test_a_database_the_drill_did_not_create_is_never_dropped(tmp_path: Path, po
     theirs = postgres.create_database("tempoctl_drill_00000000abcd")
     postgres.execute(theirs, "CREATE TABLE precious (x int); INSERT INTO precious VALUES (7)")
     monkeypatch.setattr("tempoctl.backup.drill.secrets.token_hex", lambda n: "00000000abcd")
+    try:
+        _never_dropped(world, postgres, theirs, monkeypatch)
+    finally:
+        postgres.execute("postgres", f"DROP DATABASE IF EXISTS {theirs}")
 
+
+def _never_dropped(world: BackupWorld, postgres: Postgres, theirs: str, monkeypatch: pytest.MonkeyPatch) -> None:
     res = world.run("backup", "drill", "bk", "db")
 
     assert res.exit_code == 1, res.output
