@@ -19,6 +19,7 @@ import pytest
 from tests.backups.support import BackupWorld, make_world, pg_backup
 from tests.support.anvil import Anvil
 from tests.support.postgres import Postgres
+from tests.support.sshd import Sshd
 
 SCHEMA = ("CREATE TABLE indexer_state (id int primary key, last_indexed_block bigint);"
           "CREATE TABLE vault_events (id serial primary key, kind text);"
@@ -247,3 +248,23 @@ def test_the_next_drill_removes_what_a_sigkilled_drill_left(tmp_path: Path, post
     first, second = drills(world)
     assert first["outcome"] == "failed" and first["cleaned"] == 1 and "interrupted" in first["detail"]
     assert second["outcome"] == "passed"
+
+
+def test_postgres_drill_over_ssh(tmp_path: Path, postgres: Postgres, sshd: Sshd) -> None:
+    """The host's own psql restores and checks, through the one ssh connection of the run."""
+    db = postgres.create_database()
+    postgres.execute(db, SCHEMA)
+    world = make_world(tmp_path, postgres)
+    world.env["TEMPOCTL_SSH_CONFIG"] = str(sshd.client_config)
+    world.hosts["db-1"] = {"connection": sshd.connection, "roots": [str(tmp_path)]}
+    url = f"postgresql://{postgres.superuser}@/{db}?host={postgres.socket_dir}&port={postgres.port}"
+    world.backups["db"] = pg_backup(world, url, drill={"min_rows": {"vault_events": 25}})
+    assert world.run("backup", "run", "bk", "db").exit_code == 0
+    logins = sshd.accepted_logins()
+
+    res = world.run("backup", "drill", "bk", "db")
+
+    assert res.exit_code == 0, res.output
+    assert "ok   vault_events has at least 25 rows: 25 rows" in res.output
+    assert sshd.accepted_logins() == logins + 1
+    assert scratch_databases(postgres) == []
