@@ -84,3 +84,12 @@ def _backup_schedule(actx: ApplyContext, group: str) -> Executor:
 
 
 EXECUTORS["backup_schedule"] = _backup_schedule
+
+
+def _host_file(actx: ApplyContext, group: str) -> Executor:
+    from tempoctl.apply.host_files import make_host_file_executor
+
+    return make_host_file_executor(actx, group)
+
+
+EXECUTORS["host_file"] = _host_file

@@ -348,6 +348,17 @@ class EnvFile(Model):
     mode: str | None = Field(default=None, pattern=r"^0?[0-7]{3,4}$")
 
 
+class HostFile(Model):
+    """A whole file tempoctl writes on a host (`<host>.file[path]`), e.g. a Prometheus rules file. Its live
+    content is compared, never shown: the plan shows the desired lines, marking those already there."""
+
+    path: str = Field(description="Inside the host's roots (absolute, or relative to the base).")
+    content: str = Field(description="The file's whole content, written as is (UTF-8).")
+    mode: str | None = Field(default=None, pattern=r"^0?[0-7]{3,4}$",
+                             description="Octal mode; a new file is 0644 unless set. Never world-writable.")
+    owner: str | None = Field(default=None, description="user or user:group (chown); kept when unset.")
+
+
 class Database(Model):
     """A PostgreSQL server tempoctl may send credentials to (libpq's PGPASSWORD/passfile), by host and port."""
 
@@ -398,6 +409,7 @@ class Host(Model):
 
     services: dict[str, Service] = Field(default_factory=dict)
     env_files: dict[str, EnvFile] = Field(default_factory=dict)
+    files: list[HostFile] = Field(default_factory=list)
     checks: HostChecks | None = None
 
     @field_validator("connection")

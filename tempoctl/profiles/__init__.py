@@ -15,6 +15,7 @@ from tempoctl.profiles.base import EnvPlanner, EvmProfile, PlanContext, PlanItem
 from tempoctl.profiles.checks import ChecksPlanner
 from tempoctl.profiles.custom import CustomProfile
 from tempoctl.profiles.descriptor import DescriptorPlanner
+from tempoctl.profiles.host_files import HostFilesPlanner
 from tempoctl.profiles.hosts import HostsPlanner
 from tempoctl.profiles.oracle import OracleProfile
 from tempoctl.profiles.oracle_relay import OracleRelayPlanner
@@ -43,7 +44,7 @@ class OraclePlanner:
 ENV_PLANNERS: list[EnvPlanner] = [OraclePlanner()]
 ENV_PLANNERS.append(BackupsPlanner())
 ENV_PLANNERS.append(ChecksPlanner())
-ENV_PLANNERS += [DescriptorPlanner(), HostsPlanner(), OracleRelayPlanner()]
+ENV_PLANNERS += [DescriptorPlanner(), HostsPlanner(), OracleRelayPlanner(), HostFilesPlanner()]
 
 __all__ = ["ENV_PLANNERS", "EVM_PROFILES", "ORACLE", "REGISTRY", "STELLAR_PROFILES", "EnvPlanner", "EvmProfile",
            "Profile", "StellarProfile"]
