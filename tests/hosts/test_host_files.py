@@ -153,3 +153,37 @@ def test_plan_apply_refuses_content_changed_after_the_plan(workspace: Workspace)
     assert "Saved plan is stale" in res.output and "steps[0].sha256" in res.output
     assert not target.exists()
     assert os.listdir(srv) == []
+
+
+def test_trusted_base_reads_only_files_the_base_declares_with_that_content(workspace: Workspace) -> None:
+    """A PR's guess at a live file's content gets no verdict, and a file only the PR declares is not read."""
+    import subprocess
+
+    srv = workspace.root / "srv"
+    srv.mkdir()
+    target, other = srv / "rules.yml", srv / "other.conf"
+    target.write_text("live secret=hunter2\n")
+    other.write_text("x\n")
+    _env(workspace, "local", target, RULES)
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(workspace.root), "-c", "user.email=t@example.invalid", "-c", "user.name=t",
+                        *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "state")
+    git("commit", "-qm", "base")
+    # The PR: the same path with a guessed content, and a new file.
+    write_env(workspace.root, "h", "hosts:\n  mon:\n    connection: local\n"
+              f"    roots: [\"{workspace.root}\"]\n    files:\n"
+              f"      - {json.dumps({'path': str(target), 'content': 'live secret=hunter2' + chr(10)})}\n"
+              f"      - {json.dumps({'path': str(other), 'content': 'y'})}\n")
+
+    res = workspace.run("plan", "--trusted-base", "main", "h", "--format", "json")
+
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["changes"] == []
+    notes = "\n".join(doc["notes"])
+    assert f"mon.file[{target}]: not read: hosts.mon.files[{target}].content differs from main" in notes
+    assert f"mon.file[{other}]: not read: hosts.mon.files[{other}] is not declared on main" in notes
