@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.errors import TempoctlError
+from tempoctl.observed.host.plainfiles import declared_content
 from tempoctl.observed.host.roots import confine
 from tempoctl.observed.host.source import transport_for
 from tempoctl.plan.model import Change, Step
@@ -28,11 +29,11 @@ class HostFileExecutor:
     def _content(self, change: Change, step: Step) -> str:
         files = self.actx.env.state.hosts[self.host].files
         index = int(step.fields["index"])
-        if index >= len(files) or files[index].path != step.fields["path"] \
-                or content_digest(files[index].content) != step.fields["sha256"]:
+        content = declared_content(files[index]) if index < len(files) else None
+        if content is None or files[index].path != step.fields["path"] or content_digest(content) != step.fields["sha256"]:
             raise HostFileError(f"{change.address}: the declared content is not the one the plan showed",
                                 hint="Run plan again and apply the new plan.")
-        return files[index].content
+        return content
 
     def prepare(self, items: list[tuple[Change, Step]]) -> None:
         for change, step in items:

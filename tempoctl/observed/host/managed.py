@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import SecretValue, VisionRecordsContract
-from tempoctl.observed.host.plainfiles import PlainFile
+from tempoctl.observed.host.plainfiles import PlainFile, declared_content
 
 
 @dataclass
@@ -82,7 +82,7 @@ def managed_hosts(env: DesiredEnvironment) -> dict[str, ManagedHost]:
         for unit in h.services:
             mh.unit(unit)
         for i, hf in enumerate(h.files):
-            mh.plain[hf.path] = PlainFile(hname, hf.path, i, hf.content, hf.mode, hf.owner)
+            mh.plain[hf.path] = PlainFile(hname, hf.path, i, declared_content(hf), hf.mode, hf.owner)
         for path, ef in h.env_files.items():
             where: tuple[str | int, ...] = ("hosts", hname, "env_files", path)
             mf = mh.file(path, where)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tempoctl.desired.models import HostFile
 from tempoctl.observed.host.facts import FileFacts
 
 UNCHANGED, CHANGED = "unchanged", "changed"
@@ -30,6 +31,12 @@ class PlainFile:
     @property
     def address(self) -> str:
         return f"{self.host}.file[{self.path}]"
+
+
+def declared_content(hf: HostFile) -> str:
+    """The content a managed file should hold: its `content:`. The one place that decides it, so a generated
+    content (e.g. `generated: alerts` → the environment's Prometheus rules) plugs in here for plan and apply."""
+    return hf.content
 
 
 def observed_file(pf: PlainFile, ff: FileFacts) -> dict[str, Any] | None:
