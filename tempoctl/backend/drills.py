@@ -10,10 +10,10 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any
 
-from tempoctl.backend.holder import now_iso
+from tempoctl.backend.holder import now_iso, process_alive, process_started
 
 _COLUMNS = ("drill_id", "environment", "backup", "started_at", "finished_at", "backup_file", "scratch",
-            "scratch_created", "cleaned", "outcome", "detail")
+            "scratch_created", "cleaned", "outcome", "detail", "host", "pid", "pid_started")
 
 
 class DrillRecords:
@@ -27,10 +27,14 @@ class DrillRecords:
 
     def drill_begin(self, environment: str, backup: str, drill_id: str, backup_file: str, scratch: str) -> None:
         """Record a drill that is about to create `scratch` (committed before the create is sent)."""
+        import os
+        import socket
+
         with self._transaction():
             self._exec("INSERT INTO backup_drills (drill_id, environment, backup, started_at, backup_file, scratch, "
-                       "outcome) VALUES (?, ?, ?, ?, ?, ?, 'running')",
-                       (drill_id, environment, backup, now_iso(), backup_file, scratch))
+                       "outcome, host, pid, pid_started) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                       (drill_id, environment, backup, now_iso(), backup_file, scratch, socket.gethostname(),
+                        os.getpid(), process_started(os.getpid())))
 
     def drill_created(self, drill_id: str, scratch: str) -> None:
         """This drill's own create of `scratch` succeeded: only now may a cleanup remove it."""
@@ -47,11 +51,25 @@ class DrillRecords:
             self._exec("UPDATE backup_drills SET outcome = ?, detail = ?, finished_at = ? WHERE drill_id = ?",
                        (outcome, detail, now_iso(), drill_id))
 
-    def drill_leftovers(self, environment: str, backup: str) -> list[dict[str, Any]]:
-        """Scratch databases or directories earlier drills of this backup created and did not remove."""
+    def drill_leftovers(self, environment: str, backup: str, *, stale_after: float = 86400.0) -> list[dict[str, Any]]:
+        """Scratch databases or directories earlier drills of this backup created and did not remove — of
+        drills that are over: a drill process of this machine that is gone, or any drill older than
+        `stale_after` seconds (a drill started elsewhere may still be restoring; its process is not visible)."""
+        import datetime as dt
+        import socket
+
         rows = self._exec(f"SELECT {', '.join(_COLUMNS)} FROM backup_drills WHERE environment = ? AND backup = ? "
                           "AND scratch_created = 1 AND cleaned = 0 ORDER BY started_at", (environment, backup))
-        return [dict(zip(_COLUMNS, r)) for r in rows]
+        out = []
+        now = dt.datetime.now(dt.UTC)
+        for r in rows:
+            row = dict(zip(_COLUMNS, r))
+            old = (now - dt.datetime.fromisoformat(str(row["started_at"]))).total_seconds() > stale_after
+            here = row["host"] == socket.gethostname()
+            if old or (here and row["outcome"] != "running") or (
+                    here and not process_alive(int(row["pid"] or 0), str(row["pid_started"] or ""))):
+                out.append(row)
+        return out
 
     def drills(self, environment: str, backup: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Drill rows, newest first."""

@@ -18,7 +18,6 @@ from tempoctl.backend import Backend
 from tempoctl.backup.restore import Check, RestoreFailed, database_checks, restore_database
 from tempoctl.backup.restore_files import archive_checks, unpack
 from tempoctl.backup.scratch import (
-    ScratchError,
     create_database,
     create_dir,
     drop_database,
@@ -115,8 +114,10 @@ def run_drill(host: Transport, records: Backend, env_name: str, name: str, backu
             result.scratch = scratch
             files = unpack(host, path, scratch)
             result.checks = archive_checks(host, scratch, files, drill)
-    except (RestoreFailed, ScratchError) as exc:
-        result.problem = str(exc) if isinstance(exc, RestoreFailed) else f"{exc.summary}: {exc.detail or ''}".strip()
+    except RestoreFailed as exc:
+        result.problem = str(exc)
+    except TempoctlError as exc:  # a scratch place not created, a host command that failed: the drill failed
+        result.problem = f"{exc.summary}: {exc.detail}" if exc.detail else exc.summary
     except BaseException as exc:
         result.problem = f"interrupted ({type(exc).__name__})"
         raise

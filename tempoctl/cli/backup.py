@@ -151,7 +151,12 @@ def _killable() -> Iterator[None]:
     class Killed(BaseException):
         pass
 
+    fired: list[int] = []
+
     def handler(signum: int, _frame: object) -> None:
+        if fired:  # a second signal must not abort the cleanup the first one started
+            return
+        fired.append(signum)
         raise Killed(f"signal {signum}")
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}

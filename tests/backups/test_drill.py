@@ -268,3 +268,19 @@ def test_postgres_drill_over_ssh(tmp_path: Path, postgres: Postgres, sshd: Sshd)
     assert "ok   vault_events has at least 25 rows: 25 rows" in res.output
     assert sshd.accepted_logins() == logins + 1
     assert scratch_databases(postgres) == []
+
+
+def test_a_drill_that_still_runs_is_not_swept(tmp_path: Path) -> None:
+    """Leftovers are only those of drills that are over: this process's own open row is not one; a row of a
+    process that is gone is; so is a row older than a day (its process cannot be seen from here)."""
+    from tempoctl.backend.sqlite import SqliteBackend
+
+    with SqliteBackend(tmp_path / "b.db") as be:
+        be.drill_begin("e", "db", "aaaaaaaaaaaa", "f", "tempoctl_drill_aaaaaaaaaaaa")
+        be.drill_created("aaaaaaaaaaaa", "tempoctl_drill_aaaaaaaaaaaa")
+        assert be.drill_leftovers("e", "db") == []  # this very process: still running
+        be._exec("UPDATE backup_drills SET pid = 999999999")  # a pid that cannot exist
+        assert [r["drill_id"] for r in be.drill_leftovers("e", "db")] == ["aaaaaaaaaaaa"]
+        be._exec("UPDATE backup_drills SET pid = ?, host = 'elsewhere'", (os.getpid(),))
+        assert be.drill_leftovers("e", "db") == []
+        assert [r["drill_id"] for r in be.drill_leftovers("e", "db", stale_after=-1)] == ["aaaaaaaaaaaa"]
