@@ -85,3 +85,22 @@ def test_a_backup_without_drill_block_has_no_drill_drift(tmp_path: Path, postgre
     assert world.run("backup", "run", "bk", "db").exit_code == 0
     assert _drift(world) == (2, [])  # the schedule is not installed yet; no drill item
     assert _metrics(world) == {}
+
+
+def test_drills_recorded_in_a_postgresql_backend(tmp_path: Path, postgres: Postgres) -> None:
+    db = postgres.create_database()
+    postgres.execute(db, "CREATE TABLE t (x int); INSERT INTO t VALUES (1)")
+    backend_db = postgres.create_database()
+    world = make_world(tmp_path, postgres)
+    world.extra["backend"] = postgres.url(backend_db)
+    world.backups["db"] = pg_backup(world, postgres.url(db), drill={"min_rows": {"t": 1}})
+    assert world.run("backup", "run", "bk", "db").exit_code == 0
+    assert world.run("apply", "bk", "--auto-approve").exit_code == 0
+    assert _drift(world)[1][0]["actual"] == "never drilled"
+
+    assert world.run("backup", "drill", "bk", "db").exit_code == 0
+
+    assert _drift(world) == (0, [])
+    rows = postgres.execute(backend_db, "SELECT backup, outcome, cleaned FROM backup_drills")
+    assert rows == [("db", "passed", 1)]
+    assert not (world.root / ".tempoctl" / "bk.db").exists()
