@@ -29,7 +29,7 @@ class HostFileExecutor:
     def _content(self, change: Change, step: Step) -> str:
         files = self.actx.env.state.hosts[self.host].files
         index = int(step.fields["index"])
-        content = declared_content(files[index]) if index < len(files) else None
+        content = declared_content(self.actx.env, files[index]) if index < len(files) else None
         if content is None or files[index].path != step.fields["path"] or content_digest(content) != step.fields["sha256"]:
             raise HostFileError(f"{change.address}: the declared content is not the one the plan showed",
                                 hint="Run plan again and apply the new plan.")

@@ -82,7 +82,7 @@ def managed_hosts(env: DesiredEnvironment) -> dict[str, ManagedHost]:
         for unit in h.services:
             mh.unit(unit)
         for i, hf in enumerate(h.files):
-            mh.plain[hf.path] = PlainFile(hname, hf.path, i, declared_content(hf), hf.mode, hf.owner)
+            mh.plain[hf.path] = PlainFile(hname, hf.path, i, declared_content(env, hf), hf.mode, hf.owner)
         for path, ef in h.env_files.items():
             where: tuple[str | int, ...] = ("hosts", hname, "env_files", path)
             mf = mh.file(path, where)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import HostFile
 from tempoctl.observed.host.facts import FileFacts
 
@@ -33,9 +34,10 @@ class PlainFile:
         return f"{self.host}.file[{self.path}]"
 
 
-def declared_content(hf: HostFile) -> str:
+def declared_content(env: DesiredEnvironment, hf: HostFile) -> str:
     """The content a managed file should hold: its `content:`. The one place that decides it, so a generated
-    content (e.g. `generated: alerts` → the environment's Prometheus rules) plugs in here for plan and apply."""
+    content (e.g. `generated: alerts` → `tempoctl.alerts.render_rules(env)`) plugs in here for plan and apply."""
+    del env  # only a generated content needs the environment
     return hf.content
 
 
