@@ -17,12 +17,16 @@ from tempoctl.observed.host.managed import managed_hosts
 from tempoctl.observed.host.plainfiles import UNCHANGED, PlainFile
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
+from tempoctl.safetext import hide
 
 NEW_FILE_MODE = "0644"
 
 
 def content_digest(content: str) -> str:
-    return hashlib.sha256(content.encode()).hexdigest()
+    """The digest a step pins, of the content as *written* (`${VAR}` values put back as their template): a
+    saved plan never holds a digest a guessed secret could be checked against, and apply (same expansion)
+    still refuses content other than the plan's."""
+    return hashlib.sha256(hide(content).encode()).hexdigest()
 
 
 def _norm_mode(mode: str | None) -> str | None:
@@ -46,7 +50,8 @@ def shown_content(pf: PlainFile, live: dict[str, Any] | None) -> dict[str, str]:
     title = f"{pf.path} on {pf.host}"
     if removed:
         title += f" ({removed} live line(s) not in it are removed; not shown)"
-    return {title: "\n".join(("  " if i in kept else "+ ") + line for i, line in enumerate(lines))}
+    # hide(): a value expanded from ${VAR} (where `variables:` allows it) is shown, and saved, as ${VAR}.
+    return {title: hide("\n".join(("  " if i in kept else "+ ") + line for i, line in enumerate(lines)))}
 
 
 def file_items(ctx: PlanContext, pf: PlainFile) -> list[PlanItem]:

@@ -187,3 +187,28 @@ def test_trusted_base_reads_only_files_the_base_declares_with_that_content(works
     notes = "\n".join(doc["notes"])
     assert f"mon.file[{target}]: not read: hosts.mon.files[{target}].content differs from main" in notes
     assert f"mon.file[{other}]: not read: hosts.mon.files[{other}] is not declared on main" in notes
+
+
+def test_a_value_expanded_into_content_is_never_in_the_saved_plan(workspace: Workspace) -> None:
+    srv = workspace.root / "srv"
+    srv.mkdir()
+    target = srv / "alertmanager.yml"
+    write_env(workspace.root, "h", f"""variables: {{HOOK_TOKEN: ["hosts.mon.files[0].content"]}}
+hosts:
+  mon:
+    connection: local
+    roots: ["{workspace.root}"]
+    files:
+      - path: {target}
+        content: "receivers:\\n  - webhook: https://hooks.example/${{HOOK_TOKEN}}\\n"
+""")
+    workspace.env["HOOK_TOKEN"] = "tok-9f8e7d6c5b4a39281"
+    saved = workspace.run("plan", "h", "--out", "plans/h.json")
+    assert saved.exit_code == 0, saved.output
+    assert "https://hooks.example/${HOOK_TOKEN}" in saved.output
+    assert "tok-9f8e7d6c5b4a39281" not in saved.output
+    assert "tok-9f8e7d6c5b4a39281" not in (workspace.root / "plans/h.json").read_text()
+    applied = workspace.run("apply", "plans/h.json", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert target.read_text() == "receivers:\n  - webhook: https://hooks.example/tok-9f8e7d6c5b4a39281\n"
+    assert workspace.run("drift", "h").exit_code == 0
