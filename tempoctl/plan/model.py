@@ -183,6 +183,7 @@ class Plan:
     observed value the plan was computed from, by resource address, so that apply can refuse a stale plan.
     `fingerprint` covers what a reviewer approves (environment, changes, inputs, state digest) and not
     timestamps, block numbers or gas figures, so a re-plan of the same situation has the same fingerprint.
+    `policy` (the policies' verdict) is not covered either: apply judges the rebuilt plan again itself.
     """
 
     environment: str
@@ -195,6 +196,7 @@ class Plan:
     state_digest: str = ""
     targets: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    policy: dict[str, Any] | None = None  # what policies/*.rego said (tempoctl.policy.PolicyReport.to_dict())
 
     @property
     def summary(self) -> dict[str, int]:
@@ -239,6 +241,7 @@ class Plan:
             "state_digest": self.state_digest,
             "targets": list(self.targets),
             "notes": list(self.notes),
+            **({"policy": self.policy} if self.policy is not None else {}),
             "fingerprint": self.fingerprint(),
         }
 
@@ -255,4 +258,5 @@ class Plan:
             state_digest=d.get("state_digest", ""),
             targets=list(d.get("targets", [])),
             notes=list(d.get("notes", [])),
+            policy=d["policy"] if isinstance(d.get("policy"), dict) else None,
         )
