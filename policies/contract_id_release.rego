@@ -22,6 +22,13 @@ deny contains {"msg": msg, "address": c.address} if {
 	some c in input.plan.changes
 	id_change(c)
 	name := contract_of(c.address)
-	not input.environment.contracts[name].release
+	not pinned(name)
 	msg := concat("", ["production: contract ", name, " changes its contract ID without a `release:` pin"])
+}
+
+# `release` is null when not declared: `not null` is false in Rego, so the pin is tested positively.
+pinned(name) if {
+	release := input.environment.contracts[name].release
+	is_string(release)
+	release != ""
 }
