@@ -50,7 +50,7 @@ class PolicyDeniedError(TempoctlError):
         denied = list(policy.get("deny") or [])
         lines = [f"  {d.get('policy')}: deny: " + (f"{d['address']}: " if d.get("address") else "")
                  + str(d.get("message")) for d in denied]
-        return cls(f"{len(denied)} policy rule(s) deny this plan of {environment}; nothing is applied",
+        return cls(f"{len(denied)} policy rule(s) deny this plan of {environment}: apply refuses it, nothing is sent",
                    detail="\n".join(lines),
                    hint=f"Policies are read from {policy.get('source')}. Change the desired state so that no "
                         "deny rule holds, or change the policy in its own reviewed change first.")
