@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.policies.support import PRODUCTION, POLICIES, evm_plan, judge, soroban_plan
+from tests.policies.support import POLICIES, PRODUCTION, evm_plan, judge, soroban_plan
 
 SAFE = "0x5b891B43c5a555Cd37FD93892c8990F4b2Eb3E71"  # the case signer `admin` (via: safe)
 KEYED = "0x39C083379AAaE701d9E2fC635FcD5fD904d31Edb"  # the case signer `risk_officer` (env: key)
@@ -78,8 +78,8 @@ def test_max_revocations_per_plan(tmp_path: Path) -> None:
 def test_oracle_rotation_waits_for_the_fresh_signal(tmp_path: Path) -> None:
     env, bad = evm_plan(tmp_path / "bad", "oracle/rotation_fund_grant_revoke", PRODUCTION)
     assert _messages(judge(env, bad, "oracle_fresh_signal")) == [
-        "production: oracle rotation revokes 0x1111111111111111111111111111111111111111 without a fresh-signal "
-        "wait in the plan"]
+        ("production: oracle rotation revokes 0x1111111111111111111111111111111111111111 without a fresh-signal "
+        "wait in the plan")]
     env, good = evm_plan(tmp_path / "good", "oracle/rotation_with_relay_waits_for_fresh_signal", PRODUCTION)
     assert [c["address"] for c in good["changes"]][1] == "oracle.fresh_signal"
     assert judge(env, good, "oracle_fresh_signal") == []
@@ -87,8 +87,8 @@ def test_oracle_rotation_waits_for_the_fresh_signal(tmp_path: Path) -> None:
     revoke = good["changes"][2]
     revoke["depends_on"] = [d for d in revoke["depends_on"] if d != "oracle.fresh_signal"]
     assert _messages(judge(env, good, "oracle_fresh_signal")) == [
-        "production: oracle rotation revokes 0x1111111111111111111111111111111111111111 without waiting for the "
-        "fresh signal first (it does not depend on oracle.fresh_signal)"]
+        ("production: oracle rotation revokes 0x1111111111111111111111111111111111111111 without waiting for the "
+        "fresh signal first (it does not depend on oracle.fresh_signal)")]
 
 
 def _risk(imbalance: int) -> dict[str, object]:
