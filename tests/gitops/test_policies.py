@@ -27,7 +27,7 @@ def _data(limit: int) -> str:
     return json.dumps(data)
 
 
-def test_main_policies_judge_pull_requests_and_the_plan_on_main(world: World) -> None:
+def test_main_policies_judge_pull_requests_and_the_plan_on_main(world: World) -> None:  # noqa: F811
     w = world
     shutil.copytree(POLICIES, w.origin / "policies")
     (w.origin / "policies" / "data.json").write_text(_data(0))  # production: no revocation at all
