@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = measure([int(s) for s in args.sizes.split(",")], args.reps)
     files = len(list((ROOT / "policies").glob("*.rego")))
     lines = [f"# Policy evaluation cost ({files} shipped policies, regorus via opa-eval)", "",
-             f"Measured {dt.date.today().isoformat()}, median of {args.reps}; each policy file is evaluated for "
-             "`deny` and `warn` separately, so the plan document is handed to the engine twice per file.", "",
+             (f"Measured {dt.date.today().isoformat()}, median of {args.reps}; each policy file is evaluated for "
+             "`deny` and `warn` separately, so the plan document is handed to the engine twice per file."), "",
              "| changes in the plan | input JSON | seconds | findings |", "|--:|--:|--:|--:|"]
     lines += [f"| {r['changes']:,} | {int(r['input_bytes']) // 1024:,} KiB | {r['seconds']:.3f} | {r['findings']} |"
               for r in rows]

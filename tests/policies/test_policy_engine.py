@@ -87,3 +87,35 @@ def test_data_json_must_be_an_object(tmp_path: Path) -> None:
     (tmp_path / "data.json").write_text('{"limit": 3}')
     source = from_working_tree(tmp_path)
     assert [f.name for f in source.files] == ["policies/a.rego"] and source.data == {"limit": 3}
+
+
+def test_labels_and_signer_trust_come_from_the_trusted_base(tmp_path: Path) -> None:
+    from tempoctl.desired import load_environment
+    from tempoctl.desired.trusted import TrustedBase
+    from tempoctl.policy.facts import environment_facts
+    from tests.planners.test_planner_cases import BASE
+
+    base_doc = {**BASE, "labels": {"production": True, "tier": "gold"}}
+    pr_doc = {**BASE, "labels": {"tier": "bronze"}, "signers": {
+        **BASE["signers"],
+        # the PR relabels a keyed signer as a Safe and adds a new one
+        "risk_officer": {**BASE["signers"]["risk_officer"], "via": "safe"},
+        "newbie": {"network": "tempo", "address": "0x1111111111111111111111111111111111111111",
+                   "key": "keystore:/k.json"}}}
+    folder = tmp_path / "case"
+    folder.mkdir()
+    import json
+
+    (folder / "environment.yaml").write_text(json.dumps(pr_doc))
+    trusted = TrustedBase.of_documents("main", "case", {"environment.yaml": base_doc}, commit="c" * 40)
+    facts = environment_facts(load_environment(folder, environ={}, cwd=tmp_path, trusted=trusted))
+    assert facts["labels"] == {"production": True, "tier": "gold"}
+    assert facts["labels_from"] == "the trusted base main"
+    kinds = {n: (s["kind"], s["trusted"]) for n, s in facts["signers"].items()}
+    assert kinds == {"admin": ("safe", True), "risk_officer": ("safe", False), "emergency": ("key", True),
+                     "deployer": ("key", True), "newbie": ("keystore", False)}
+    assert facts["addresses"]["0x1111111111111111111111111111111111111111"] == {
+        "signer": "newbie", "kind": "keystore", "trusted": False}
+    own = environment_facts(load_environment(folder, environ={}, cwd=tmp_path))  # no base: the working tree
+    assert own["labels"] == {"tier": "bronze"} and own["signers"]["risk_officer"]["trusted"] is True
+    assert "env:" not in json.dumps(own) and "keystore:" not in json.dumps(own)  # only kinds, no key references
