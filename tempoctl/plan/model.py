@@ -195,8 +195,8 @@ class Plan:
     inputs: dict[str, Any] = field(default_factory=dict)
     state_digest: str = ""
     targets: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     policy: dict[str, Any] | None = None  # what policies/*.rego said (tempoctl.policy.PolicyReport.to_dict())
+    notes: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -257,6 +257,6 @@ class Plan:
             inputs=d.get("inputs", {}),
             state_digest=d.get("state_digest", ""),
             targets=list(d.get("targets", [])),
-            notes=list(d.get("notes", [])),
             policy=d["policy"] if isinstance(d.get("policy"), dict) else None,
+            notes=list(d.get("notes", [])),
         )

@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from tempoctl.plan.pending import awaiting_label
-from tempoctl.plan.render import policy as policy_view
 from tempoctl.plan.render.text import count_reverts, format_simulation, render_text
 from tempoctl.plan.render.values import (
     fmt_int,
@@ -176,8 +175,10 @@ def render_markdown(plan: dict[str, Any], *, max_chars: int = 60000, planfile: s
     else:
         head += ["**No changes.** Live state matches the desired state.", ""]
     head += _revert_callout(changes)
-    head += policy_view.markdown_lines(doc.get("policy"), _cell)
     head += _unread_lines([str(n) for n in doc.get("notes") or []])
+    from tempoctl.plan.render.policy import markdown_lines as policy_lines  # the policies' verdict, if any
+
+    head += policy_lines(doc.get("policy"), _cell)
 
     table_head = ["| | address | action | signer | simulation |", "|:-:|---|---|---|---|"] if changes else []
     glyphs = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
