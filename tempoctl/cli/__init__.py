@@ -121,14 +121,15 @@ def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exi
             raise ConfigError("--out saves one plan: give exactly one environment")
         from tempoctl import policy
 
-        changed, denied = False, []
+        changed, denied = False, list[tuple[str, dict[str, Any]]]()
         for spec in names:
             env = load_environment(spec, trusted=trusted_base)
             p, _ = build_plan(env, PlanOptions(targets=targets, batching=not no_batch, parallelism=parallelism))
-            verdict = policy.attach(env, p)  # policies/*.rego, from the trusted base under --trusted-base
-            if verdict and verdict.get("deny"):
-                denied.append((env.name, verdict))
             doc = p.to_dict()
+            verdict = policy.attach(env, p, doc)  # policies/*.rego, from the trusted base under --trusted-base
+            if verdict is not None:
+                doc["policy"] = verdict  # where to_dict() puts it (last), so --out saves the same
+                denied += [(env.name, verdict)] if verdict.get("deny") else []
             click.echo(_render(doc, fmt, c), nl=False)
             if out is not None:
                 from tempoctl.plan.planfile import save_plan

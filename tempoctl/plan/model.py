@@ -241,8 +241,8 @@ class Plan:
             "state_digest": self.state_digest,
             "targets": list(self.targets),
             "notes": list(self.notes),
-            **({"policy": self.policy} if self.policy is not None else {}),
             "fingerprint": self.fingerprint(),
+            **({"policy": self.policy} if self.policy is not None else {}),
         }
 
     @classmethod

@@ -73,10 +73,11 @@ def judge(env: DesiredEnvironment, plan_doc: dict[str, Any]) -> PolicyReport | N
     return PolicyReport(source.where, [f.name for f in source.files], findings)
 
 
-def attach(env: DesiredEnvironment, plan: Plan) -> dict[str, Any] | None:
-    """Judge `plan` (a `Plan`) and store the verdict on it as `plan.policy`; the verdict's dict, or None when
-    the environment has no policies. What `plan` and `apply` call right after building a plan."""
-    report = judge(env, plan.to_dict())
+def attach(env: DesiredEnvironment, plan: Plan, doc: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Judge `plan` (its `to_dict()`, or `doc` when the caller has it already) and store the verdict on it as
+    `plan.policy`; the verdict's dict, or None when the environment has no policies. What `plan` and `apply`
+    call right after building a plan."""
+    report = judge(env, doc if doc is not None else plan.to_dict())
     plan.policy = report.to_dict() if report is not None else None
     return plan.policy
 
