@@ -460,15 +460,15 @@ class DesiredState(Model):
         default_factory=dict,
         description="PostgreSQL servers checks may connect to, by host and port; localhost:5432 needs no entry.",
     )
-    labels: dict[str, str | int | bool] = Field(
-        default_factory=dict,
-        description="Facts about this environment that policies (policies/*.rego) read as "
-        "input.environment.labels, e.g. `production: true`. Read from the trusted base under --trusted-base, "
-        "so a pull request cannot drop a label to escape a policy.",
-    )
     variables: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Where each environment variable may be expanded beyond the fields that already use it "
         "(`NAME: [networks.*.rpc_url]`, globs over dotted field paths). Read from the trusted base under "
         "--trusted-base, so a pull request cannot widen it.",
+    )
+    labels: dict[str, str | int | bool] = Field(
+        default_factory=dict,
+        description="Facts about this environment that policies (policies/*.rego) read as "
+        "input.environment.labels, e.g. `production: true`. Read from the trusted base under --trusted-base, "
+        "so a pull request cannot drop a label to escape a policy.",
     )
