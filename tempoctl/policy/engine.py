@@ -73,7 +73,11 @@ def _quiet(captured: list[str]) -> Iterator[None]:
     which would otherwise land in the middle of `plan --format json`. What it printed goes into `captured`."""
     sys.stdout.flush()
     sys.stderr.flush()
-    saved = (os.dup(1), os.dup(2))
+    try:
+        saved = (os.dup(1), os.dup(2))
+    except OSError:  # no stdout/stderr to protect (a daemon's closed descriptors): nothing to redirect
+        yield
+        return
     with tempfile.TemporaryFile() as sink:
         os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)
