@@ -510,3 +510,9 @@ class DesiredState(Model):
         "(`NAME: [networks.*.rpc_url]`, globs over dotted field paths). Read from the trusted base under "
         "--trusted-base, so a pull request cannot widen it.",
     )
+    labels: dict[str, str | int | bool] = Field(
+        default_factory=dict,
+        description="Facts about this environment that policies (policies/*.rego) read as "
+        "input.environment.labels, e.g. `production: true`. Read from the trusted base under --trusted-base, "
+        "so a pull request cannot drop a label to escape a policy.",
+    )

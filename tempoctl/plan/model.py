@@ -183,6 +183,7 @@ class Plan:
     observed value the plan was computed from, by resource address, so that apply can refuse a stale plan.
     `fingerprint` covers what a reviewer approves (environment, changes, inputs, state digest) and not
     timestamps, block numbers or gas figures, so a re-plan of the same situation has the same fingerprint.
+    `policy` (the policies' verdict) is not covered either: apply judges the rebuilt plan again itself.
     """
 
     environment: str
@@ -194,6 +195,7 @@ class Plan:
     inputs: dict[str, Any] = field(default_factory=dict)
     state_digest: str = ""
     targets: list[str] = field(default_factory=list)
+    policy: dict[str, Any] | None = None  # what policies/*.rego said (tempoctl.policy.PolicyReport.to_dict())
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -240,6 +242,7 @@ class Plan:
             "targets": list(self.targets),
             "notes": list(self.notes),
             "fingerprint": self.fingerprint(),
+            **({"policy": self.policy} if self.policy is not None else {}),
         }
 
     @classmethod
@@ -254,5 +257,6 @@ class Plan:
             inputs=d.get("inputs", {}),
             state_digest=d.get("state_digest", ""),
             targets=list(d.get("targets", [])),
+            policy=d["policy"] if isinstance(d.get("policy"), dict) else None,
             notes=list(d.get("notes", [])),
         )

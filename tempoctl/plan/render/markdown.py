@@ -176,6 +176,9 @@ def render_markdown(plan: dict[str, Any], *, max_chars: int = 60000, planfile: s
         head += ["**No changes.** Live state matches the desired state.", ""]
     head += _revert_callout(changes)
     head += _unread_lines([str(n) for n in doc.get("notes") or []])
+    from tempoctl.plan.render.policy import markdown_lines as policy_lines  # the policies' verdict, if any
+
+    head += policy_lines(doc.get("policy"), _cell)
 
     table_head = ["| | address | action | signer | simulation |", "|:-:|---|---|---|---|"] if changes else []
     glyphs = {"create": "+", "update": "~", "delete": "-", "replace": "±"}

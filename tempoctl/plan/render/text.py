@@ -11,6 +11,7 @@ from typing import Any
 
 from tempoctl.plan.model import GLYPHS
 from tempoctl.plan.pending import awaiting_label
+from tempoctl.plan.render import policy as policy_view
 from tempoctl.plan.render.values import (
     CHANGED,
     MASK,
@@ -266,6 +267,12 @@ def render_text(plan: dict[str, Any], *, color: bool = False, verbose: bool = Fa
         lines += [style.bold(summary_sentence(changes)), ""]
     for note in doc.get("notes") or []:
         lines.append(f"Note: {note}")
+    policy = policy_view.text_lines(doc.get("policy"))
+    if policy:
+        denied = bool((doc.get("policy") or {}).get("deny"))
+        if lines[-1] != "":
+            lines.append("")
+        lines += [style.red(policy[0]) if denied else style.bold(policy[0]), *policy[1:]]
     targets = doc.get("targets") or []
     if targets:
         lines.append(style.yellow("Warning: resource targeting is in effect (--target "
