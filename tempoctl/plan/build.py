@@ -16,6 +16,7 @@ from tempoctl.diff import compute
 from tempoctl.errors import ConfigError
 from tempoctl.observed.observation import Observation
 from tempoctl.observed.sources import observe
+from tempoctl.plan.fork.run import networks_to_fork, run_fork
 from tempoctl.plan.model import Change, Plan
 from tempoctl.plan.order import add_ordering_edges, order
 from tempoctl.plan.pending import load_store
@@ -32,6 +33,7 @@ class PlanOptions:
     allow_lockout: bool = False
     create_secret_key: bool = False  # drift and apply: make the backend's secret comparison key if missing
     parallelism: int = 10  # hosts read at the same time (--parallelism)
+    fork: bool | None = False  # run every EVM step on anvil forks: True all, None per `fork:` of each network
 
 
 def matches_target(address: str, target: str) -> bool:
@@ -112,6 +114,10 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         simulate(changes, obs.clients, pins, dict(obs.observed.facts.get("role_names", {})))
         if any(s.kind in SOROBAN_KINDS for c in changes for s in c.steps):
             simulate_soroban(changes, obs.clients)
+    fork_report = None
+    fork_nets = networks_to_fork(env, opts.fork, obs.pins) if opts.fork is not False else []
+    if fork_nets:
+        fork_report = run_fork(env, changes, obs, fork_nets, opts.targets)
     plan = Plan(
         environment=env.name,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -123,6 +129,7 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         state_digest=env.digest,
         targets=list(opts.targets),
         notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.facts.get("notes", [])) + _backend_note(env),
+        fork=fork_report,
     )
     return plan, obs
 
