@@ -96,14 +96,27 @@ def _reachable(url: str) -> bool:
         return False
 
 
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)  # its own group (start_new_session): the npm launcher and the anvil it runs
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
+    """Stop the fork's whole process group: npm's `anvil` is a launcher that runs the real binary as a child."""
+    _signal_group(proc, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the launcher may exit before its child: wait for the group to empty
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.02)
+    _signal_group(proc, signal.SIGKILL)
 
 
 @contextlib.contextmanager
