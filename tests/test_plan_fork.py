@@ -218,3 +218,61 @@ def test_anvil_found_on_path_when_not_configured(monkeypatch: pytest.MonkeyPatch
         find_anvil(tmp_path)
     assert "npm install -g @foundry-rs/anvil" in (e.value.hint or "")
     assert os.environ["PATH"] == str(tmp_path / "empty")
+
+
+# -- Safe batches -------------------------------------------------------------------------------------------------
+
+def _safe_environment(ws: Workspace, chain: Any, safe: str) -> None:  # type: ignore[misc]
+    from tests.test_safe_batches import SAFE, safe_state
+
+    safe_state(ws, chain)
+    for name in ("environment.yaml", "tempovault.yaml"):
+        path = ws.root / "state" / "local" / name
+        path.write_text(path.read_text().replace(SAFE, safe))
+    del ws.env["LOCAL_ADMIN_KEY"]  # nothing is signed for the Safe, on the fork either
+
+
+def test_safe_batch_runs_through_the_safe_on_the_fork(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """A 2-of-2 Safe administers governance: on the fork its steps go through its own execTransaction (threshold
+    set to 1 there), the grants take effect as the Safe's, the risk officer's breaker step that needs them runs
+    after them, and nothing is left; the live Safe and roles are untouched."""
+    from tests.support.contracts import deploy, grant_role, role_id
+
+    safe = deploy(chain.url, "SafeMultisig", [A[5], A[7]], 2)
+    grant_role(chain.url, chain.governance, "ADMIN", safe)
+    _safe_environment(workspace, chain, safe)
+
+    plan = plan_json(workspace, "--fork")
+    steps = evm_steps(plan)
+    via_safe = [(a, s) for a, s in steps if s.get("via") == "safe"]
+    assert len(via_safe) >= 4
+    for address, step in via_safe:
+        assert step["fork"]["status"] == "ok", (address, step["fork"])
+        assert step["fork"]["note"] == f"through the Safe's execTransaction (owner {A[5]}, threshold set to 1 on the fork)"
+        assert step["fork"]["events"][-1].startswith("ExecutionSuccess(0x")
+    grant = dict(via_safe)[f"governance.role.RISK_OFFICER[{A[1]}]"]
+    assert grant["fork"]["events"][0] == f"RoleGranted(RISK_OFFICER, {A[1]}, {safe})"  # msg.sender is the Safe
+    revoke = dict(via_safe)[f"governance.role.ADMIN[{A[0]}]"]
+    assert revoke["fork"]["events"][0] == f"RoleRevoked(ADMIN, {A[0]}, {safe})"
+    breaker = dict(steps)["risk.circuit_breaker[legacy-pair]"]
+    assert breaker["simulation"]["status"] == "skipped" and breaker["fork"]["status"] == "ok"
+    assert plan["fork"]["after"]["changes"] == []
+
+    text = workspace.run("plan", "local", "--fork").output
+    assert "through the Safe's execTransaction" in text and "After this plan: no changes" in text
+    assert call(chain.url, safe, "SafeMultisig", "getThreshold") == 2
+    assert call(chain.url, chain.governance, "GovernanceRoles", "hasRole", role_id("RISK_OFFICER"), A[1]) is False
+
+
+def test_safe_address_without_code_is_sent_from_the_address(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.contracts import grant_role
+    from tests.test_safe_batches import SAFE
+
+    grant_role(chain.url, chain.governance, "ADMIN", SAFE)
+    _safe_environment(workspace, chain, SAFE)
+    plan = plan_json(workspace, "--fork")
+    via_safe = [s for _, s in evm_steps(plan) if s.get("via") == "safe"]
+    assert via_safe and all(s["fork"]["status"] == "ok" for s in via_safe)
+    assert {s["fork"]["note"] for s in via_safe} == {
+        "sent from the Safe's address: no Safe contract code there on the fork"}
+    assert plan["fork"]["after"]["changes"] == []

@@ -24,6 +24,7 @@ from tempoctl.plan.model import ForkStep, Step
 FUNDING = 10**24  # wei of anvil's native currency per impersonated sender: ample for any plan
 GAS_CAP = 15_000_000
 _RECEIPT_TIMEOUT = 60.0
+_SUCCEEDS_ALONE = "reverted when mined (the same call succeeds alone: out of gas or a state-dependent check)"
 
 
 class ForkExecutor:
@@ -83,9 +84,10 @@ class ForkExecutor:
         if str(receipt.get("status")) == "0x1":
             return ForkStep(status="ok", block=self.block, gas=gas, events=events, note=note)
         before = int(str(receipt.get("blockNumber", "0x1")), 16) - 1
-        who, target, calldata = explain_as or (sender, to, data)
-        return ForkStep(status="revert", block=self.block, gas=gas, note=note,
-                        error=self.explain(who, target, calldata, before))
+        error = self.explain(*(explain_as or (sender, to, data)), before)
+        if explain_as is not None and error == _SUCCEEDS_ALONE:  # the inner call is fine: the wrapper failed
+            error = self.explain(sender, to, data, before)
+        return ForkStep(status="revert", block=self.block, gas=gas, note=note, error=error)
 
     def explain(self, sender: str, to: str, data: str, block: int) -> str:
         """Why a call fails at `block`: its revert data, decoded."""
@@ -97,7 +99,7 @@ class ForkExecutor:
             raw = revert_data(error)
             return decode_revert(raw or b"", role_names=self.role_names) if raw is not None else \
                 str(error.get("message", "failed"))[:200]
-        return "reverted when mined (the same call succeeds alone: out of gas or a state-dependent check)"
+        return _SUCCEEDS_ALONE
 
     def call(self, sender: str, to: str, data: bytes) -> bytes | None:
         """`eth_call` on the fork's latest state; None when it reverts."""
