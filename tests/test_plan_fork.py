@@ -276,3 +276,34 @@ def test_safe_address_without_code_is_sent_from_the_address(chain, workspace: Wo
     assert {s["fork"]["note"] for s in via_safe} == {
         "sent from the Safe's address: no Safe contract code there on the fork"}
     assert plan["fork"]["after"]["changes"] == []
+
+
+# -- the demo environment with its Soroban part -------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_demo_state_labels_soroban_steps_not_fork_simulated(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """The repository's own state/local (EVM and Teye parts): the EVM steps run on the fork, the Soroban ones
+    are labelled `not fork-simulated`, and the EVM part converges."""
+    from tests.soroban import start_emulator
+    from tests.support.teye_demo import PASSPHRASE, contract_id, keypair
+
+    folder = workspace.root / "state" / "local"
+    folder.mkdir(parents=True)
+    for name in ("environment.yaml", "tempovault.yaml", "teye.yaml"):  # hosts and backups need their services
+        (folder / name).write_text((REPO / "state" / "local" / name).read_text())
+    with start_emulator(PASSPHRASE) as emu:
+        emu.fund(keypair("admin").public_key)
+        emu.deploy_vision_records(contract_id=contract_id(), admin=keypair("admin").public_key,
+                                  instance_ttl=emu.ledger + 200_000)
+        workspace.env.update(TEMPOCTL_LOCAL_RPC=chain.url, TEYE_LOCAL_RPC=emu.url,
+                             LOCAL_TEYE_ADMIN_SECRET=keypair("admin").secret)
+        plan = plan_json(workspace, "--fork")
+        text = workspace.run("plan", "local", "--fork").output
+    soroban = [s for c in plan["changes"] for s in c["steps"] if s["kind"] == "soroban_invocation"]
+    assert soroban and all(s["fork"] == {"status": "not_simulated", "note": "not fork-simulated (Soroban step)"}
+                           for s in soroban)
+    assert all(s["fork"]["status"] == "ok" for _, s in evm_steps(plan))
+    assert "not fork-simulated (Soroban step)" in text
+    assert "After this plan: no changes (EVM part" in text
