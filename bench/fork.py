@@ -79,12 +79,12 @@ def markdown(data: dict[str, Any]) -> str:
     m = data["machine"]
     lines = [
         "# `plan --fork` cost", "",
-        f"Measured {data['date']} on {m['cpu']} ({m['cores']} cores, {m['ram_gb']} GB), Python {m['python']}, "
+        (f"Measured {data['date']} on {m['cpu']} ({m['cores']} cores, {m['ram_gb']} GB), Python {m['python']}, "
         f"{m['tools'].get('anvil', '?')}; load average at start {m['load_average_at_start']}. "
         f"Medians of {data['repeat']} run(s) of a real `tempoctl plan` process each. The RPC is a local anvil "
-        "(no added latency): a fork of a remote RPC also pays for reading remote state on first touch.", "",
-        "| steps | plan | plan --fork | fork cost | per step | fork run (in plan) | fork results | skipped without --fork "
-        "| left after |",
+        "(no added latency): a fork of a remote RPC also pays for reading remote state on first touch."), "",
+        ("| steps | plan | plan --fork | fork cost | per step | fork run (in plan) | fork results | skipped without --fork "
+        "| left after |"),
         "|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for r in data["rows"]:
