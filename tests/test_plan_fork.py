@@ -109,6 +109,8 @@ def test_demo_fork_plan_runs_every_step_in_order_and_converges(chain, workspace:
     assert r.exit_code == 0, r.output
     assert "Re-plan after apply: no changes" in r.output
     assert call(chain.url, chain.risk, "RiskController", "maxTickDeviation") == 150
+    converged = plan_json(workspace, "--fork")
+    assert "fork" not in converged and "--fork: nothing to run on a fork (no EVM step in this plan)" in converged["notes"]
 
 
 OFFBOARDING = """  offboarding:

@@ -114,10 +114,13 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         simulate(changes, obs.clients, pins, dict(obs.observed.facts.get("role_names", {})))
         if any(s.kind in SOROBAN_KINDS for c in changes for s in c.steps):
             simulate_soroban(changes, obs.clients)
-    fork_report = None
+    fork_report, fork_notes = None, []
     fork_nets = networks_to_fork(env, opts.fork, obs.pins) if opts.fork is not False else []
-    if fork_nets:
+    if fork_nets and any(s.kind == "evm_transaction" for c in changes for s in c.steps):
         fork_report = run_fork(env, changes, obs, fork_nets, opts.targets)
+    elif opts.fork:
+        fork_notes.append("--fork: nothing to run on a fork (no EVM step in this plan)" if fork_nets
+                          else "--fork: this environment reads no EVM network, so nothing was forked")
     plan = Plan(
         environment=env.name,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -128,7 +131,8 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         inputs={k: v for k, v in obs.observed.values.items() if k not in obs.observed.facts.get("drift_only", ())},
         state_digest=env.digest,
         targets=list(opts.targets),
-        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.facts.get("notes", [])) + _backend_note(env),
+        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.facts.get("notes", [])) + _backend_note(env)
+        + fork_notes,
         fork=fork_report,
     )
     return plan, obs

@@ -41,7 +41,6 @@ def remaining_changes(env: DesiredEnvironment, obs: Any, fork_clients: dict[str,
     from tempoctl.diff import compute
     from tempoctl.observed.engine import EvmSource
     from tempoctl.observed.observation import Observation, ObservationError, ReadOptions
-    from tempoctl.observed.sources import observe  # noqa: F401 - the engine's registry must be loaded
     from tempoctl.plan.build import matches_target, select_targets
     from tempoctl.plan.order import order
     from tempoctl.profiles.base import ObservedValues
