@@ -117,7 +117,7 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     fork_report, fork_notes = None, []
     fork_nets = networks_to_fork(env, opts.fork, obs.pins) if opts.fork is not False else []
     if fork_nets and any(s.kind == "evm_transaction" for c in changes for s in c.steps):
-        fork_report = run_fork(env, changes, obs, fork_nets, opts.targets)
+        fork_report = run_fork(env, changes, obs, fork_nets, lambda left: _targeted(left, opts.targets))
     elif opts.fork:
         fork_notes.append("--fork: nothing to run on a fork (no EVM step in this plan)" if fork_nets
                           else "--fork: this environment reads no EVM network, so nothing was forked")
@@ -136,6 +136,13 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         fork=fork_report,
     )
     return plan, obs
+
+
+def _targeted(changes: list[Change], targets: tuple[str, ...]) -> list[Change]:
+    """What a targeted plan shows of `changes`: the targets themselves (their dependencies are not targets)."""
+    if not targets:
+        return changes
+    return [c for c in select_targets(changes, targets) if any(matches_target(c.address, t) for t in targets)]
 
 
 def _backend_note(env: DesiredEnvironment) -> list[str]:

@@ -8,9 +8,11 @@ on forked networks: the rest of the plan is not simulated, so its absence from t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
+from tempoctl.plan.model import Change
 
 
 def _merged(original: Any, fresh: Any, forked_contracts: set[str]) -> Any:
@@ -31,8 +33,9 @@ def _merged(original: Any, fresh: Any, forked_contracts: set[str]) -> Any:
 
 
 def remaining_changes(env: DesiredEnvironment, obs: Any, fork_clients: dict[str, Any],
-                      targets: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Re-read the EVM state from the forks and list the changes a plan would still make on those networks.
+                      select: Callable[[list[Change]], list[Change]] | None = None) -> dict[str, Any]:
+    """Re-read the EVM state from the forks and list the changes a plan would still make on those networks
+    (`select`: the plan's `--target` filter, so a targeted plan is judged on its targets only).
 
     Returns:
         {"networks": {name: block observed}, "changes": [{"address", "action", "steps": [display…]}]}; an empty
@@ -41,7 +44,6 @@ def remaining_changes(env: DesiredEnvironment, obs: Any, fork_clients: dict[str,
     from tempoctl.diff import compute
     from tempoctl.observed.engine import EvmSource
     from tempoctl.observed.observation import Observation, ObservationError, ReadOptions
-    from tempoctl.plan.build import matches_target, select_targets
     from tempoctl.plan.order import order
     from tempoctl.profiles.base import ObservedValues
 
@@ -57,8 +59,8 @@ def remaining_changes(env: DesiredEnvironment, obs: Any, fork_clients: dict[str,
     diff = compute(env, _merged(obs.observed, fresh.observed, contracts))
     left = [c for c in order(diff.changes)
             if any(s.kind == "evm_transaction" and s.fields.get("network") in forked for s in c.steps)]
-    if targets:
-        left = [c for c in select_targets(left, targets) if any(matches_target(c.address, t) for t in targets)]
+    if select is not None:
+        left = select(left)
     return {
         "networks": {n: int(fresh.pins[n]["block"]) for n in forked if "block" in fresh.pins.get(n, {})},
         "changes": [{"address": c.address, "action": c.action.value, "steps": [s.display for s in c.steps]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
@@ -36,7 +37,7 @@ def _label(kind: str) -> str:
 
 
 def run_fork(env: DesiredEnvironment, changes: list[Change], obs: Any, networks: list[str],
-             targets: tuple[str, ...] = ()) -> dict[str, Any]:
+             select: Callable[[list[Change]], list[Change]] | None = None) -> dict[str, Any]:
     """Fork `networks`, run `changes` on them, and return the plan-level report (steps get `fork` set).
 
     The forks are stopped and removed before this returns or raises.
@@ -73,6 +74,6 @@ def run_fork(env: DesiredEnvironment, changes: list[Change], obs: Any, networks:
                     step.fork = ForkStep(status="not_simulated", note=_label(step.kind))
         from tempoctl.plan.fork.after import remaining_changes
 
-        report["after"] = remaining_changes(env, obs, {n: e.client for n, e in executors.items()}, targets)
+        report["after"] = remaining_changes(env, obs, {n: e.client for n, e in executors.items()}, select)
     report["seconds"] = round(time.monotonic() - started, 2)
     return report
