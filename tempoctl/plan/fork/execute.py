@@ -34,7 +34,7 @@ class ForkExecutor:
         self.client, self.block, self.role_names = client, block, dict(role_names)
         self._ready: set[str] = set()
         self._gas_cap: int | None = None
-        self._safes: dict[str, Any] = {}
+        self.safes: dict[str, str | None] = {}  # Safe address (lower case) → owner used on the fork, None: not a Safe
 
     def prepare(self, address: str) -> None:
         """Impersonate and fund `address` once per fork."""

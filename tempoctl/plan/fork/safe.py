@@ -28,9 +28,8 @@ ZERO = "0x" + "00" * 20
 
 def _owner(ex: ForkExecutor, safe: str) -> str | None:
     """The Safe's first owner, with its threshold set to 1 on the fork; None when `safe` is not a Safe."""
-    cached = ex._safes.get(safe.lower(), "")
-    if cached != "":
-        return str(cached) if cached else None
+    if safe.lower() in ex.safes:
+        return ex.safes[safe.lower()]
     owner: str | None = None
     raw = ex.call(safe, safe, encode_call("getOwners()"))
     try:
@@ -40,7 +39,7 @@ def _owner(ex: ForkExecutor, safe: str) -> str | None:
     if owners:
         owner = str(owners[0])
         ex.client.request("anvil_setStorageAt", [safe, hex(THRESHOLD_SLOT), "0x" + (1).to_bytes(32, "big").hex()])
-    ex._safes[safe.lower()] = owner
+    ex.safes[safe.lower()] = owner
     return owner
 
 
