@@ -164,6 +164,9 @@ def test_step_that_reverts_only_after_an_earlier_step_shows_at_plan_time(chain, 
     assert "simulated: skipped" not in out
     assert "change(s) would remain" in out and "does not converge" in out
     assert "2 step(s) revert on the fork" in out
+    md = workspace.run("plan", "local", "--fork", "--format", "markdown").output
+    assert f"**❌ REVERTS on fork** `Unauthorized({A[1]}, RISK_OFFICER)`" in md
+    assert "**2 step(s) revert on the fork**" in md and "change(s) would remain**" in md
 
 
 def test_fork_is_stopped_when_the_plan_fails(chain, workspace: Workspace, private_tmp: Path,  # type: ignore[no-untyped-def]
