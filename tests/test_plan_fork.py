@@ -312,3 +312,13 @@ def test_demo_state_labels_soroban_steps_not_fork_simulated(chain, workspace: Wo
     assert all(s["fork"]["status"] == "ok" for _, s in evm_steps(plan))
     assert "not fork-simulated (Soroban step)" in text
     assert "After this plan: no changes (EVM part" in text
+
+
+def test_targeted_fork_plan_is_judged_on_its_targets(chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]
+    """`--target` runs the target and what it depends on; what would remain is told for the targets only (the
+    rest of the environment is not in this plan, so its changes are not a finding of it)."""
+    write_local_state(workspace.root / "state" / "local", chain)
+    plan = plan_json(workspace, "--fork", "--target", "risk.circuit_breaker[legacy-pair]")
+    assert [a for a, _ in evm_steps(plan)] == [f"governance.role.RISK_OFFICER[{A[1]}]", "risk.circuit_breaker[legacy-pair]"]
+    assert all(s["fork"]["status"] == "ok" for _, s in evm_steps(plan))
+    assert plan["fork"]["after"]["changes"] == []
