@@ -105,9 +105,12 @@ TARGET = click.option("--target", "targets", multiple=True, metavar="ADDR", help
 @TRUSTED_BASE
 @click.option("--no-batch", is_flag=True, hidden=True, help="One RPC request per read (benchmarks).")
 @PARALLELISM
+@click.option("--fork/--no-fork", "fork", default=None,
+              help="Run every EVM step in order on a local anvil fork at the pinned block and show what would "
+                   "remain after apply (default: the networks that declare `fork: true`). Needs anvil.")
 @pass_ctx
 def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
-         trusted_base: str | None, no_batch: bool, parallelism: int) -> None:
+         trusted_base: str | None, no_batch: bool, parallelism: int, fork: bool | None) -> None:
     """Read live state and print what apply would change."""
 
     def go() -> int:
@@ -124,7 +127,8 @@ def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exi
         changed, denied = False, list[tuple[str, dict[str, Any]]]()
         for spec in names:
             env = load_environment(spec, trusted=trusted_base)
-            p, _ = build_plan(env, PlanOptions(targets=targets, batching=not no_batch, parallelism=parallelism))
+            p, _ = build_plan(env, PlanOptions(targets=targets, batching=not no_batch, parallelism=parallelism,
+                                               fork=fork))
             doc = p.to_dict()
             verdict = policy.attach(env, p, doc)  # policies/*.rego, from the trusted base under --trusted-base
             if verdict is not None:
