@@ -20,7 +20,7 @@ Series (all gauges; `environment` is on every series so one file can hold severa
   observed values `oracle.signal[<pair>]` (or the fact `oracle_signals[<pair>]`), same shape; `block_timestamp`
   next to a `timestamp` is used as "now" so the age is in chain time, as the contract measures staleness.
   The risk-controller profile records `oracleLastTimestamp` of each declared breaker's pair there.
-Series whose source values are absent are skipped.
+Series whose source values are absent are skipped. Breakers, host checks and RPC health: `plan.metrics_health`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tempoctl.plan.drift import drift_items
+from tempoctl.plan.metrics_health import HELP as HEALTH_HELP
+from tempoctl.plan.metrics_health import check_series, contract_series, rpc_series
 
 STANDARD_KINDS = ("changed", "missing", "unexpected")
 _TIMESTAMP_KEYS = ("newest_at", "last_success", "completed_at", "timestamp")
@@ -43,6 +45,7 @@ _HELP = {
     "tempoctl_drift_check_success": "1 when the last drift check read live state, 0 when it failed.",
     "tempoctl_backup_age_seconds": "Age of the newest good backup, in seconds.",
     "tempoctl_oracle_signal_age_seconds": "Age of the newest oracle signal of a pair, in seconds.",
+    **HEALTH_HELP,
 }
 
 
@@ -59,6 +62,8 @@ class DriftCheck:
     values: Mapping[str, Any] = field(default_factory=dict)
     facts: Mapping[str, Any] = field(default_factory=dict)
     backups: Iterable[str] = ()
+    rpc: Iterable[Any] = ()
+    """`observed.rpchealth.RpcHealth` per declared network (also for a failed check: a down RPC is why)."""
 
     @property
     def ok(self) -> bool:
@@ -152,6 +157,10 @@ def render_metrics(checks: Iterable[DriftCheck]) -> str:
             series["tempoctl_backup_age_seconds"].append(({**env, "backup": backup}, age))
         for pair, age in _signal_ages(c):
             series["tempoctl_oracle_signal_age_seconds"].append(({**env, "pair": pair}, age))
+        drifting = {str(i["address"]) for i in drift_items(c.plan)} if c.plan is not None else set()
+        health = [*contract_series(c.values), *check_series(c.values, drifting)] if c.plan is not None else []
+        for name, labels, value in [*health, *rpc_series(c.rpc)]:
+            series[name].append(({**env, **labels}, value))
     lines: list[str] = []
     for name, rows in series.items():
         if not rows:
