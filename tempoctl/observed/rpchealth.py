@@ -3,8 +3,9 @@ SlowRPCResponse): how many HTTP requests the check's own reads made to each RPC 
 the EVM and Stellar clients as they post), plus one health probe per network after the check.
 
 The probe is the runbook's own health check: Stellar `getHealth` must answer `"status": "healthy"` (stellar-rpc
-`methods/get_health.go` answers `{status, latestLedger, oldestLedger, ledgerRetentionWindow}` and an error when
-the latest ledger is older than its max healthy ledger latency); EVM `eth_chainId` must answer the declared
+`cmd/stellar-rpc/internal/methods/get_health.go` answers `{status: "healthy", latestLedger, oldestLedger,
+ledgerRetentionWindow, …}`, or a JSON-RPC InternalError when its data stores are not initialised or the last
+ledger closed longer ago than its max healthy ledger latency); EVM `eth_chainId` must answer the declared
 chain (a node of another chain is not this network's RPC). Counts are kept by URL in memory only; nothing here
 ever writes the URL (it can carry an API key), results are reported by network name.
 """
