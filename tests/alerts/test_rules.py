@@ -17,7 +17,6 @@ from tempoctl.desired import load_environment
 from tests.conftest import Workspace
 
 PROMTOOL = shutil.which("promtool")
-pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="promtool missing: run tests/support/system-packages.sh")
 
 RISK = "0x1111111111111111111111111111111111111111"
 GOV = "0x2222222222222222222222222222222222222222"
@@ -130,7 +129,8 @@ CASES: dict[str, tuple[list[tuple[str, str]], Labels | list[Labels], int, int]] 
 
 
 def _promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    assert PROMTOOL is not None
+    if PROMTOOL is None:
+        pytest.fail("promtool is not installed: run tests/support/system-packages.sh (Debian `prometheus`)")
     return subprocess.run([PROMTOOL, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
