@@ -174,13 +174,12 @@ class _Builder:
                           for n, b in items]),
                  "The newest good backup {{ $labels.backup }} is {{ $value | humanizeDuration }} old",
                  "Older than the backup's declared max_age: check its cron/timer job and destination.")
-        overdue = []
-        for n, b in items:
-            every = float(getattr(b, "drill_every", None) or DRILL_EVERY)
-            last = _sel("tempoctl_backup_last_drill_timestamp_seconds", e, backup=n)
-            overdue.append(f"time() - {last} > {num(every)}")
-            overdue.append(f"absent({last})")
-        self.add("BackupDrillOverdue", "warning", _any_of(overdue),
+        drilled = [(n, b) for n, b in items if _drills_declared(b)]
+        if not drilled:
+            return
+        self.add("BackupDrillOverdue", "warning",
+                 _any_of([f"time() - {_sel('tempoctl_backup_last_drill_timestamp_seconds', e, backup=n)} > "
+                          f"{num(float(getattr(b, 'drill_every', None) or DRILL_EVERY))}" for n, b in drilled]),
                  "No successful restore drill of {{ $labels.backup }} within its drill_every",
                  "Run `tempoctl backup drill {{ $labels.environment }} {{ $labels.backup }}`: a backup never "
                  "restored is not known to restore (the runbook's monthly check).")
@@ -219,6 +218,13 @@ class _Builder:
                  f"> {num(cfg.memory_percent)}",
                  "Memory on {{ $labels.instance }} is {{ $value | printf \"%.0f\" }}% used",
                  f"Above {num(cfg.memory_percent)} % (alerts.memory_percent).")
+
+
+def _drills_declared(backup: Any) -> bool:
+    """Restore drills are part of a backup's desired state when it declares `drill:`; a model without that
+    field (before drills existed) gets the rules for every backup. A never-drilled backup's last-drill
+    timestamp is written as 0, so `time() - last > drill_every` covers it without absent()."""
+    return "drill" not in type(backup).model_fields or getattr(backup, "drill", None) is not None
 
 
 def build_rules(state: DesiredState) -> list[Rule]:
