@@ -18,7 +18,7 @@ from tempoctl.desired.alerting import ALERT_NAMES, Alerts
 from tempoctl.desired.models import DesiredState, RiskControllerContract
 
 DRILL_EVERY = 30 * 86400.0  # the runbook's monthly backup verification, when a backup declares no drill_every
-# The Teye policy's own `for:` (prometheus/alerts.yml), used unless `alerts.for` sets the warning default.
+# The Teye policy's own `for:` (prometheus/alerts.yml), unless `alerts.for.rules` names the alert.
 _TEYE_FOR = {"HighErrorRate": 120.0, "SlowRPCResponse": 180.0}
 
 
@@ -73,7 +73,7 @@ class _Builder:
         f = self.cfg.for_
         if alert in f.rules:
             return f.rules[alert]
-        if alert in _TEYE_FOR and "warning" not in f.model_fields_set:
+        if alert in _TEYE_FOR:
             return _TEYE_FOR[alert]
         return f.critical if severity == "critical" else f.warning
 

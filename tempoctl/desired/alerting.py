@@ -36,7 +36,8 @@ class AlertFor(_Model):
     warning: Duration = Field(default=300.0, description="`for:` of warning alerts (default 5m).")
     rules: dict[str, Duration] = Field(
         default_factory=dict,
-        description="`for:` by alert name, overriding the severity's (e.g. RPCDown: 1m, HighErrorRate: 2m).")
+        description="`for:` by alert name, overriding the severity's (e.g. RPCDown: 2m). HighErrorRate (2m) and "
+                    "SlowRPCResponse (3m) keep the Teye policy's durations unless named here.")
 
     @field_validator("rules")
     @classmethod

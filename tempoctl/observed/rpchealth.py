@@ -21,6 +21,7 @@ from typing import Any
 _LOCK = threading.Lock()
 _COUNTS: dict[str, list[int]] = {}  # url -> [requests, errors]
 PROBE_TIMEOUT = 10.0
+_MAX_ANSWER = 65536
 
 
 def record(url: str, ok: bool) -> None:
@@ -64,12 +65,12 @@ def _post(url: str, method: str, timeout: float) -> tuple[Any, float | None]:
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).encode()
     start = time.monotonic()
     try:
-        resp = requests.post(url, data=body, timeout=timeout,
+        resp = requests.post(url, data=body, timeout=timeout, stream=True,
                              headers={"Content-Type": "application/json", "User-Agent": "tempoctl"})
         elapsed = time.monotonic() - start
-        with resp:
-            status, content = resp.status_code, resp.content[:65536]
-    except requests.RequestException:
+        with resp:  # a hostile endpoint may answer without end: read at most 64 KiB
+            status, content = resp.status_code, resp.raw.read(_MAX_ANSWER, decode_content=True)
+    except Exception:  # noqa: BLE001 - requests, urllib3 (read timeouts mid-body) and decoding errors alike: no answer
         record(url, False)
         return None, None
     try:
