@@ -64,7 +64,7 @@ def test_only_the_documented_answers_are_up(server: str) -> None:
     assert rpchealth.probe("evm", f"{server}/chain", chain_id=42431)[0] is True
     for kind, path in [("stellar", "/stale"), ("stellar", "/garbage"), ("stellar", "/shape"), ("stellar", "/down"),
                        ("evm", "/badhex"), ("evm", "/garbage")]:
-        up, latency = rpchealth.probe(kind, f"{server}{path}", chain_id=42431)
+        up, _ = rpchealth.probe(kind, f"{server}{path}", chain_id=42431)
         assert up is False, path
     assert rpchealth.probe("evm", f"{server}/chain", chain_id=1)[0] is False  # another chain's node
     assert rpchealth.counts(f"{server}/healthy") == (1, 0)
