@@ -19,7 +19,7 @@ def rules_document(state: Any) -> dict[str, Any]:
     rules = build_rules(state)
     url = state.alerts.runbook_url if state.alerts is not None else None
     return {"groups": [{"name": f"tempoctl-{state.environment}",
-                        "rules": [as_dict(r, url, state.environment) for r in rules]}]}
+                        "rules": [as_dict(r, url) for r in rules]}]}
 
 
 def render_rules(env: Any) -> str:

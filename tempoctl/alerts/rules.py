@@ -236,7 +236,8 @@ def rule_names(rules: Iterable[Rule]) -> list[str]:
     return sorted({r.alert for r in rules})
 
 
-def as_dict(rule: Rule, runbook_url: str | None, env: str) -> dict[str, Any]:
+def as_dict(rule: Rule, runbook_url: str | None) -> dict[str, Any]:
+    """One rule as Prometheus writes it in a rules file (key order as in its documentation)."""
     annotations = {"summary": rule.summary, "description": rule.description}
     if runbook_url:
         annotations["runbook_url"] = f"{runbook_url}#{rule.alert.lower()}"

@@ -61,7 +61,9 @@ class Alerts(_Model):
     oracle_not_updated: Duration = Field(
         default=300.0, gt=0, description="Critical when no oracle signal for this long (runbook: 5 minutes).")
     indexer_stalled_after: Duration = Field(
-        default=600.0, gt=0, description="Critical when the indexer's last block has not moved for this long.")
+        default=600.0, gt=0,
+        description="Critical when the indexer's last block has not moved for this long while it lags. The "
+                    "block is read when drift runs: keep this at least twice check_interval.")
     api_latency: Duration = Field(default=2.0, gt=0, description="Warning above this HTTP check latency (2s).")
     rpc_latency: Duration = Field(default=2.0, gt=0, description="SlowRPCResponse above this (2s).")
     rpc_error_ratio: float = Field(
