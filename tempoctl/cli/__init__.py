@@ -301,13 +301,15 @@ def drift(c: Ctx, envs: tuple[str, ...], fmt: str, prometheus: Path | None, trus
 
         found, metrics, first_error = False, DriftMetrics(prometheus), None
         for spec in _envs(envs):
+            env = None
+            metrics.begin()
             try:
                 env = load_environment(spec, trusted=trusted_base)
                 p, obs = build_plan(env, PlanOptions(simulate=False, create_secret_key=True, parallelism=parallelism))
             except TempoctlError as exc:
                 if prometheus is None:
                     raise
-                metrics.failed(spec)  # the other environments are still checked and the file still written
+                metrics.failed(spec, env)  # the other environments are still checked and the file still written
                 first_error = first_error or exc
                 continue
             doc = public_document(p.to_dict())  # the report goes into issues and logs: sensitive values masked
@@ -357,3 +359,7 @@ main.add_command(history)
 from tempoctl.cli.gitops import gitops
 
 main.add_command(gitops)
+
+from tempoctl.cli.alerts import alerts
+
+main.add_command(alerts)

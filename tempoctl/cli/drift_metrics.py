@@ -27,20 +27,36 @@ class DriftMetrics:
         self.path = path
         self.checks: list[Any] = []
 
+    def begin(self) -> None:
+        """Start one environment's check: the RPC request counts from here on are its own."""
+        if self.path is not None:
+            from tempoctl.observed import rpchealth
+
+            rpchealth.reset()
+
+    @staticmethod
+    def _rpc(env: Any) -> list[Any]:
+        from tempoctl.observed.rpchealth import network_health
+
+        return network_health(dict(env.state.networks))
+
     def ok(self, env: Any, plan: dict[str, Any], obs: Any) -> None:
         if self.path is None:
             return
         from tempoctl.plan.metrics import DriftCheck
 
         self.checks.append(DriftCheck(env.name, time.time(), plan, obs.observed.values, obs.observed.facts,
-                                      tuple(env.state.backups)))
+                                      tuple(env.state.backups), self._rpc(env)))
 
-    def failed(self, spec: str) -> None:
+    def failed(self, spec: str, env: Any = None) -> None:
+        """A check that failed; with the loaded `env`, its networks are still probed (a down RPC is a likely
+        reason, and RPCDown must fire exactly then)."""
         if self.path is None:
             return
         from tempoctl.plan.metrics import DriftCheck
 
-        self.checks.append(DriftCheck(Path(spec).name, time.time()))
+        name = env.name if env is not None else Path(spec).name
+        self.checks.append(DriftCheck(name, time.time(), rpc=self._rpc(env) if env is not None else ()))
 
     def write(self) -> None:
         if self.path is None:

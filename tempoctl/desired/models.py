@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tempoctl.desired.alerting import Alerts
 from tempoctl.desired.types import (
     Bytes32,
     Duration,
@@ -509,6 +510,10 @@ class DesiredState(Model):
         default_factory=dict,
         description="PostgreSQL servers checks may connect to, by host and port; localhost:5432 needs no entry.",
     )
+    alerts: Alerts | None = Field(
+        default=None,
+        description="Settings of the Prometheus rules `tempoctl alerts` generates (for: durations, thresholds, "
+        "runbook URL base); the other thresholds come from the state files.")
     variables: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Where each environment variable may be expanded beyond the fields that already use it "

@@ -121,20 +121,28 @@ def curl_argv(check: HttpCheck) -> list[str]:
     limit curl to http(s) even when a server redirects elsewhere; `--` ends the options, so the URL can
     never be read as one (validate also refuses any other scheme)."""
     return ["curl", "-q", "-sS", "--proto", "=http,https", "--proto-redir", "=http,https", "-o", "-",
-            "-m", str(max(1, int(check.timeout))), "-w", "\n%{http_code}", "--", check.url]
+            "-m", str(max(1, int(check.timeout))), "-w", "\n%{http_code} %{time_total}", "--", check.url]
 
 
 def read_http(t: Transport, check: HttpCheck) -> dict[str, Any]:
-    """{url, status, body_ok} or {url, error}: one `curl` on the host; the body match looks at 64 KiB."""
+    """{url, status, seconds, body_ok} or {url, error}: one `curl` on the host; the body match looks at 64 KiB.
+    `seconds` is curl's own total time (not the transport's), for the API latency alert."""
     argv = curl_argv(check)
     result = t.run(argv, check=False)
     text = result.text
-    body, _, status = text.rpartition("\n")
+    body, _, tail = text.rpartition("\n")
+    status, _, total = tail.partition(" ")
     body = body[:_BODY_LIMIT]
     if result.returncode != 0 or not status.strip().isdigit() or status.strip() == "000":
         err = result.stderr.decode("utf-8", "replace").strip().splitlines()
         return {"url": check.url, "error": err[-1] if err else f"curl exited {result.returncode}"}
     out: dict[str, Any] = {"url": check.url, "status": int(status)}
+    try:
+        seconds = float(total)
+    except ValueError:
+        seconds = -1.0  # an older curl without time_total: no latency, the check itself still counts
+    if 0 <= seconds < 86400:  # also drops nan/inf from a hostile host
+        out["seconds"] = round(seconds, 6)
     if check.expect_body is not None:
         out["body_ok"] = check.expect_body in body
     return out

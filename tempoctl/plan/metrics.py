@@ -25,7 +25,7 @@ Series (all gauges; `environment` is on every series so one file can hold severa
   never passed one, so `time() - x > drill_every` fires for a backup never drilled.
 - `tempoctl_backup_drill_success{environment,backup}`: 1 when the backup's last drill passed, 0 when it failed;
   absent until its first drill. Neither drill series is written when the drill record was unreadable.
-Series whose source values are absent are skipped.
+Series whose source values are absent are skipped. Breakers, host checks and RPC health: `plan.metrics_health`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tempoctl.plan.drift import drift_items
+from tempoctl.plan.metrics_health import HELP as HEALTH_HELP
+from tempoctl.plan.metrics_health import check_series, contract_series, rpc_series
 
 STANDARD_KINDS = ("changed", "missing", "unexpected")
 _TIMESTAMP_KEYS = ("newest_at", "last_success", "completed_at", "timestamp")
@@ -50,6 +52,7 @@ _HELP = {
     "tempoctl_oracle_signal_age_seconds": "Age of the newest oracle signal of a pair, in seconds.",
     "tempoctl_backup_last_drill_timestamp_seconds": "Unix time of the last passed restore drill (0: never).",
     "tempoctl_backup_drill_success": "1 when the last restore drill of the backup passed, 0 when it failed.",
+    **HEALTH_HELP,
 }
 _DRILL = re.compile(r"^(?P<backup>.+)\.drill$")
 
@@ -67,6 +70,8 @@ class DriftCheck:
     values: Mapping[str, Any] = field(default_factory=dict)
     facts: Mapping[str, Any] = field(default_factory=dict)
     backups: Iterable[str] = ()
+    rpc: Iterable[Any] = ()
+    """`observed.rpchealth.RpcHealth` per declared network (also for a failed check: a down RPC is why)."""
 
     @property
     def ok(self) -> bool:
@@ -178,6 +183,10 @@ def render_metrics(checks: Iterable[DriftCheck]) -> str:
                 series["tempoctl_backup_drill_success"].append(({**env, "backup": backup}, success))
         for pair, age in _signal_ages(c):
             series["tempoctl_oracle_signal_age_seconds"].append(({**env, "pair": pair}, age))
+        drifting = {str(i["address"]) for i in drift_items(c.plan)} if c.plan is not None else set()
+        health = [*contract_series(c.values), *check_series(c.values, drifting)] if c.plan is not None else []
+        for name, labels, value in [*health, *rpc_series(c.rpc)]:
+            series[name].append(({**env, **labels}, value))
     lines: list[str] = []
     for name, rows in series.items():
         if not rows:

@@ -15,6 +15,8 @@ It behaves like stellar-core + Stellar RPC where tempoctl depends on it:
   ``ledgerMaxTxCount`` (``NetworkConfig.ledger_max_tx_count``, testnet 2000); the rest wait for a later
   ledger, in arrival order.
 * **``getVersionInfo``** reports ``rpc_version`` (configurable, to test clients against old RPCs).
+* **``getHealth``** answers ``healthy``, or, while ``unhealthy`` holds a reason, the JSON-RPC InternalError
+  stellar-rpc gives when its last ledger closed too long ago (``methods/get_health.go``).
 
 Use::
 
@@ -117,6 +119,7 @@ class Emulator:
                  rpc_version: str = DEFAULT_RPC_VERSION) -> None:
         self.passphrase = passphrase
         self.rpc_version = rpc_version
+        self.unhealthy: str | None = None  # getHealth's error message while set (tests of RPC health alerts)
         self.queue: dict[str, Queued] = {}  # source account -> its one pending transaction (arrival order)
         self.refused = 0  # TRY_AGAIN_LATER answers given
         self.ledger_tx_counts: dict[int, int] = {}  # ledger -> transactions it included

@@ -67,6 +67,11 @@ class Rpc:
 
     # ---- simple methods -----------------------------------------------------------------------
     def m_getHealth(self, _p: Any) -> dict[str, Any]:
+        """stellar-rpc ``cmd/stellar-rpc/internal/methods/get_health.go``: an InternalError (-32603) when the
+        last ledger closed longer ago than its max healthy latency ("latency (…) since last known ledger
+        closed is too high"), else ``status: healthy`` with the ledger range."""
+        if self.emu.unhealthy:
+            raise RpcError(-32603, self.emu.unhealthy)
         return {"status": "healthy", "latestLedger": self.state.sequence, "oldestLedger": self.state.oldest,
                 "ledgerRetentionWindow": self.state.config.retention_window}
 

@@ -187,6 +187,17 @@ class EvmClient:
         )
 
     def _post_once(self, body: bytes) -> Any:
+        from tempoctl.observed import rpchealth
+
+        ok = False
+        try:
+            parsed = self._post_raw(body)
+            ok = True
+            return parsed
+        finally:  # every HTTP request counts towards the network's error rate (drift --prometheus)
+            rpchealth.record(self.url, ok)
+
+    def _post_raw(self, body: bytes) -> Any:
         self.round_trips += 1
         try:
             resp = self._session.post(self.url, data=body, timeout=self.timeout)

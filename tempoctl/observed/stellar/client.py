@@ -59,9 +59,17 @@ class StellarClient:
 
         class CountingClient(RequestsClient):
             def post(self, url: str, data: Any = None, json_data: Any = None) -> Any:
+                from tempoctl.observed import rpchealth
+
                 with outer._count_lock:
                     outer.round_trips += 1
-                return super().post(url, data=data, json_data=json_data)
+                ok = False
+                try:
+                    resp = super().post(url, data=data, json_data=json_data)
+                    ok = int(getattr(resp, "status_code", 500)) < 400
+                    return resp
+                finally:  # counted towards the network's error rate (drift --prometheus)
+                    rpchealth.record(outer.url, ok)
 
         self.url = url
         self.host = _host(url)
