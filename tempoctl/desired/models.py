@@ -359,10 +359,19 @@ class HostFile(Model):
     content is compared, never shown: the plan shows the desired lines, marking those already there."""
 
     path: str = Field(description="Inside the host's roots (absolute, or relative to the base).")
-    content: str = Field(description="The file's whole content, written as is (UTF-8).")
+    content: str | None = Field(default=None, description="The file's whole content, written as is (UTF-8).")
+    generated: Literal["alerts"] | None = Field(
+        default=None, description="Instead of `content`: `alerts` writes the environment's Prometheus rules "
+        "(what `tempoctl alerts ENV` prints), so a monitoring host's rules follow the state files.")
     mode: str | None = Field(default=None, pattern=r"^0?[0-7]{3,4}$",
                              description="Octal mode; a new file is 0644 unless set. Never world-writable.")
     owner: str | None = Field(default=None, description="user or user:group (chown); kept when unset.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> HostFile:
+        if (self.content is None) == (self.generated is None):
+            raise ValueError("declare exactly one of content: or generated:")
+        return self
 
 
 class Database(Model):

@@ -532,7 +532,7 @@ class _Checker:
             seen.setdefault(norm, i)
             if any(posixpath.normpath(e) == norm for e in host.env_files):
                 self.err((*fpath, "path"), f"{f.path} is also an env file of this host: one file, one manager")
-            for problem, key in ((content_error(f.content), "content"), (file_mode_error(f.mode), "mode")):
+            for problem, key in ((content_error(f.content) if f.content is not None else None, "content"), (file_mode_error(f.mode), "mode")):
                 if problem:
                     self.err((*fpath, key), problem)
             if f.owner is not None and not all(USER_NAME.fullmatch(p) for p in f.owner.split(":", 1)):

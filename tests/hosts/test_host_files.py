@@ -212,3 +212,39 @@ hosts:
     assert applied.exit_code == 0, applied.output
     assert target.read_text() == "receivers:\n  - webhook: https://hooks.example/tok-9f8e7d6c5b4a39281\n"
     assert workspace.run("drift", "h").exit_code == 0
+
+
+def test_generated_alerts_file_follows_the_state_files(workspace: Workspace) -> None:
+    """`generated: alerts` writes exactly what `tempoctl alerts ENV` prints; a threshold changed in the state
+    files is a change of that file, and applying it converges."""
+    srv = workspace.root / "srv"
+    srv.mkdir()
+    target = srv / "tempoctl.rules.yml"
+
+    def write(for_: str) -> None:
+        write_env(workspace.root, "h", "hosts:\n  mon:\n    connection: local\n"
+                  f"    roots: [\"{workspace.root}\"]\n    files:\n      - {{path: \"{target}\", generated: alerts}}\n"
+                  f"alerts:\n  check_interval: {for_}\n")
+
+    write("1h")
+    rules = workspace.run("alerts", "h")
+    assert rules.exit_code == 0, rules.output
+    applied = workspace.run("apply", "h", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert target.read_text() == rules.output
+    assert workspace.run("drift", "h").exit_code == 0
+
+    write("3h")
+    [change] = json.loads(workspace.run("plan", "h", "--format", "json").output)["changes"]
+    assert change["address"] == f"mon.file[{target}]"
+    assert workspace.run("apply", "h", "--auto-approve").exit_code == 0
+    assert target.read_text() == workspace.run("alerts", "h").output
+    assert workspace.run("plan", "h", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_managed_file_has_one_source(workspace: Workspace) -> None:
+    write_env(workspace.root, "h", "hosts:\n  mon:\n    connection: local\n"
+              f"    roots: [\"{workspace.root}\"]\n    files:\n"
+              f"      - {{path: \"{workspace.root}/r.yml\", content: \"x\\n\", generated: alerts}}\n")
+    r = workspace.run("validate", "h")
+    assert r.exit_code == 1 and "exactly one of content: or generated:" in r.output

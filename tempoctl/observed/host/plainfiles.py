@@ -37,8 +37,11 @@ class PlainFile:
 def declared_content(env: DesiredEnvironment, hf: HostFile) -> str:
     """The content a managed file should hold: its `content:`. The one place that decides it, so a generated
     content (e.g. `generated: alerts` → `tempoctl.alerts.render_rules(env)`) plugs in here for plan and apply."""
-    del env  # only a generated content needs the environment
-    return hf.content
+    if hf.generated == "alerts":
+        from tempoctl.alerts import render_rules
+
+        return render_rules(env)
+    return hf.content if hf.content is not None else ""  # the model holds exactly one of the two
 
 
 def observed_file(pf: PlainFile, ff: FileFacts) -> dict[str, Any] | None:
