@@ -84,3 +84,18 @@ def _backup_schedule(actx: ApplyContext, group: str) -> Executor:
 
 
 EXECUTORS["backup_schedule"] = _backup_schedule
+
+
+def _folder_executors() -> dict[str, ExecutorFactory]:
+    """Executors the profile folders contribute for step kinds of their own (never a built-in kind)."""
+    from tempoctl.profiles.catalog import folder_profiles
+
+    out: dict[str, ExecutorFactory] = {}
+    for profile in folder_profiles():
+        for kind, factory in profile.executors.items():
+            if kind not in EXECUTORS and kind not in out:
+                out[kind] = factory
+    return out
+
+
+EXECUTORS.update(_folder_executors())

@@ -24,6 +24,7 @@ from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.apply.signers import SignerError
 from tempoctl.apply.stellar_lanes import AUTH_VALID_LEDGERS, Job, Lane, LaneRunner
 from tempoctl.atomic import write_atomic
+from tempoctl.desired.models import VisionRecordsContract
 from tempoctl.errors import ApplyError, TempoctlError
 from tempoctl.observed.stellar.tx import OFFLINE_TIMEOUT_SECONDS
 from tempoctl.plan.model import Change, Step
@@ -286,7 +287,7 @@ def record_declared_keys(actx: ApplyContext) -> None:
     if record is None:
         return
     for name, c in actx.env.state.contracts.items():
-        if c.profile != "teye/vision-records":
+        if not isinstance(c, VisionRecordsContract):
             continue
         scopes = {f"{name}.admin_tier": set(c.admin_tiers)}
         wl = c.whitelist

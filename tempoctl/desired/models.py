@@ -6,10 +6,11 @@ normalised values (checksummed EVM addresses, validated strkeys, lower-case byte
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from tempoctl.desired.base import ContractModel, EvmContract, Model
 from tempoctl.desired.types import (
     Bytes32,
     Duration,
@@ -17,14 +18,7 @@ from tempoctl.desired.types import (
     StellarAccount,
     StellarContract,
 )
-
-
-class Model(BaseModel):
-    # Field descriptions (for editors, in schemas/) are given as Field(description=...), not as attribute
-    # docstrings: pydantic's use_attribute_docstrings re-reads and parses this file's source for every
-    # class, which cost `tempoctl validate` ~40 ms per run (tests/test_cli_fast_paths.py keeps it out).
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from tempoctl.profiles.catalog import contract_models
 
 # --- networks -------------------------------------------------------------------------------------------
 
@@ -117,16 +111,6 @@ class RoleSpec(Model):
     id: Bytes32
     members: list[EvmAddress] = Field(default_factory=list)
     admin: str | None = None
-
-
-class EvmContract(Model):
-    network: str
-    address: EvmAddress
-    signer: str | None = Field(
-        default=None,
-        description="Default signer; where absent, each step is sent by a declared signer holding the required "
-        "role.",
-    )
 
 
 class AccessControlContract(EvmContract):
@@ -242,7 +226,7 @@ class Consumer(Model):
     restart: list[str] = Field(default_factory=list)
 
 
-class VisionRecordsContract(Model):
+class VisionRecordsContract(ContractModel):
     network: str
     contract_id: StellarContract
     profile: Literal["teye/vision-records"]
@@ -261,14 +245,15 @@ class VisionRecordsContract(Model):
     descriptor: str | None = None
 
 
-Contract = Annotated[
-    AccessControlContract
-    | RiskControllerContract
-    | TreasuryVaultContract
-    | CustomContract
-    | VisionRecordsContract,
-    Field(discriminator="profile"),
-]
+BUILT_IN_CONTRACTS: tuple[type[ContractModel], ...] = (
+    AccessControlContract, RiskControllerContract, TreasuryVaultContract, CustomContract, VisionRecordsContract,
+)
+# Profile folders bring their own models (tempoctl/profiles/catalog.py): the union the YAML is validated
+# against is built from them, discriminated by `profile:`, so a new profile needs no edit here.
+if TYPE_CHECKING:
+    Contract = ContractModel
+else:
+    Contract = Annotated[Union[(*BUILT_IN_CONTRACTS, *contract_models())], Field(discriminator="profile")]
 
 
 # --- oracle --------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from tempoctl.desired.translate import did_you_mean
 from tempoctl.desired.types import normalise_evm_address, strkey_valid
 from tempoctl.desired.unitnames import unit_name_error
 from tempoctl.errors import Diagnostic
+from tempoctl.profiles.catalog import folder_of
 
 _A = {"evm": "an EVM", "stellar": "a Stellar"}
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -76,6 +77,11 @@ class _Checker:
     def __init__(self, state: DesiredState, raw: dict[str, Any], pos: Positions) -> None:
         self.s, self.raw, self.pos = state, raw, pos
         self.diags: list[Diagnostic] = []
+
+    @property
+    def state(self) -> DesiredState:
+        """The validated state (what a profile's `validate` hook reads)."""
+        return self.s
 
     def err(self, path: KeyPath, message: str, *, at_key: bool = False) -> None:
         where = self.pos.key(path) if at_key else self.pos.value(path)
@@ -217,6 +223,10 @@ class _Checker:
                 self.vault(path, contract)
             elif isinstance(contract, VisionRecordsContract):
                 self.vision_records(path, contract)
+            else:
+                folder = folder_of(contract.profile)
+                if folder is not None:
+                    folder.validate(self, path, contract)
 
     def access_control(self, path: KeyPath, c: AccessControlContract) -> None:
         known = set(c.roles) | {"ADMIN"}

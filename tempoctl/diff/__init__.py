@@ -14,8 +14,8 @@ from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork
 from tempoctl.diff.steps import evm_step
 from tempoctl.plan.model import Change, DriftItem
-from tempoctl.profiles import ENV_PLANNERS, REGISTRY
 from tempoctl.profiles.base import ObservedValues, PlanContext
+from tempoctl.profiles.registry import ENV_PLANNERS, REGISTRY
 
 
 @dataclass
@@ -33,11 +33,12 @@ class DiffResult:
 
 def _desired_holders(env: DesiredEnvironment, governance: str, role: str) -> list[tuple[str, str]]:
     """(signer, grant address) for signers the YAML makes holders of `role` on `governance`."""
+    from tempoctl.desired.models import AccessControlContract
     from tempoctl.profiles.access_control import declared_roles
 
     out: list[tuple[str, str]] = []
     for cname, c in env.state.contracts.items():
-        if c.profile != "access-control" or c.address != governance:
+        if not isinstance(c, AccessControlContract) or c.address != governance:
             continue
         members = declared_roles(env, cname, c).get(role, ([], (), ""))[0]
         for sname, s in env.state.signers.items():

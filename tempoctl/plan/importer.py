@@ -33,6 +33,7 @@ from tempoctl.observed.observation import Observation
 from tempoctl.observed.sources import observe
 from tempoctl.profiles.access_control import declared_roles
 from tempoctl.profiles.base import Call
+from tempoctl.profiles.catalog import folder_of
 from tempoctl.profiles.risk_controller import pair_id
 from tempoctl.profiles.signer_roles import as_hex32, role_getter
 
@@ -95,7 +96,20 @@ def find_undeclared(env: DesiredEnvironment, *, from_block: int = 0,
             _import_breakers(obs, result, name, contract, clients[contract.network], from_block, file)
         elif isinstance(contract, VisionRecordsContract):
             _import_soroban_keys(obs, result, name, contract, file)
+        else:
+            folder = folder_of(contract.profile)
+            if folder is not None:
+                folder.profile().import_undeclared(obs.observed, name, contract, _adder(result, file))
     return result
+
+
+def _adder(result: ImportResult, file: Path) -> Any:
+    """A profile's `found(address, path, value)`: adds to `file`'s additions."""
+
+    def found(address: str, path: tuple[str, ...], value: Any) -> None:
+        result.add(file, address, path, value)
+
+    return found
 
 
 def _probe_roles(env: DesiredEnvironment, clients: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -106,13 +120,13 @@ def _probe_roles(env: DesiredEnvironment, clients: dict[str, Any]) -> dict[str, 
             names += [r for r in c.roles if r not in names]
     found: dict[str, dict[str, str]] = {}
     for net, client in clients.items():
-        asks: list[tuple[str, str]] = []
+        asks: list[tuple[str, str, str]] = []
         for name, c in env.state.contracts.items():
             if isinstance(c, AccessControlContract) and c.network == net:
                 skip = set(declared_roles(env, name, c)) | {"ADMIN"}  # ADMIN is always observed
-                asks += [(name, r) for r in names if r not in skip]
-        calls = [Call(env.state.contracts[n].address, role_getter(r)) for n, r in asks]  # type: ignore[union-attr]
-        for (name, role), res in zip(asks, read_calls(client, "latest", calls)):
+                asks += [(name, c.address, r) for r in names if r not in skip]
+        calls = [Call(address, role_getter(r)) for _, address, r in asks]
+        for (name, _, role), res in zip(asks, read_calls(client, "latest", calls)):
             if res.ok:
                 found.setdefault(name, {})[role] = as_hex32(res.value)
     return found

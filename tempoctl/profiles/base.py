@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.observation import ObservedValues
 from tempoctl.observed.record import ManagedRecord
 from tempoctl.plan.model import Change, DriftItem
+
+if TYPE_CHECKING:
+    from tempoctl.apply.context import ExecutorFactory
+    from tempoctl.desired import DesiredEnvironment
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,28 @@ class EvmProfile(Protocol):
         ...
 
 
+class EvmFolderProfile(EvmProfile, Protocol):
+    """The plug-in of a profile folder (`tempoctl/profiles/<name>/`, see `tempoctl.profiles.folder`).
+    Besides reading and planning (`EvmProfile`) it owns its import of undeclared live state
+    (`import_undeclared`) and any executor for a step kind of its own (`executors`). A folder profile
+    subclasses this protocol explicitly, so the hooks it does not need keep the defaults below, which do
+    nothing by design."""
+
+    executors: Mapping[str, ExecutorFactory] = {}
+
+    def import_undeclared(self, observed: ObservedValues, name: str, contract: Any, found: ImportFound) -> None:
+        """Report live state of `name` (as observed) that the YAML does not declare; the default finds none."""
+        return
+
+
+class ImportFound(Protocol):
+    """Where a profile's import hook reports a live item the YAML does not declare: its resource address,
+    the YAML path it goes under, and the value to merge there (lists are merged member by member)."""
+
+    def __call__(self, address: str, path: tuple[str, ...], value: Any) -> None:
+        ...
+
+
 class StellarProfile(Protocol):
     """A kind of Soroban contract tempoctl knows how to read and change, read by the Stellar source."""
 
@@ -135,5 +160,5 @@ class EnvPlanner(Protocol):
         ...
 
 
-__all__ = ["Call", "EnvPlanner", "EvmProfile", "ObserveContext", "ObserveGen", "ObservedValues", "PlanContext",
+__all__ = ["Call", "EnvPlanner", "EvmFolderProfile", "EvmProfile", "ImportFound", "ObserveContext", "ObserveGen", "ObservedValues", "PlanContext",
            "PlanItem", "Profile", "Result", "StellarProfile", "StellarReadContext"]
