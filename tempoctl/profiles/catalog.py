@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tempoctl.profiles import ownable
 from tempoctl.profiles.folder import ProfileFolder
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from tempoctl.profiles.base import EvmFolderProfile
 
 FOLDERS: tuple[ProfileFolder, ...] = (
+    ownable.FOLDER,
 )
 
 
