@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tempoctl.profiles import ownable
+from tempoctl.profiles import ownable, timelock
 from tempoctl.profiles.folder import ProfileFolder
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 FOLDERS: tuple[ProfileFolder, ...] = (
     ownable.FOLDER,
+    timelock.FOLDER,
 )
 
 
