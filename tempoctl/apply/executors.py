@@ -64,16 +64,18 @@ EXECUTORS: dict[str, ExecutorFactory] = {
     "wait": _wait,
 }
 
-def _record_vault_approvals(actx: ApplyContext) -> None:
+def _profiles_after_apply(actx: ApplyContext) -> None:
+    """Each profile folder's bookkeeping in the managed-key record (e.g. the vault approvals it made)."""
     from tempoctl.observed.record import ManagedRecord
-    from tempoctl.profiles.treasury_vault import record_approvals
+    from tempoctl.profiles.catalog import folder_profiles
 
     record = actx.fresh.extra.get("managed_record")
     if isinstance(record, ManagedRecord):
-        record_approvals(actx.env, actx.fresh.observed, record)
+        for profile in folder_profiles():
+            profile.after_apply(actx.env, actx.fresh.observed, record)
 
 
-AFTER_APPLY: list[Callable[[ApplyContext], None]] = [_record_stellar_keys, _record_vault_approvals]
+AFTER_APPLY: list[Callable[[ApplyContext], None]] = [_record_stellar_keys, _profiles_after_apply]
 """Run after an apply that completed (also one with nothing to change): bookkeeping, never chain writes."""
 
 

@@ -6,11 +6,15 @@ profile folder's model can derive from them without importing the module that im
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tempoctl.desired.types import EvmAddress
+
+NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+"""A name that can be part of a resource address (contracts, hosts, backups, breakers)."""
 
 
 class Model(BaseModel):

@@ -6,13 +6,13 @@ normalised values (checksummed EVM addresses, validated strkeys, lower-case byte
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from tempoctl.desired.base import ContractModel, EvmContract, Model
+from tempoctl.desired.base import ContractModel, Model
 from tempoctl.desired.types import (
-    Bytes32,
     Duration,
     EvmAddress,
     StellarAccount,
@@ -102,99 +102,7 @@ class Signer(Model):
         return v
 
 
-# --- EVM contract profiles ------------------------------------------------------------------------------
-
-
-class RoleSpec(Model):
-    """A role declared with an explicit id (for contracts without a `<NAME>_ROLE()` getter)."""
-
-    id: Bytes32
-    members: list[EvmAddress] = Field(default_factory=list)
-    admin: str | None = None
-
-
-class AccessControlContract(EvmContract):
-    """OpenZeppelin AccessControl(Enumerable): exact member sets per role."""
-
-    profile: Literal["access-control"]
-    roles: dict[str, list[EvmAddress] | RoleSpec] = Field(default_factory=dict)
-    role_admins: dict[str, str] = Field(
-        default_factory=dict, description="role name -> name of the role that administers it (setRoleAdmin)."
-    )
-    unlisted_members: Literal["revoke", "warn", "ignore"] = "revoke"
-    from_block: int | None = Field(
-        default=None,
-        ge=0,
-        description="First block to replay RoleGranted/RoleRevoked logs from, for contracts that are not "
-        "enumerable.",
-    )
-
-
-class BreakerSpec(Model):
-    """A circuit breaker by name: its pair id given raw (`id`) or as the two tokens of the pair."""
-
-    id: Bytes32 | None = None
-    tokens: tuple[EvmAddress, EvmAddress] | None = None
-    broken: bool
-
-
-class RiskParams(Model):
-    """All eight fields of `RiskParams`, in raw base units; updateRiskParams sets them together."""
-
-    maxExposurePerPairBps: int = Field(ge=1, le=10000)
-    maxTickDeviation: int = Field(ge=1, le=2000)
-    maxImbalanceBps: int = Field(ge=1, le=10000)
-    maxOrderSize: int = Field(gt=0, lt=2**256)
-    minReserveBps: int = Field(ge=0, le=10000)
-    oracleStalenessThreshold: int = Field(gt=0, lt=2**32)
-    maxSpreadSanityTicks: int = Field(ge=1, le=2000)
-    minDepthThreshold: int = Field(ge=0, lt=2**256)
-
-
-class RiskControllerContract(EvmContract):
-    profile: Literal["tempovault/risk-controller"]
-    paused: bool | None = None
-    circuit_breakers: dict[str, BreakerSpec] = Field(default_factory=dict)
-    risk_params: RiskParams | None = None
-
-
-class FeeConfig(Model):
-    treasury: EvmAddress
-    performance_bps: int = Field(ge=0, le=5000)
-    management_bps: int = Field(ge=0, le=500)
-
-
-class TreasuryVaultContract(EvmContract):
-    profile: Literal["tempovault/treasury-vault"]
-    approved_tokens: list[EvmAddress] | None = None
-    approved_strategies: list[EvmAddress] | None = None
-    fee_config: FeeConfig | None = None
-    unlisted_approvals: Literal["revoke", "warn", "ignore"] = Field(
-        default="revoke",
-        description="A live approval the declared lists do not name: revoke it (setApproved*(x, false)), report "
-        "it as drift, or ignore it.",
-    )
-    from_block: int | None = Field(
-        default=None,
-        ge=0,
-        description="The vault's deployment block: approvals made outside tempoctl are found from "
-        "TokenApproved/StrategyApproved logs from here (the whitelists are not enumerable). Without it, only "
-        "approvals tempoctl made are revoked when the lists drop them.",
-    )
-
-
-class CustomSetting(Model):
-    """A getter/setter pair: `read` is `name(inputs)(outputs)`, `write` is `name(inputs)`."""
-
-    read: str
-    write: str
-    key: str | int | bool | None = None
-    value: str | int | bool
-
-
-class CustomContract(EvmContract):
-    profile: Literal["custom"]
-    settings: dict[str, CustomSetting] = Field(default_factory=dict)
+# --- contract profiles: each EVM profile's model is in its folder (tempoctl/profiles/<name>/model.py) ---------
 
 
 # --- Soroban -------------------------------------------------------------------------------------------
@@ -245,15 +153,25 @@ class VisionRecordsContract(ContractModel):
     descriptor: str | None = None
 
 
-BUILT_IN_CONTRACTS: tuple[type[ContractModel], ...] = (
-    AccessControlContract, RiskControllerContract, TreasuryVaultContract, CustomContract, VisionRecordsContract,
-)
+BUILT_IN_CONTRACTS: tuple[type[ContractModel], ...] = (VisionRecordsContract,)
+"""Contract models that are not (yet) a profile folder: the Stellar profile, read by the Stellar source."""
+
 # Profile folders bring their own models (tempoctl/profiles/catalog.py): the union the YAML is validated
 # against is built from them, discriminated by `profile:`, so a new profile needs no edit here.
 if TYPE_CHECKING:
     Contract = ContractModel
 else:
-    Contract = Annotated[Union[(*BUILT_IN_CONTRACTS, *contract_models())], Field(discriminator="profile")]
+    Contract = Annotated[Union[(*contract_models(), *BUILT_IN_CONTRACTS)], Field(discriminator="profile")]
+
+
+def __getattr__(name: str) -> Any:
+    """A model class that moved into a profile folder (`AccessControlContract`, `BreakerSpec`, …), found by name
+    in the folders' model modules, for code that imports it from here."""
+    for model in contract_models():
+        found = getattr(sys.modules[model.__module__], name, None)
+        if isinstance(found, type):
+            return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- oracle --------------------------------------------------------------------------------------------

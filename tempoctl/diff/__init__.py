@@ -33,8 +33,8 @@ class DiffResult:
 
 def _desired_holders(env: DesiredEnvironment, governance: str, role: str) -> list[tuple[str, str]]:
     """(signer, grant address) for signers the YAML makes holders of `role` on `governance`."""
-    from tempoctl.desired.models import AccessControlContract
-    from tempoctl.profiles.access_control import declared_roles
+    from tempoctl.profiles.access_control.model import AccessControlContract
+    from tempoctl.profiles.access_control.roles import declared_roles
 
     out: list[tuple[str, str]] = []
     for cname, c in env.state.contracts.items():

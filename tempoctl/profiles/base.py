@@ -19,7 +19,7 @@ Adding a profile means writing one module with a class that satisfies one of the
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tempoctl.observed.observation import ObservedValues
@@ -120,9 +120,36 @@ class EvmFolderProfile(EvmProfile, Protocol):
 
     executors: Mapping[str, ExecutorFactory] = {}
 
-    def import_undeclared(self, observed: ObservedValues, name: str, contract: Any, found: ImportFound) -> None:
-        """Report live state of `name` (as observed) that the YAML does not declare; the default finds none."""
+    def import_probe(self, ictx: ImportContext, name: str, contract: Any) -> Any:
+        """Before `tempoctl import` observes: the contract as it should be read to find undeclared state (e.g.
+        with undeclared roles added so their holders are read too). The default reads it as declared."""
+        return contract
+
+    def import_undeclared(self, ictx: ImportContext, name: str, declared: Any, read_as: Any) -> None:
+        """After observing: report, through `ictx.found`, live state of `name` that the YAML does not declare
+        (`read_as` is what `import_probe` returned). The default finds none."""
         return
+
+    def after_apply(self, env: DesiredEnvironment, observed: ObservedValues, record: ManagedRecord) -> None:
+        """After an apply that completed: bookkeeping in the managed-key record (never a chain write). The
+        default keeps none."""
+        return
+
+
+@dataclass
+class ImportContext:
+    """What a profile's import hooks may use: the environment, a batched read at a block on a network (the
+    import command's clients: a profile never connects), the observation once made (None in `import_probe`),
+    the first block to scan logs from, where to report what it finds, and a note for the operator."""
+
+    env: DesiredEnvironment
+    read: Callable[[str, list[Call], int | str], list[Result]]
+    client: Callable[[str], Any]
+    found: ImportFound
+    note: Callable[[str], None]
+    from_block: int = 0
+    observed: ObservedValues | None = None
+    pins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class ImportFound(Protocol):
@@ -160,5 +187,5 @@ class EnvPlanner(Protocol):
         ...
 
 
-__all__ = ["Call", "EnvPlanner", "EvmFolderProfile", "EvmProfile", "ImportFound", "ObserveContext", "ObserveGen", "ObservedValues", "PlanContext",
+__all__ = ["Call", "EnvPlanner", "EvmFolderProfile", "EvmProfile", "ImportContext", "ImportFound", "ObserveContext", "ObserveGen", "ObservedValues", "PlanContext",
            "PlanItem", "Profile", "Result", "StellarProfile", "StellarReadContext"]

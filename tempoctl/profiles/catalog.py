@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tempoctl.profiles import ownable, timelock
+from tempoctl.profiles import access_control, custom, ownable, risk_controller, timelock, treasury_vault
 from tempoctl.profiles.folder import ProfileFolder
 
 if TYPE_CHECKING:
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from tempoctl.profiles.base import EvmFolderProfile
 
 FOLDERS: tuple[ProfileFolder, ...] = (
+    access_control.FOLDER,
+    risk_controller.FOLDER,
+    treasury_vault.FOLDER,
+    custom.FOLDER,
     ownable.FOLDER,
     timelock.FOLDER,
 )

@@ -9,23 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tempoctl.profiles.access_control import AccessControlProfile
 from tempoctl.profiles.backups import BackupsPlanner
 from tempoctl.profiles.base import EnvPlanner, EvmProfile, PlanContext, PlanItem, Profile, StellarProfile
 from tempoctl.profiles.catalog import folder_profiles
 from tempoctl.profiles.checks import ChecksPlanner
-from tempoctl.profiles.custom import CustomProfile
 from tempoctl.profiles.descriptor import DescriptorPlanner
 from tempoctl.profiles.hosts import HostsPlanner
-from tempoctl.profiles.oracle import OracleProfile
+from tempoctl.profiles.oracle.profile import OracleProfile
 from tempoctl.profiles.oracle_relay import OracleRelayPlanner
-from tempoctl.profiles.risk_controller import RiskControllerProfile
-from tempoctl.profiles.treasury_vault import TreasuryVaultProfile
 from tempoctl.profiles.vision_records import VisionRecordsProfile
 
-_BUILT_IN: tuple[EvmProfile, ...] = (AccessControlProfile(), RiskControllerProfile(), TreasuryVaultProfile(),
-                                     CustomProfile())
-EVM_PROFILES: dict[str, EvmProfile] = {p.name: p for p in (*_BUILT_IN, *folder_profiles())}
+EVM_PROFILES: dict[str, EvmProfile] = {p.name: p for p in folder_profiles()}
 STELLAR_PROFILES: dict[str, StellarProfile] = {p.name: p for p in (VisionRecordsProfile(),)}
 REGISTRY: dict[str, Profile] = {**EVM_PROFILES, **STELLAR_PROFILES}
 ORACLE = OracleProfile()
