@@ -15,6 +15,7 @@ from tempoctl.desired.models import EvmNetwork
 from tempoctl.diff.steps import evm_step
 from tempoctl.plan.model import Change, DriftItem
 from tempoctl.profiles.base import ObservedValues, PlanContext
+from tempoctl.profiles.catalog import folder_of
 from tempoctl.profiles.registry import ENV_PLANNERS, REGISTRY
 
 
@@ -32,18 +33,15 @@ class DiffResult:
 
 
 def _desired_holders(env: DesiredEnvironment, governance: str, role: str) -> list[tuple[str, str]]:
-    """(signer, grant address) for signers the YAML makes holders of `role` on `governance`."""
-    from tempoctl.profiles.access_control.model import AccessControlContract
-    from tempoctl.profiles.access_control.roles import declared_roles
-
+    """(signer, grant address) for signers the YAML makes holders of `role` on the contract at `governance`,
+    as its profile declares them (`declared_holders`)."""
     out: list[tuple[str, str]] = []
     for cname, c in env.state.contracts.items():
-        if not isinstance(c, AccessControlContract) or c.address != governance:
+        folder = folder_of(c.profile)
+        if folder is None or getattr(c, "address", None) != governance:
             continue
-        members = declared_roles(env, cname, c).get(role, ([], (), ""))[0]
-        for sname, s in env.state.signers.items():
-            if s.address in members:
-                out.append((sname, f"{cname}.role.{role}[{s.address}]"))
+        grants = dict(folder.profile().declared_holders(env, cname, c, role))
+        out += [(sname, grants[s.address]) for sname, s in env.state.signers.items() if s.address in grants]
     return out
 
 

@@ -130,6 +130,26 @@ class EvmFolderProfile(EvmProfile, Protocol):
         (`read_as` is what `import_probe` returned). The default finds none."""
         return
 
+    def declared_holders(self, env: DesiredEnvironment, name: str, contract: Any, role: str) -> list[tuple[str, str]]:
+        """(member, address of the change that grants it) for every member the YAML gives `role` on this
+        contract: the engine picks a signer for a step needing `role` among them when no live holder is
+        declared. The default: this profile has no roles."""
+        return []
+
+    def order_edges(self, changes: list[Change], octx: OrderContext) -> None:
+        """Add this profile's ordering rules as `depends_on` edges to the plan's changes (all of them, other
+        profiles' included, in place). The default adds none: a profile's own edges are set in `plan`."""
+        return
+
+    def phase(self, change: Change) -> int | None:
+        """Where an independent change goes among others (0 first; the engine's default is create 1, update 2,
+        delete 3), for changes this profile knows; None leaves it to the default."""
+        return None
+
+    def check_plan(self, changes: list[Change], observed: ObservedValues) -> None:
+        """A safety rule over the whole ordered plan: raise `SafetyError` to refuse it. The default has none."""
+        return
+
     def after_apply(self, env: DesiredEnvironment, observed: ObservedValues, record: ManagedRecord) -> None:
         """After an apply that completed: bookkeeping in the managed-key record (never a chain write). The
         default keeps none."""
@@ -150,6 +170,16 @@ class ImportContext:
     from_block: int = 0
     observed: ObservedValues | None = None
     pins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class OrderContext:
+    """What a profile's ordering rules may use: the declared signers' addresses, the live admin role of each
+    (contract, role) when the caller knows it, and the observation."""
+
+    signer_addresses: Mapping[str, str]
+    role_admins: Mapping[tuple[str, str], str] | None = None
+    observed: ObservedValues | None = None
 
 
 class ImportFound(Protocol):
@@ -187,5 +217,21 @@ class EnvPlanner(Protocol):
         ...
 
 
-__all__ = ["Call", "EnvPlanner", "EvmFolderProfile", "EvmProfile", "ImportContext", "ImportFound", "ObserveContext", "ObserveGen", "ObservedValues", "PlanContext",
-           "PlanItem", "Profile", "Result", "StellarProfile", "StellarReadContext"]
+__all__ = [
+    "Call",
+    "EnvPlanner",
+    "EvmFolderProfile",
+    "EvmProfile",
+    "ImportContext",
+    "ImportFound",
+    "ObserveContext",
+    "ObserveGen",
+    "ObservedValues",
+    "OrderContext",
+    "PlanContext",
+    "PlanItem",
+    "Profile",
+    "Result",
+    "StellarProfile",
+    "StellarReadContext",
+]

@@ -23,7 +23,9 @@ from tempoctl.profiles.base import (
     EvmFolderProfile,
     ImportContext,
     ObserveContext,
+    ObservedValues,
     ObserveGen,
+    OrderContext,
     PlanContext,
     PlanItem,
 )
@@ -42,6 +44,28 @@ def _role_names(contract: AccessControlContract, name: str, env: Any) -> list[st
 
 class AccessControlProfile(EvmFolderProfile):
     name = "access-control"
+
+    def declared_holders(self, env: Any, name: str, contract: AccessControlContract, role: str) -> list[tuple[str, str]]:
+        members = declared_roles(env, name, contract).get(role, ([], (), ""))[0]
+        return [(m, f"{name}.role.{role}[{m}]") for m in members]
+
+    def order_edges(self, changes: list[Change], octx: OrderContext) -> None:
+        from tempoctl.profiles.access_control.ordering import add_role_edges, live_role_admins
+
+        admins = octx.role_admins
+        if admins is None:
+            admins = live_role_admins(octx.observed) if octx.observed is not None else {}
+        add_role_edges(changes, octx.signer_addresses, admins)
+
+    def phase(self, change: Change) -> int | None:
+        from tempoctl.profiles.access_control.ordering import is_funding
+
+        return 0 if is_funding(change.address) else None
+
+    def check_plan(self, changes: list[Change], observed: ObservedValues) -> None:
+        from tempoctl.profiles.access_control.ordering import check_lockout
+
+        check_lockout(changes, observed)
 
     def import_probe(self, ictx: ImportContext, name: str, contract: AccessControlContract) -> Any:
         from tempoctl.profiles.access_control.importing import probe
