@@ -2,20 +2,19 @@
 
 `EVM_PROFILES` and `STELLAR_PROFILES` map the YAML `profile:` value to the plug-in, one dict per source that
 reads it (the EVM engine, the Stellar source); `REGISTRY` is both, for what only plans. `ENV_PLANNERS` plan what
-is not one contract (the oracle, hosts, backups). Adding a profile is adding its folder and a line in `tempoctl.profiles.catalog`; the engine in `tempoctl.diff` and `tempoctl.observed` does not change.
+is not one contract (the oracle, hosts, backups). Adding a contract profile is adding its folder and its line
+in `tempoctl.profiles.catalog`; the engine in `tempoctl.diff` and `tempoctl.observed` does not change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from tempoctl.profiles.backups import BackupsPlanner
-from tempoctl.profiles.base import EnvPlanner, EvmProfile, PlanContext, PlanItem, Profile, StellarProfile
+from tempoctl.profiles.base import EnvPlanner, EvmProfile, Profile, StellarProfile
 from tempoctl.profiles.catalog import folder_profiles
 from tempoctl.profiles.checks import ChecksPlanner
 from tempoctl.profiles.descriptor import DescriptorPlanner
 from tempoctl.profiles.hosts import HostsPlanner
-from tempoctl.profiles.oracle.profile import OracleProfile
+from tempoctl.profiles.oracle.profile import OraclePlanner, OracleProfile
 from tempoctl.profiles.oracle_relay import OracleRelayPlanner
 from tempoctl.profiles.vision_records import VisionRecordsProfile
 
@@ -23,19 +22,7 @@ EVM_PROFILES: dict[str, EvmProfile] = {p.name: p for p in folder_profiles()}
 STELLAR_PROFILES: dict[str, StellarProfile] = {p.name: p for p in (VisionRecordsProfile(),)}
 REGISTRY: dict[str, Profile] = {**EVM_PROFILES, **STELLAR_PROFILES}
 ORACLE = OracleProfile()
-
-
-class OraclePlanner:
-    """The `oracle` block is environment-wide: it plans only when declared."""
-
-    name = "oracle"
-
-    def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
-        oracle = ctx.env.state.oracle
-        return ORACLE.plan(ctx, "oracle", oracle) if oracle is not None else ()
-
-
-ENV_PLANNERS: list[EnvPlanner] = [OraclePlanner()]
+ENV_PLANNERS: list[EnvPlanner] = [OraclePlanner(ORACLE)]
 ENV_PLANNERS.append(BackupsPlanner())
 ENV_PLANNERS.append(ChecksPlanner())
 ENV_PLANNERS += [DescriptorPlanner(), HostsPlanner(), OracleRelayPlanner()]
