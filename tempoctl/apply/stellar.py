@@ -24,10 +24,10 @@ from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.apply.signers import SignerError
 from tempoctl.apply.stellar_lanes import AUTH_VALID_LEDGERS, Job, Lane, LaneRunner
 from tempoctl.atomic import write_atomic
-from tempoctl.desired.models import VisionRecordsContract
 from tempoctl.errors import ApplyError, TempoctlError
 from tempoctl.observed.stellar.tx import OFFLINE_TIMEOUT_SECONDS
 from tempoctl.plan.model import Change, Step
+from tempoctl.profiles.vision_records.model import VisionRecordsContract
 
 HANDOFF = "unsigned XDR"
 _WOULD_FAIL = "Nothing of this step was sent. Check the signer's tier or the contract state, then re-plan."

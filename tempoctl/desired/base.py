@@ -7,7 +7,7 @@ profile folder's model can derive from them without importing the module that im
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,3 +45,29 @@ class EvmContract(ContractModel):
     )
 
 
+# --- networks (here so a profile folder can tell them apart without importing the state models) --------
+
+
+class EvmNetwork(Model):
+    """An EVM JSON-RPC endpoint. Apply refuses when the node reports another `chain_id`."""
+
+    type: Literal["evm"]
+    chain_id: int = Field(gt=0)
+    rpc_url: str
+    fee_token: EvmAddress | None = Field(
+        default=None, description="TIP-20 token paying fees on chains with no native gas token (Tempo: pathUSD)."
+    )
+    multicall: EvmAddress | Literal[False] | None = Field(
+        default=None,
+        description="Multicall3 address to batch reads through (used only when its code hash matches); "
+        "False disables.",
+    )
+    gas_margin_percent: int = Field(default=25, ge=0, le=500)
+
+
+class StellarNetwork(Model):
+    """A Stellar RPC endpoint. Apply refuses when `getNetwork` reports another passphrase."""
+
+    type: Literal["stellar"]
+    passphrase: str
+    rpc_url: str

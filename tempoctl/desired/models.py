@@ -6,46 +6,25 @@ normalised values (checksummed EVM addresses, validated strkeys, lower-case byte
 
 from __future__ import annotations
 
+import functools
+import operator
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from tempoctl.desired.base import ContractModel, Model
+from tempoctl.desired.base import ContractModel, EvmContract, EvmNetwork, Model, StellarNetwork
 from tempoctl.desired.types import (
     Duration,
     EvmAddress,
-    StellarAccount,
-    StellarContract,
 )
 from tempoctl.profiles.catalog import contract_models
 
+__all__ = ["Backup", "Contract", "ContractModel", "Database", "DesiredState", "EnvFile", "EvmContract", "EvmNetwork",
+           "Host", "HostChecks", "HttpCheck", "IndexerLagCheck", "Model", "Network", "Oracle", "Relay", "SecretValue",
+           "Service", "Signer", "StellarNetwork"]
+
 # --- networks -------------------------------------------------------------------------------------------
-
-
-class EvmNetwork(Model):
-    """An EVM JSON-RPC endpoint. Apply refuses when the node reports another `chain_id`."""
-
-    type: Literal["evm"]
-    chain_id: int = Field(gt=0)
-    rpc_url: str
-    fee_token: EvmAddress | None = Field(
-        default=None, description="TIP-20 token paying fees on chains with no native gas token (Tempo: pathUSD)."
-    )
-    multicall: EvmAddress | Literal[False] | None = Field(
-        default=None,
-        description="Multicall3 address to batch reads through (used only when its code hash matches); "
-        "False disables.",
-    )
-    gas_margin_percent: int = Field(default=25, ge=0, le=500)
-
-
-class StellarNetwork(Model):
-    """A Stellar RPC endpoint. Apply refuses when `getNetwork` reports another passphrase."""
-
-    type: Literal["stellar"]
-    passphrase: str
-    rpc_url: str
 
 
 Network = Annotated[EvmNetwork | StellarNetwork, Field(discriminator="type")]
@@ -102,66 +81,15 @@ class Signer(Model):
         return v
 
 
-# --- contract profiles: each EVM profile's model is in its folder (tempoctl/profiles/<name>/model.py) ---------
+# --- contract profiles: each profile's model is in its folder (tempoctl/profiles/<name>/model.py) -------------
 
-
-# --- Soroban -------------------------------------------------------------------------------------------
-
-AdminTier = Literal["OperatorAdmin", "ContractAdmin", "SuperAdmin"]
-
-
-class Whitelist(Model):
-    enabled: bool | None = None
-    members: list[StellarAccount] | None = None
-
-
-class PauseFlags(Model):
-    global_: bool | None = Field(default=None, alias="global")
-    functions: dict[str, bool] = Field(default_factory=dict)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class RateLimit(Model):
-    max_requests: int = Field(gt=0, lt=2**32)
-    window_seconds: int = Field(gt=0, lt=2**63)
-
-
-class Consumer(Model):
-    host: str
-    env_file: str
-    variable: str
-    restart: list[str] = Field(default_factory=list)
-
-
-class VisionRecordsContract(ContractModel):
-    network: str
-    contract_id: StellarContract
-    profile: Literal["teye/vision-records"]
-    signer: str | None = None
-    wasm_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    release: str | None = Field(
-        default=None, description="Path of a `SHA256SUMS.txt` release file to take the wasm pin from."
-    )
-    admin: StellarAccount | None = None
-    admin_tiers: dict[StellarAccount, AdminTier] = Field(default_factory=dict)
-    whitelist: Whitelist | None = None
-    paused: PauseFlags | None = None
-    rate_limit: RateLimit | None = None
-    min_instance_ttl_ledgers: int | None = Field(default=None, gt=0)
-    consumers: list[Consumer] = Field(default_factory=list)
-    descriptor: str | None = None
-
-
-BUILT_IN_CONTRACTS: tuple[type[ContractModel], ...] = (VisionRecordsContract,)
-"""Contract models that are not (yet) a profile folder: the Stellar profile, read by the Stellar source."""
 
 # Profile folders bring their own models (tempoctl/profiles/catalog.py): the union the YAML is validated
 # against is built from them, discriminated by `profile:`, so a new profile needs no edit here.
 if TYPE_CHECKING:
     Contract = ContractModel
 else:
-    Contract = Annotated[Union[(*contract_models(), *BUILT_IN_CONTRACTS)], Field(discriminator="profile")]
+    Contract = Annotated[functools.reduce(operator.or_, contract_models()), Field(discriminator="profile")]
 
 
 def __getattr__(name: str) -> Any:

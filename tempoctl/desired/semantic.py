@@ -21,7 +21,6 @@ from tempoctl.desired.cron import cron_error, to_on_calendar
 from tempoctl.desired.envgrammar import key_error, value_error
 from tempoctl.desired.hostpaths import (
     USER_NAME,
-    descriptor_error,
     dsn_error,
     has_control,
     prefix,
@@ -34,7 +33,6 @@ from tempoctl.desired.models import (
     EvmNetwork,
     Oracle,
     StellarNetwork,
-    VisionRecordsContract,
 )
 from tempoctl.desired.source import KeyPath, Positions, render_path
 from tempoctl.desired.translate import did_you_mean
@@ -197,7 +195,8 @@ class _Checker:
     def contracts(self) -> None:
         for name, contract in self.s.contracts.items():
             path = ("contracts", name)
-            want = "stellar" if isinstance(contract, VisionRecordsContract) else "evm"
+            folder = folder_of(contract.profile)
+            want = folder.chain if folder is not None else "evm"
             if self.ref((*path, "network"), contract.network, "networks", "network"):
                 kind = self.network_type(contract.network)
                 if kind != want:
@@ -208,29 +207,8 @@ class _Checker:
                     )
             if contract.signer is not None:
                 self.signer_on((*path, "signer"), contract.signer, contract.network)
-            if isinstance(contract, VisionRecordsContract):
-                self.vision_records(path, contract)
-            else:
-                folder = folder_of(contract.profile)
-                if folder is not None:
-                    folder.validate(self, path, contract)
-
-    def vision_records(self, path: KeyPath, c: VisionRecordsContract) -> None:
-        if c.wasm_sha256 is not None and c.release is not None:
-            self.err(
-                (*path, "release"), "give at most one of `wasm_sha256` and `release` (both pin the wasm)"
-            )
-        for i, consumer in enumerate(c.consumers):
-            cpath = (*path, "consumers", i)
-            self.ref((*cpath, "host"), consumer.host, "hosts", "host")
-            self.host_path((*cpath, "env_file"), consumer.host, consumer.env_file)
-            self.env_key((*cpath, "variable"), consumer.variable)
-            for j, unit in enumerate(consumer.restart):
-                self.unit((*cpath, "restart", j), unit)
-        if c.descriptor is not None:
-            problem = descriptor_error(c.descriptor)
-            if problem:
-                self.err((*path, "descriptor"), problem)
+            if folder is not None:
+                folder.validate(self, path, contract)
 
     # --- oracle, hosts, backups, backend ------------------------------------------------------------
 

@@ -38,9 +38,10 @@ def _desired_holders(env: DesiredEnvironment, governance: str, role: str) -> lis
     out: list[tuple[str, str]] = []
     for cname, c in env.state.contracts.items():
         folder = folder_of(c.profile)
-        if folder is None or getattr(c, "address", None) != governance:
+        plugin = folder.profile() if folder is not None else None
+        if plugin is None or getattr(c, "address", None) != governance:
             continue
-        grants = dict(folder.profile().declared_holders(env, cname, c, role))
+        grants = dict(plugin.declared_holders(env, cname, c, role))
         out += [(sname, grants[s.address]) for sname, s in env.state.signers.items() if s.address in grants]
     return out
 

@@ -5,9 +5,8 @@ computing changes towards the YAML it computes the YAML that would make the plan
 
 * whatever each EVM profile folder's import hooks find (`import_probe` says how to read, e.g. with undeclared
   roles added; `import_undeclared` reports live items the YAML lacks: role holders, tripped breakers);
-* Soroban keys (`vision_records` whitelist members and admin tiers) that are live but not declared, among
-  the keys the Stellar source reads: declared, recorded in the backend as managed before, and found in
-  recent invocations of the contract (a Soroban map cannot be enumerated).
+* the same for Stellar profile folders (`teye/vision-records`: whitelist members and admin tiers live but not
+  declared, among the keys the Stellar source reads).
 
 The result is plain data (per file, a nested dict to merge); printing and writing are the CLI's business.
 """
@@ -20,9 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
-from tempoctl.desired.models import VisionRecordsContract
 from tempoctl.observed.engine import connect, read_calls
-from tempoctl.observed.observation import Observation
 from tempoctl.observed.sources import observe
 from tempoctl.profiles.base import Call, ImportContext, Result
 from tempoctl.profiles.catalog import folder_of
@@ -78,8 +75,9 @@ def find_undeclared(env: DesiredEnvironment, *, from_block: int = 0,
     read_as: dict[str, Any] = {}
     for name, contract in env.state.contracts.items():
         folder = folder_of(contract.profile)
-        if folder is not None and contract.network in clients:
-            read_as[name] = folder.profile().import_probe(base, name, contract)
+        evm = folder.profile() if folder is not None else None
+        if evm is not None and contract.network in clients:
+            read_as[name] = evm.import_probe(base, name, contract)
     obs = observe(_reading(env, read_as), clients=clients)
     result.pins = obs.pins
     for name, contract in env.state.contracts.items():
@@ -87,11 +85,12 @@ def find_undeclared(env: DesiredEnvironment, *, from_block: int = 0,
         if file is None:
             continue
         folder = folder_of(contract.profile)
-        if folder is not None:
-            ictx = dataclasses.replace(base, found=_adder(result, file), observed=obs.observed, pins=obs.pins)
-            folder.profile().import_undeclared(ictx, name, contract, read_as.get(name, contract))
-        elif isinstance(contract, VisionRecordsContract):
-            _import_soroban_keys(obs, result, name, contract, file)
+        if folder is None:
+            continue
+        ictx = dataclasses.replace(base, found=_adder(result, file), observed=obs.observed, pins=obs.pins)
+        plugin = folder.profile() or folder.stellar_profile()
+        if plugin is not None:
+            plugin.import_undeclared(ictx, name, contract, read_as.get(name, contract))
     return result
 
 
@@ -116,21 +115,3 @@ def _reading(env: DesiredEnvironment, read_as: dict[str, Any]) -> DesiredEnviron
         return env
     contracts = {**env.state.contracts, **changed}
     return dataclasses.replace(env, state=env.state.model_copy(update={"contracts": contracts}))
-
-
-def _import_soroban_keys(obs: Observation, result: ImportResult, name: str, contract: VisionRecordsContract,
-                         file: Path) -> None:
-    values = obs.observed.values
-    wl = contract.whitelist
-    declared = set(wl.members or []) if wl is not None else set()
-    whitelist_prefix, tier_prefix = f"{name}.whitelist[", f"{name}.admin_tier["
-    for address in sorted(values):
-        live = values[address]
-        if address.startswith(whitelist_prefix) and live is True:
-            key = address[len(whitelist_prefix):-1]
-            if key not in declared:
-                result.add(file, address, ("contracts", name, "whitelist", "members"), [key])
-        elif address.startswith(tier_prefix) and isinstance(live, str):
-            key = address[len(tier_prefix):-1]
-            if key not in contract.admin_tiers:
-                result.add(file, address, ("contracts", name, "admin_tiers", key), live)

@@ -204,6 +204,14 @@ class StellarProfile(Protocol):
         ...
 
 
+class StellarFolderProfile(StellarProfile, Protocol):
+    """The plug-in of a Stellar profile folder: besides reading and planning it may report undeclared live
+    state to `tempoctl import` (the default finds none)."""
+
+    def import_undeclared(self, ictx: ImportContext, name: str, declared: Any, read_as: Any) -> None:
+        return
+
+
 Profile = EvmProfile | StellarProfile
 """What the planner needs of any contract profile: `name` and `plan`, which both protocols have alike."""
 

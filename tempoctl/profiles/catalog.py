@@ -13,12 +13,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tempoctl.profiles import access_control, custom, ownable, risk_controller, timelock, treasury_vault
+from tempoctl.profiles import (
+    access_control,
+    custom,
+    ownable,
+    risk_controller,
+    timelock,
+    treasury_vault,
+    vision_records,
+)
 from tempoctl.profiles.folder import ProfileFolder
 
 if TYPE_CHECKING:
     from tempoctl.desired.base import ContractModel
-    from tempoctl.profiles.base import EvmFolderProfile
+    from tempoctl.profiles.base import EvmFolderProfile, StellarFolderProfile
 
 FOLDERS: tuple[ProfileFolder, ...] = (
     access_control.FOLDER,
@@ -27,6 +35,7 @@ FOLDERS: tuple[ProfileFolder, ...] = (
     custom.FOLDER,
     ownable.FOLDER,
     timelock.FOLDER,
+    vision_records.FOLDER,
 )
 
 
@@ -41,5 +50,10 @@ def folder_of(profile: str) -> ProfileFolder | None:
 
 
 def folder_profiles() -> tuple[EvmFolderProfile, ...]:
-    """The folders' plug-ins (loading them: never from `validate`)."""
-    return tuple(f.profile() for f in FOLDERS)
+    """The EVM folders' plug-ins (loading them: never from `validate`)."""
+    return tuple(p for p in (f.profile() for f in FOLDERS) if p is not None)
+
+
+def stellar_folder_profiles() -> tuple[StellarFolderProfile, ...]:
+    """The Stellar folders' plug-ins."""
+    return tuple(p for p in (f.stellar_profile() for f in FOLDERS) if p is not None)

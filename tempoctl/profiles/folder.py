@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from tempoctl.desired.base import ContractModel
-    from tempoctl.profiles.base import EvmFolderProfile
+    from tempoctl.profiles.base import EvmFolderProfile, StellarFolderProfile
 
 
 class Validator(Protocol):
@@ -33,6 +33,22 @@ class Validator(Protocol):
     def signer_on(self, path: tuple[Any, ...], name: str, network: str) -> None:
         ...
 
+    def ref(self, path: tuple[Any, ...], name: str, section: str, what: str) -> bool:
+        """True when `name` is an item of `section` (`hosts`, `signers`, …); reports it when unknown."""
+        ...
+
+    def host_path(self, path: tuple[Any, ...], host_name: str, value: str, *, at_key: bool = False) -> None:
+        """Reports a path on `host_name` that leaves that host's roots."""
+        ...
+
+    def env_key(self, path: tuple[Any, ...], key: str, *, at_key: bool = False) -> None:
+        """Reports an env-file key that is not a valid variable name."""
+        ...
+
+    def unit(self, path: tuple[Any, ...], name: str, *, at_key: bool = False) -> None:
+        """Reports a systemd unit name that is not one unit."""
+        ...
+
 
 def no_checks(v: Validator, path: tuple[Any, ...], contract: Any) -> None:
     """The semantic check of a profile whose schema says it all."""
@@ -41,16 +57,36 @@ def no_checks(v: Validator, path: tuple[Any, ...], contract: Any) -> None:
 
 @dataclass(frozen=True)
 class ProfileFolder:
-    """One profile folder: its `profile:` name, schema model, semantic check and (lazily) its plug-in."""
+    """One profile folder: its `profile:` name, schema model, semantic check and (lazily) its plug-in — an EVM
+    one (`plugin`, read through the EVM engine's call batches) or a Stellar one (`stellar_plugin`, read by the
+    Stellar source), never both."""
 
     name: str
     model: type[ContractModel]
-    plugin: Callable[[], EvmFolderProfile]
+    plugin: Callable[[], EvmFolderProfile] | None = None
     validate: Callable[[Validator, tuple[Any, ...], Any], None] = no_checks
-    _loaded: list[EvmFolderProfile] = field(default_factory=list, compare=False, repr=False)
+    stellar_plugin: Callable[[], StellarFolderProfile] | None = None
+    _loaded: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def profile(self) -> EvmFolderProfile:
-        """The plug-in, loaded once."""
-        if not self._loaded:
-            self._loaded.append(self.plugin())
-        return self._loaded[0]
+    @property
+    def chain(self) -> str:
+        """The kind of network its contracts live on: "evm" or "stellar"."""
+        return "stellar" if self.stellar_plugin is not None else "evm"
+
+    def profile(self) -> EvmFolderProfile | None:
+        """The EVM plug-in, loaded once (None for a Stellar profile)."""
+        if self.plugin is None:
+            return None
+        if "evm" not in self._loaded:
+            self._loaded["evm"] = self.plugin()
+        loaded: EvmFolderProfile = self._loaded["evm"]
+        return loaded
+
+    def stellar_profile(self) -> StellarFolderProfile | None:
+        """The Stellar plug-in, loaded once (None for an EVM profile)."""
+        if self.stellar_plugin is None:
+            return None
+        if "stellar" not in self._loaded:
+            self._loaded["stellar"] = self.stellar_plugin()
+        loaded: StellarFolderProfile = self._loaded["stellar"]
+        return loaded

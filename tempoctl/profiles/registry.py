@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from tempoctl.profiles.backups import BackupsPlanner
 from tempoctl.profiles.base import EnvPlanner, EvmProfile, Profile, StellarProfile
-from tempoctl.profiles.catalog import folder_profiles
+from tempoctl.profiles.catalog import folder_profiles, stellar_folder_profiles
 from tempoctl.profiles.checks import ChecksPlanner
 from tempoctl.profiles.descriptor import DescriptorPlanner
 from tempoctl.profiles.hosts import HostsPlanner
 from tempoctl.profiles.oracle.profile import OraclePlanner, OracleProfile
 from tempoctl.profiles.oracle_relay import OracleRelayPlanner
-from tempoctl.profiles.vision_records import VisionRecordsProfile
 
 EVM_PROFILES: dict[str, EvmProfile] = {p.name: p for p in folder_profiles()}
-STELLAR_PROFILES: dict[str, StellarProfile] = {p.name: p for p in (VisionRecordsProfile(),)}
+STELLAR_PROFILES: dict[str, StellarProfile] = {p.name: p for p in stellar_folder_profiles()}
 REGISTRY: dict[str, Profile] = {**EVM_PROFILES, **STELLAR_PROFILES}
 ORACLE = OracleProfile()
 ENV_PLANNERS: list[EnvPlanner] = [OraclePlanner(ORACLE)]

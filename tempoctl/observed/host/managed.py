@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tempoctl.desired import DesiredEnvironment
-from tempoctl.desired.models import SecretValue, VisionRecordsContract
+from tempoctl.desired.models import SecretValue
+from tempoctl.profiles.vision_records.model import VisionRecordsContract
 
 
 @dataclass
