@@ -128,6 +128,18 @@ def without_fingerprint_comment(markdown: str) -> str:
     return "\n".join(lines)
 
 
+def policy_denied(proc: subprocess.CompletedProcess[str], planfile: Path) -> bool:
+    """`tempoctl plan --out` exited 1 because policies/*.rego deny the plan (it saved the plan first, with
+    the verdict under `policy`), not because planning failed: the plan is still shown, and the job fails."""
+    if proc.returncode != 1 or not planfile.is_file():
+        return False
+    try:
+        doc = json.loads(planfile.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and bool((doc.get("policy") or {}).get("deny"))
+
+
 def tempoctl(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run the installed tempoctl (same interpreter) with `--no-color`; output is captured, not echoed."""
     return subprocess.run([sys.executable, "-m", "tempoctl", "--no-color", *args], env=environ,

@@ -9,7 +9,8 @@ no secrets beyond the named read-only set the workflow sets (RPC URLs), and `--t
 tempoctl take what decides its reach from the base commit, not from the pull request.
 
 Usage: plan_comment.py ENV [--out plans/ENV.json] [--pr NUMBER] [--trusted-base SHA]
-Exit: 0 planned (with or without changes), 1 validation or plan failed, or GitHub refused the comment.
+Exit: 0 planned (with or without changes), 1 validation or plan failed, a policy (policies/*.rego at the base
+commit) denies the plan (the comment shows it and the rules), or GitHub refused the comment.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from common import (
     fenced,
     footer,
     log,
+    policy_denied,
     set_output,
     step_summary,
     tempoctl,
@@ -102,9 +104,11 @@ def main(argv: list[str] | None = None) -> int:
             post(title + f"**❌ `tempoctl validate` failed.**\n\n{fenced(proc.stderr or proc.stdout)}\n\n"
                  + footer(actions))
             return 1
+        out.unlink(missing_ok=True)  # a denied plan is told from a failed one by the plan file it saved
         proc = tempoctl("plan", *trusted, str(folder), "--out", str(out), "--detailed-exitcode", environ=environ)
         log(proc)
-        if proc.returncode not in (0, 2):
+        denied = policy_denied(proc, out)  # shown like any plan (the comment lists the rules); the job fails
+        if proc.returncode not in (0, 2) and not denied:
             post(title + f"**❌ `tempoctl plan` failed.**\n\n{fenced(proc.stderr or proc.stdout)}\n\n"
                  + footer(actions))
             return 1
@@ -121,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     set_output("fingerprint", fingerprint)
     set_output("changes", str(len(doc.get("changes") or [])))
+    if denied:
+        print(f"{env}: policies (read from the base commit) deny this plan; see the comment", file=sys.stderr)
+        return 1
     return 0
 
 

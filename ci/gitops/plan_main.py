@@ -8,7 +8,8 @@ a required reviewer of the GitHub environment approved.
 The merged pull request is the one whose merge commit is this commit, or none: a direct push is not planned.
 
 Usage: plan_main.py ENV [--out plans/ENV.json] [--main origin/main]
-Exit: 0 planned (changes or none), 1 refused (not main's, not a merged pull request) or failed.
+Exit: 0 planned (changes or none), 1 refused (not main's, not a merged pull request, denied by a policy) or
+failed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from common import (
     fenced,
     footer,
     log,
+    policy_denied,
     set_output,
     step_summary,
     tempoctl,
@@ -74,8 +76,14 @@ def main(argv: list[str] | None = None) -> int:
                          f"is not what main says `{escape(name)}` should be now (a re-run of an old run?). Nothing "
                          f"will be applied from this run.\n\n{fenced(checked.stderr)}")
             return 1
+        out.unlink(missing_ok=True)
         proc = tempoctl("plan", str(folder), "--out", str(out), environ=environ)
         log(proc)
+        if policy_denied(proc, out):  # main's own policies deny it: shown, never offered for approval
+            shown = tempoctl("show", str(out), "--format", "markdown", environ=environ)
+            post("**❌ Policies deny the plan on main**; nothing will be applied from this run.\n\n"
+                 f"{escape(without_fingerprint_comment(shown.stdout))}")
+            return 1
         if proc.returncode != 0:
             post(f"**❌ The plan on main failed**; nothing is applied.\n\n{fenced(proc.stderr or proc.stdout)}")
             return 1

@@ -88,6 +88,15 @@ def _backup_schedule(actx: ApplyContext, group: str) -> Executor:
 EXECUTORS["backup_schedule"] = _backup_schedule
 
 
+def _host_file(actx: ApplyContext, group: str) -> Executor:
+    from tempoctl.apply.host_files import make_host_file_executor
+
+    return make_host_file_executor(actx, group)
+
+
+EXECUTORS["host_file"] = _host_file
+
+
 def _folder_executors() -> dict[str, ExecutorFactory]:
     """Executors the profile folders contribute for step kinds of their own (never a built-in kind)."""
     from tempoctl.profiles.catalog import folder_profiles

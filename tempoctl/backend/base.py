@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from tempoctl.backend import schema
+from tempoctl.backend.drills import DrillRecords
 from tempoctl.backend.holder import LockHolder, now_iso
 from tempoctl.errors import ConfigError, ExitCode, LockError, TempoctlError
 
@@ -33,7 +34,7 @@ class _NewerSchema(BackendError):
     """The backend was written by a newer tempoctl: never migrated down, never misread."""
 
 
-class Backend(AbstractContextManager["Backend"]):
+class Backend(DrillRecords, AbstractContextManager["Backend"]):
     """Locks, journal, managed keys, cursors and audit log of every environment in one database."""
 
     dialect = ""

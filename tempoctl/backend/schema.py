@@ -73,6 +73,20 @@ MIGRATIONS: list[list[str]] = [
         # (issue 17): `git_commit` alone names HEAD even when what ran was not HEAD's files.
         "ALTER TABLE applies ADD COLUMN git_state TEXT",
     ],
+    [
+        # Restore drills (issue 18): one row per `tempoctl backup drill`, written before the scratch database
+        # or directory is created, so a drill killed outright (SIGKILL) leaves a row naming what it made and
+        # the next drill of that backup removes it. `scratch_created` is set only once this drill's own
+        # CREATE DATABASE / mktemp succeeded: a name that already existed is never marked, so never removed.
+        # `outcome`: running, passed, failed. host/pid/pid_started: the drill process, so a sweep leaves a
+        # drill that still runs alone.
+        """CREATE TABLE backup_drills (
+            drill_id TEXT PRIMARY KEY, environment TEXT NOT NULL, backup TEXT NOT NULL,
+            started_at TEXT NOT NULL, finished_at TEXT, backup_file TEXT, scratch TEXT,
+            scratch_created INTEGER NOT NULL DEFAULT 0, cleaned INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT NOT NULL, detail TEXT, host TEXT, pid INTEGER, pid_started TEXT)""",
+        "CREATE INDEX backup_drills_by_backup ON backup_drills (environment, backup, started_at)",
+    ],
 ]
 
 LATEST = len(MIGRATIONS)

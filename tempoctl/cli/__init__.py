@@ -105,9 +105,12 @@ TARGET = click.option("--target", "targets", multiple=True, metavar="ADDR", help
 @TRUSTED_BASE
 @click.option("--no-batch", is_flag=True, hidden=True, help="One RPC request per read (benchmarks).")
 @PARALLELISM
+@click.option("--fork/--no-fork", "fork", default=None,
+              help="Run every EVM step in order on a local anvil fork at the pinned block and show what would "
+                   "remain after apply (default: the networks that declare `fork: true`). Needs anvil.")
 @pass_ctx
 def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exitcode: bool, targets: tuple[str, ...],
-         trusted_base: str | None, no_batch: bool, parallelism: int) -> None:
+         trusted_base: str | None, no_batch: bool, parallelism: int, fork: bool | None) -> None:
     """Read live state and print what apply would change."""
 
     def go() -> int:
@@ -119,11 +122,18 @@ def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exi
             from tempoctl.errors import ConfigError
 
             raise ConfigError("--out saves one plan: give exactly one environment")
-        changed = False
+        from tempoctl import policy
+
+        changed, denied = False, list[tuple[str, dict[str, Any]]]()
         for spec in names:
             env = load_environment(spec, trusted=trusted_base)
-            p, _ = build_plan(env, PlanOptions(targets=targets, batching=not no_batch, parallelism=parallelism))
+            p, _ = build_plan(env, PlanOptions(targets=targets, batching=not no_batch, parallelism=parallelism,
+                                               fork=fork))
             doc = p.to_dict()
+            verdict = policy.attach(env, p, doc)  # policies/*.rego, from the trusted base under --trusted-base
+            if verdict is not None:
+                doc["policy"] = verdict  # where to_dict() puts it (last), so --out saves the same
+                denied += [(env.name, verdict)] if verdict.get("deny") else []
             click.echo(_render(doc, fmt, c), nl=False)
             if out is not None:
                 from tempoctl.plan.planfile import save_plan
@@ -132,6 +142,8 @@ def plan(c: Ctx, envs: tuple[str, ...], out: Path | None, fmt: str, detailed_exi
                 if fmt == "text":
                     click.echo(f"\nSaved the plan to {out}. To apply exactly this plan: tempoctl apply {out}")
             changed = changed or not p.empty
+        for name, verdict in denied:  # after every plan is shown (and saved): exit 1, the rules named on stderr
+            policy.refuse_if_denied(name, verdict)
         return ExitCode.CHANGES if (detailed_exitcode and changed) else ExitCode.OK
 
     c.run(go)
@@ -171,6 +183,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
     are settled from the journal first, so the plan shows only what remains."""
 
     def go() -> int:
+        from tempoctl import policy
         from tempoctl.apply.runner import apply_plan, rebuild_approved
         from tempoctl.apply.session import ApplySession
         from tempoctl.backend import parse_duration
@@ -203,11 +216,15 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
             if saved:
                 approved = p  # an approval only: what is shown, signed and run is what is rebuilt from it
                 p = rebuild_approved(env, approved, clients, parallelism=parallelism)
+                verdict = policy.attach(env, p)
                 click.echo(_render(p.to_dict(), "text", c), nl=False)
+                policy.refuse_if_denied(env.name, verdict)  # the rebuilt plan is judged, whatever the file says
             else:
                 p, _ = build_plan(env, PlanOptions(targets=targets, create_secret_key=True, parallelism=parallelism),
                                   clients=clients)
+                verdict = policy.attach(env, p)
                 click.echo(_render(p.to_dict(), "text", c), nl=False)
+                policy.refuse_if_denied(env.name, verdict)  # before the prompt: nothing to confirm, nothing sent
                 if not p.empty and not auto_approve:
                     if not sys.stdin.isatty():
                         raise ConfigError("apply needs confirmation but stdin is not a terminal",

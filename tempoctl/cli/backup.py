@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
@@ -70,6 +72,101 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
         return ExitCode.OK
 
     c.run(go)
+
+
+@backup.command("drill")
+@click.argument("env_spec", metavar="ENV")
+@click.argument("name")
+@click.option("--on-host", is_flag=True,
+              help="Run the drill here, on the backup's host itself, instead of through its `connection:`.")
+@click.pass_obj
+def drill(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
+    """Restore the newest verified backup NAME of ENV into a scratch database (or temp directory), run its
+    `drill:` smoke checks, record the result, and remove the scratch copy. Exit 0 when the drill passed, 1
+    when it failed."""
+
+    def go() -> int:
+        from tempoctl.backend import open_backend
+        from tempoctl.backup.drill import run_drill
+        from tempoctl.desired import load_environment
+        from tempoctl.observed.host.roots import confine
+        from tempoctl.observed.host.transport import LocalTransport, open_transport
+        from tempoctl.safetext import for_terminal, one_line
+
+        if on_host:
+            _enter_repository(env_spec)
+        env = load_environment(env_spec)
+        policy = _declared(env, name)
+        log = (lambda line: click.echo(for_terminal(line), err=True)) if c.verbose else None
+        host = env.state.hosts[policy.host]
+        transport = LocalTransport(log=log) if on_host else open_transport(host.connection, log=log)
+        try:
+            refused = confine(transport, host.connection, host.roots, [policy.destination]).refused
+            if refused:
+                raise ConfigError(f"backup {name}: refusing destination {policy.destination}: it "
+                                  f"{refused[policy.destination]}")
+            with open_backend(env.state.backend) as records, _killable():
+                result = run_drill(transport, records, env.name, name, policy, _chain_head(env))
+        finally:
+            transport.close()
+        for line in result.cleanup[:-1] if result.scratch else result.cleanup:
+            click.echo(one_line(f"{name}: {line}"))
+        if result.backup_file:
+            click.echo(one_line(f"{name}: restored {result.backup_file} into {result.scratch or '(nothing)'}"))
+        for check in result.checks:
+            click.echo(one_line(f"  {'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}"))
+        if result.problem:
+            click.echo(one_line(f"{name}: {result.problem}"))
+        if result.scratch and result.cleanup:
+            click.echo(one_line(f"{name}: {result.cleanup[-1]}"))
+        verdict = "passed" if result.passed else "FAILED"
+        click.echo(one_line(f"{name}: drill {verdict} (recorded as {result.drill_id} in the backend)"))
+        return ExitCode.OK if result.passed else ExitCode.ERROR
+
+    c.run(go)
+
+
+def _chain_head(env: DesiredEnvironment) -> Callable[[str], int]:
+    """The head block of an EVM network, read once per drill (for `max_block_age`)."""
+
+    def head(network: str) -> int:
+        from tempoctl.desired.models import EvmNetwork
+        from tempoctl.observed.evm.client import EvmClient
+
+        net = env.state.networks[network]
+        assert isinstance(net, EvmNetwork)  # validate refuses a Stellar network here
+        client = EvmClient(net.rpc_url)
+        client.check_chain(net.chain_id, env.where("networks", network, "chain_id"))
+        return int(client.block("latest").number)
+
+    return head
+
+
+@contextmanager
+def _killable() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a CI job cancelled, a terminal closed) raise instead of ending the process on the
+    spot, so the drill's cleanup runs and its scratch database is dropped."""
+    import signal
+
+    class Killed(BaseException):
+        pass
+
+    fired: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        if fired:  # a second signal must not abort the cleanup the first one started
+            return
+        fired.append(signum)
+        raise Killed(f"signal {signum}")
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    except Killed as exc:
+        raise ConfigError(f"drill interrupted by {exc}; its scratch copy was removed") from None
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def _enter_repository(env_spec: str) -> None:

@@ -63,6 +63,11 @@ class EvmNetwork(Model):
         "False disables.",
     )
     gas_margin_percent: int = Field(default=25, ge=0, le=500)
+    fork: bool = Field(
+        default=False,
+        description="`tempoctl plan` runs every step on a local anvil fork of this network at the pinned block "
+        "(as `plan --fork`; `--no-fork` overrides) and shows what would remain after apply.",
+    )
 
 
 class StellarNetwork(Model):

@@ -179,6 +179,17 @@ class EnvFile(Model):
     mode: str | None = Field(default=None, pattern=r"^0?[0-7]{3,4}$")
 
 
+class HostFile(Model):
+    """A whole file tempoctl writes on a host (`<host>.file[path]`), e.g. a Prometheus rules file. Its live
+    content is compared, never shown: the plan shows the desired lines, marking those already there."""
+
+    path: str = Field(description="Inside the host's roots (absolute, or relative to the base).")
+    content: str = Field(description="The file's whole content, written as is (UTF-8).")
+    mode: str | None = Field(default=None, pattern=r"^0?[0-7]{3,4}$",
+                             description="Octal mode; a new file is 0644 unless set. Never world-writable.")
+    owner: str | None = Field(default=None, description="user or user:group (chown); kept when unset.")
+
+
 class Database(Model):
     """A PostgreSQL server tempoctl may send credentials to (libpq's PGPASSWORD/passfile), by host and port."""
 
@@ -229,6 +240,7 @@ class Host(Model):
 
     services: dict[str, Service] = Field(default_factory=dict)
     env_files: dict[str, EnvFile] = Field(default_factory=dict)
+    files: list[HostFile] = Field(default_factory=list)
     checks: HostChecks | None = None
 
     @field_validator("connection")
@@ -244,6 +256,35 @@ class Host(Model):
 # --- backups -------------------------------------------------------------------------------------------
 
 
+class MaxBlockAge(Model):
+    """`max(<column>)` of the restored `<table>` must be at most `blocks` behind the network's head."""
+
+    network: str
+    blocks: int = Field(ge=0)
+    table: str = "indexer_state"
+    column: str = "last_indexed_block"
+
+
+class Drill(Model):
+    """Smoke checks a restore drill runs on the restored copy (`tempoctl backup drill ENV NAME`).
+
+    Declaring `drill:` (even `{}`) makes drills part of the backup's desired state: a backup whose last
+    successful drill is older than `drill_every` is drift."""
+
+    tables_present: list[str] = Field(default_factory=list, description="Tables (`name` or `schema.name`) "
+                                      "the restored database must have (postgres backups).")
+    min_rows: dict[str, int] = Field(default_factory=dict, description="Table → the fewest rows it may hold "
+                                     "after the restore (postgres backups).")
+    max_block_age: MaxBlockAge | None = None
+    files_present: list[str] = Field(default_factory=list, description="Relative paths the restored archive "
+                                     "must hold as regular files (files backups).")
+    descriptors: list[str] = Field(default_factory=list, description="Teye deployment descriptors in the "
+                                   "archive (relative paths): valid JSON, a contract ID whose strkey checksum "
+                                   "holds, a 64-hex wasm_hash (files backups).")
+    checksums: list[str] = Field(default_factory=list, description="`sha256sum` files in the archive (e.g. "
+                                 "dist/SHA256SUMS.txt): every file they list must be present with that hash.")
+
+
 class Backup(Model):
     host: str
     kind: Literal["postgres", "files"]
@@ -257,6 +298,9 @@ class Backup(Model):
     max_age: Duration
     via: Literal["cron", "systemd-timer"] = "cron"
     user: str | None = None
+    drill: Drill | None = None
+    drill_every: Duration = Field(default=30 * 86400.0, gt=0, description="With `drill:`, how old the last "
+                                  "successful restore drill may be before it is drift (default 30d).")
 
 
 # --- the environment -----------------------------------------------------------------------------------
@@ -296,4 +340,10 @@ class DesiredState(Model):
         description="Where each environment variable may be expanded beyond the fields that already use it "
         "(`NAME: [networks.*.rpc_url]`, globs over dotted field paths). Read from the trusted base under "
         "--trusted-base, so a pull request cannot widen it.",
+    )
+    labels: dict[str, str | int | bool] = Field(
+        default_factory=dict,
+        description="Facts about this environment that policies (policies/*.rego) read as "
+        "input.environment.labels, e.g. `production: true`. Read from the trusted base under --trusted-base, "
+        "so a pull request cannot drop a label to escape a policy.",
     )

@@ -68,6 +68,8 @@ class Declared:
     public: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     descriptors: frozenset[str] = frozenset()
     http: frozenset[tuple[str, str]] = frozenset()
+    host_files: Mapping[tuple[str, str], Any] = field(default_factory=dict)
+    """(host, managed file path as written) → its `content` as written."""
 
     @classmethod
     def of(cls, doc: Mapping[str, Any]) -> Declared:
@@ -75,11 +77,15 @@ class Declared:
         files: set[tuple[str, str]] = set()
         public: dict[tuple[str, str], frozenset[str]] = {}
         http: set[tuple[str, str]] = set()
+        host_files: dict[tuple[str, str], Any] = {}
         for h, _ in _items(doc, "hosts"):
             for path, ef in _items(doc, "hosts", h, "env_files"):
                 files.add((str(h), str(path)))
                 keys = at(ef, "public")
                 public[(str(h), str(path))] = frozenset(str(k) for k in keys) if isinstance(keys, list) else frozenset()
+            for _, hf in _items(doc, "hosts", h, "files"):
+                if isinstance(at(hf, "path"), str):
+                    host_files[(str(h), at(hf, "path"))] = at(hf, "content")
             for _, check in _items(doc, "hosts", h, "checks", "http"):
                 if isinstance(at(check, "url"), str):
                     http.add((str(h), at(check, "url")))
@@ -94,7 +100,7 @@ class Declared:
         relay_host, relay_file = at(doc, "oracle", "relay", "host"), at(doc, "oracle", "relay", "env_file")
         if isinstance(relay_host, str) and isinstance(relay_file, str):
             files.add((relay_host, relay_file))
-        return cls(hosts, frozenset(files), public, frozenset(descriptors), frozenset(http))
+        return cls(hosts, frozenset(files), public, frozenset(descriptors), frozenset(http), host_files)
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,21 @@ class Reach:
             return None
         return self.host(host) or (None if (host, path_template) in self._base().files
                                     else self._missing(f"hosts.{host}.env_files.{path_template}"))
+
+    def host_file(self, host: str, index: int) -> str | None:
+        """Why managed file `hosts.<host>.files[index]` is not read, or None: the base must declare that
+        path on that host with the same content (a verdict on content a PR chose would confirm its guess of
+        a live file)."""
+        if not self.gated:
+            return None
+        path, content = at(self.written, "hosts", host, "files", index, "path"), \
+            at(self.written, "hosts", host, "files", index, "content")
+        base = self._base().host_files
+        if (host, path) not in base:
+            return self.host(host) or self._missing(f"hosts.{host}.files[{path}]")
+        if base[(host, path)] != content:
+            return self.host(host) or self._differs(f"hosts.{host}.files[{path}].content")
+        return self.host(host)
 
     def public(self, host: str, path: str, key: str, own: bool) -> bool:
         """Whether `key` of env file `path` is shown as it is: the base must declare it public too."""

@@ -20,10 +20,12 @@ from tempoctl.errors import Diagnostic
 from tempoctl.safetext import describe_control, find_control
 
 REDACTED = "<redacted>"
-# Scalars that may hold several lines of prose. None today: every field of the state files reaches a
-# command, a unit file, a crontab, an env file, a URL or a plan line, where a newline splits what the plan
-# shows from what runs (issue 12). Comments are the place for prose. A field added here must say why.
-FREE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = ()
+# Scalars that may hold several lines. Every other field of the state files reaches a command, a unit file,
+# a crontab, an env file, a URL or a plan line, where a newline splits what the plan shows from what runs
+# (issue 12). Comments are the place for prose. A field added here must say why.
+# - hosts.<h>.files[i].content: a managed file's whole text (a rules file is many lines). It reaches only the
+#   file itself, written as bytes on stdin, and the plan shows it line by line behind `|` (every line shown).
+FREE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (("hosts", "files", "content"),)
 # Values shorter than this are not hidden from output by text replacement (replacing every "1000" or "info"
 # would garble plans; keys, tokens and URLs are longer); a validation error still shows its scalar's template.
 MIN_HIDDEN_LENGTH = 8
@@ -32,7 +34,9 @@ MIN_HIDDEN_LENGTH = 8
 def free_text(path: KeyPath) -> bool:
     """True for a documented free-text field (newlines and tabs allowed, other controls still refused)."""
     names = tuple(str(p) for p in path if not isinstance(p, int))
-    return any(names[-len(f):] == f for f in FREE_TEXT_FIELDS if f)
+    # hosts.<h>.files[i].content: the host's name sits between "hosts" and "files".
+    return any(names[-len(f):] == f or (len(names) == 4 and (names[0], *names[2:]) == f)
+               for f in FREE_TEXT_FIELDS if f)
 
 
 def control_words(char: str) -> str:

@@ -23,12 +23,14 @@ from tempoctl.desired.hostpaths import (
     USER_NAME,
     dsn_error,
     has_control,
+    path_error,
     prefix,
     root_error,
     static_path_error,
     template_error,
 )
 from tempoctl.desired.models import (
+    Backup,
     DesiredState,
     EvmNetwork,
     Oracle,
@@ -316,6 +318,7 @@ class _Checker:
                     self.err(("hosts", name, "roots", i), problem)
             for fname in host.env_files:
                 self.host_path(("hosts", name, "env_files", fname), name, fname, at_key=True)
+            self._host_files(name)
             for fname, ef in host.env_files.items():
                 for i, key in enumerate(ef.public):
                     public = ef.values.get(key)
@@ -370,7 +373,44 @@ class _Checker:
             problem = _filename_error(b.filename) or template_error(b.filename, b.kind)
             if problem:
                 self.err((*path, "filename"), problem)
+            self._drill(path, b)
         self._shared_destinations()
+
+    def _host_files(self, name: str) -> None:
+        from tempoctl.desired.hostfiles import content_error, file_mode_error
+
+        host = self.s.hosts[name]
+        seen: dict[str, int] = {}
+        for i, f in enumerate(host.files):
+            fpath: KeyPath = ("hosts", name, "files", i)
+            problem = path_error(f.path)
+            if problem:
+                self.err((*fpath, "path"), problem)
+            else:
+                self.host_path((*fpath, "path"), name, f.path)
+            norm = posixpath.normpath(f.path)
+            if norm in seen:
+                self.err((*fpath, "path"), f"{f.path} is already declared at files[{seen[norm]}]")
+            seen.setdefault(norm, i)
+            if any(posixpath.normpath(e) == norm for e in host.env_files):
+                self.err((*fpath, "path"), f"{f.path} is also an env file of this host: one file, one manager")
+            for problem, key in ((content_error(f.content), "content"), (file_mode_error(f.mode), "mode")):
+                if problem:
+                    self.err((*fpath, key), problem)
+            if f.owner is not None and not all(USER_NAME.fullmatch(p) for p in f.owner.split(":", 1)):
+                self.err((*fpath, "owner"), "not user or user:group (POSIX names)")
+
+    def _drill(self, path: KeyPath, b: Backup) -> None:
+        from tempoctl.desired.drillcheck import drill_problems
+
+        for sub, message in drill_problems(b):
+            self.err((*path, *sub), message, at_key=isinstance(sub[-1], str) and sub[-2:-1] == ("min_rows",))
+        age = b.drill.max_block_age if b.drill is not None else None
+        if age is not None:
+            npath: KeyPath = (*path, "drill", "max_block_age", "network")
+            if self.ref(npath, age.network, "networks", "network") and isinstance(
+                    self.s.networks[age.network], StellarNetwork):
+                self.err(npath, f'block age is measured on an EVM network; "{age.network}" is stellar')
 
     def _shared_destinations(self) -> None:
         """Two backups in one destination must have prefixes that cannot match each other's files, or one's

@@ -76,6 +76,9 @@ class BackupsSource:
             }
             facts.setdefault("drift_only", []).append(f"{name}.freshness")
         _orphan_blocks(env, crontabs, values, facts)
+        from tempoctl.observed.drills import read_drills
+
+        read_drills(env, out)
 
 
 def _orphan_blocks(env: DesiredEnvironment, crontabs: dict[tuple[str, str | None], str], values: dict[str, Any],

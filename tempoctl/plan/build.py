@@ -16,6 +16,7 @@ from tempoctl.diff import compute
 from tempoctl.errors import ConfigError
 from tempoctl.observed.observation import Observation
 from tempoctl.observed.sources import observe
+from tempoctl.plan.fork.run import networks_to_fork, run_fork
 from tempoctl.plan.model import Change, Plan
 from tempoctl.plan.order import add_ordering_edges, order
 from tempoctl.plan.pending import load_store
@@ -32,6 +33,7 @@ class PlanOptions:
     allow_lockout: bool = False
     create_secret_key: bool = False  # drift and apply: make the backend's secret comparison key if missing
     parallelism: int = 10  # hosts read at the same time (--parallelism)
+    fork: bool | None = False  # run every EVM step on anvil forks: True all, None per `fork:` of each network
 
 
 def matches_target(address: str, target: str) -> bool:
@@ -109,6 +111,13 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         simulate(changes, obs.clients, pins, dict(obs.observed.facts.get("role_names", {})))
         if any(s.kind in SOROBAN_KINDS for c in changes for s in c.steps):
             simulate_soroban(changes, obs.clients)
+    fork_report, fork_notes = None, []
+    fork_nets = networks_to_fork(env, opts.fork, obs.pins) if opts.fork is not False else []
+    if fork_nets and any(s.kind == "evm_transaction" for c in changes for s in c.steps):
+        fork_report = run_fork(env, changes, obs, fork_nets, lambda left: _targeted(left, opts.targets))
+    elif opts.fork:
+        fork_notes.append("--fork: nothing to run on a fork (no EVM step in this plan)" if fork_nets
+                          else "--fork: this environment reads no EVM network, so nothing was forked")
     plan = Plan(
         environment=env.name,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -119,9 +128,18 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         inputs={k: v for k, v in obs.observed.values.items() if k not in obs.observed.facts.get("drift_only", ())},
         state_digest=env.digest,
         targets=list(opts.targets),
-        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.facts.get("notes", [])) + _backend_note(env),
+        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.facts.get("notes", [])) + _backend_note(env)
+        + fork_notes,
+        fork=fork_report,
     )
     return plan, obs
+
+
+def _targeted(changes: list[Change], targets: tuple[str, ...]) -> list[Change]:
+    """What a targeted plan shows of `changes`: the targets themselves (their dependencies are not targets)."""
+    if not targets:
+        return changes
+    return [c for c in select_targets(changes, targets) if any(matches_target(c.address, t) for t in targets)]
 
 
 def _backend_note(env: DesiredEnvironment) -> list[str]:

@@ -7,7 +7,7 @@ reasons, `depends_on`, change order, and every step (kind, signer, display, netw
 arguments, calldata, host operation, Safe batch routing) in order and number.
 
 Left out are only what is not an approval and never reaches a signer: simulation results (gas and fees move
-with every block) and a Soroban step's assembled `xdr` (it carries a sequence number; apply assembles its
+with every block), fork-run results (`plan --fork`: review evidence from a local anvil) and a Soroban step's assembled `xdr` (it carries a sequence number; apply assembles its
 own from contract, function and arguments and never reads this one).
 
 Both sides are compared in their public form (`public_document`), which is the form a saved file has.
@@ -22,7 +22,7 @@ from typing import Any
 from tempoctl.plan.model import Plan
 from tempoctl.plan.render.values import public_document
 
-NOT_APPROVED_STEP_FIELDS = frozenset({"simulation", "xdr"})
+NOT_APPROVED_STEP_FIELDS = frozenset({"simulation", "xdr", "fork"})
 """Step fields that are not part of what is approved: they are recomputed, never read by apply."""
 
 _MAX_VALUE = 160

@@ -20,6 +20,11 @@ Series (all gauges; `environment` is on every series so one file can hold severa
   observed values `oracle.signal[<pair>]` (or the fact `oracle_signals[<pair>]`), same shape; `block_timestamp`
   next to a `timestamp` is used as "now" so the age is in chain time, as the contract measures staleness.
   The risk-controller profile records `oracleLastTimestamp` of each declared breaker's pair there.
+- `tempoctl_backup_last_drill_timestamp_seconds{environment,backup}`: Unix time of the last *passed* restore
+  drill of a backup that declares `drill:` (observed value `<backup>.drill`, `last_success_at`); 0 when it
+  never passed one, so `time() - x > drill_every` fires for a backup never drilled.
+- `tempoctl_backup_drill_success{environment,backup}`: 1 when the backup's last drill passed, 0 when it failed;
+  absent until its first drill. Neither drill series is written when the drill record was unreadable.
 Series whose source values are absent are skipped.
 """
 
@@ -43,7 +48,10 @@ _HELP = {
     "tempoctl_drift_check_success": "1 when the last drift check read live state, 0 when it failed.",
     "tempoctl_backup_age_seconds": "Age of the newest good backup, in seconds.",
     "tempoctl_oracle_signal_age_seconds": "Age of the newest oracle signal of a pair, in seconds.",
+    "tempoctl_backup_last_drill_timestamp_seconds": "Unix time of the last passed restore drill (0: never).",
+    "tempoctl_backup_drill_success": "1 when the last restore drill of the backup passed, 0 when it failed.",
 }
+_DRILL = re.compile(r"^(?P<backup>.+)\.drill$")
 
 
 @dataclass
@@ -135,6 +143,20 @@ def _signal_ages(check: DriftCheck) -> list[tuple[str, float]]:
     return out
 
 
+def _drills(check: DriftCheck) -> list[tuple[str, float, float | None]]:
+    """(backup, last passed drill as Unix time or 0, last drill's success 1/0 or None) per drilled backup."""
+    out = []
+    for address in sorted(check.values):
+        m = _DRILL.match(address)
+        value = check.values[address]
+        if not m or not isinstance(value, Mapping) or value.get("error"):
+            continue
+        last = _epoch(value.get("last_success_at")) or 0.0
+        outcome = value.get("last_outcome")
+        out.append((m.group("backup"), last, None if outcome is None else float(outcome == "passed")))
+    return out
+
+
 def render_metrics(checks: Iterable[DriftCheck]) -> str:
     """The textfile-collector document for `checks` (one family block per metric, HELP and TYPE first)."""
     series: dict[str, list[tuple[dict[str, str], float]]] = {name: [] for name in _HELP}
@@ -150,6 +172,10 @@ def render_metrics(checks: Iterable[DriftCheck]) -> str:
                 series["tempoctl_drift_items"].append(({**env, "kind": kind}, counts[kind]))
         for backup, age in _backup_ages(c):
             series["tempoctl_backup_age_seconds"].append(({**env, "backup": backup}, age))
+        for backup, last, success in _drills(c):
+            series["tempoctl_backup_last_drill_timestamp_seconds"].append(({**env, "backup": backup}, last))
+            if success is not None:
+                series["tempoctl_backup_drill_success"].append(({**env, "backup": backup}, success))
         for pair, age in _signal_ages(c):
             series["tempoctl_oracle_signal_age_seconds"].append(({**env, "pair": pair}, age))
     lines: list[str] = []

@@ -57,6 +57,32 @@ class Simulation:
 
 
 @dataclass
+class ForkStep:
+    """What one step did when the plan ran every step in order on a local anvil fork (`plan --fork`).
+
+    status: ``ok``, ``revert`` (decoded `error`), ``error`` (could not be sent) or ``not_simulated`` (a
+    Soroban, host or wait step, or a network not forked). `gas` is anvil's gas used (anvil has no Tempo
+    fee-token precompile: fees there are not Tempo's). `events` are the decoded logs of the step's
+    transaction. Review evidence only: never part of the fingerprint or of what apply compares.
+    """
+
+    status: str
+    block: int | None = None
+    gas: int | None = None
+    events: list[str] = field(default_factory=list)
+    error: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None and v != []}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ForkStep:
+        return cls(status=str(d.get("status", "")), block=d.get("block"), gas=d.get("gas"),
+                   events=[str(e) for e in d.get("events", [])], error=d.get("error"), note=d.get("note"))
+
+
+@dataclass
 class Step:
     """One thing apply does.
 
@@ -71,24 +97,29 @@ class Step:
     signer: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     simulation: Simulation | None = None
+    fork: ForkStep | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "display": self.display, "signer": self.signer}
         d.update(self.fields)
         if self.simulation is not None:
             d["simulation"] = self.simulation.to_dict()
+        if self.fork is not None:
+            d["fork"] = self.fork.to_dict()
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Step:
         d = dict(d)
         sim = d.pop("simulation", None)
+        fork = d.pop("fork", None)
         return cls(
             kind=d.pop("kind"),
             display=d.pop("display"),
             signer=d.pop("signer", None),
             fields=d,
             simulation=Simulation.from_dict(sim) if sim else None,
+            fork=ForkStep.from_dict(fork) if isinstance(fork, dict) else None,
         )
 
 
@@ -183,6 +214,7 @@ class Plan:
     observed value the plan was computed from, by resource address, so that apply can refuse a stale plan.
     `fingerprint` covers what a reviewer approves (environment, changes, inputs, state digest) and not
     timestamps, block numbers or gas figures, so a re-plan of the same situation has the same fingerprint.
+    `policy` (the policies' verdict) is not covered either: apply judges the rebuilt plan again itself.
     """
 
     environment: str
@@ -194,7 +226,11 @@ class Plan:
     inputs: dict[str, Any] = field(default_factory=dict)
     state_digest: str = ""
     targets: list[str] = field(default_factory=list)
+    policy: dict[str, Any] | None = None  # what policies/*.rego said (tempoctl.policy.PolicyReport.to_dict())
     notes: list[str] = field(default_factory=list)
+    fork: dict[str, Any] | None = None
+    """`plan --fork`: {"networks": {name: {"block", "steps", "ok", "revert", …}}, "gas": label, "after":
+    {"networks": [...], "changes": [{"address", "action"}…]}}. Review evidence, outside the fingerprint."""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -213,6 +249,7 @@ class Plan:
             d.pop("simulation", None)
             for s in d["steps"]:
                 s.pop("simulation", None)
+                s.pop("fork", None)
             return d
 
         body = {
@@ -226,6 +263,13 @@ class Plan:
         return "sha256:" + hashlib.sha256(raw).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
+        doc = self._document()
+        if self.fork is not None:
+            doc["fork"] = self.fork
+            doc["fingerprint"] = doc.pop("fingerprint")  # stays last, as before
+        return doc
+
+    def _document(self) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
             "tool": {"name": "tempoctl", "version": self.tool_version},
@@ -240,6 +284,7 @@ class Plan:
             "targets": list(self.targets),
             "notes": list(self.notes),
             "fingerprint": self.fingerprint(),
+            **({"policy": self.policy} if self.policy is not None else {}),
         }
 
     @classmethod
@@ -254,5 +299,7 @@ class Plan:
             inputs=d.get("inputs", {}),
             state_digest=d.get("state_digest", ""),
             targets=list(d.get("targets", [])),
+            policy=d["policy"] if isinstance(d.get("policy"), dict) else None,
             notes=list(d.get("notes", [])),
+            fork=d["fork"] if isinstance(d.get("fork"), dict) else None,
         )

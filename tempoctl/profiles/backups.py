@@ -21,6 +21,9 @@ _KEY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 def _duration(seconds: int) -> str:
     """26h, 90m, 45s; an age like 27h03m keeps minutes (operators compare it with `max_age`)."""
+    if seconds >= 2 * 86400:  # drill_every and week-scale ages read in days (30d, 31d04h)
+        d, rem = divmod(seconds, 86400)
+        return f"{d}d" if not rem else f"{d}d{rem // 3600:02d}h"
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)
     if h and (m or s):
@@ -61,6 +64,11 @@ class BackupsPlanner:
             fresh = values.get(f"{name}.freshness")
             if fresh is not None:
                 item = _freshness_drift(env.name, name, fresh, int(backup.max_age))
+                if item is not None:
+                    yield item
+            drill = values.get(f"{name}.drill")
+            if drill is not None:
+                item = _drill_drift(env.name, name, drill)
                 if item is not None:
                     yield item
         for name, where in ctx.observed.facts.get("orphan_schedules", {}).items():
@@ -107,3 +115,27 @@ def _freshness_drift(env_name: str, name: str, fresh: dict[str, Any], max_age: i
                      actual=f"newest verified backup {fresh['newest']} is {_duration(age)} old "
                             f"({fresh['newest_at']})",
                      message=f"{fix}{failed_note}")
+
+
+def _drill_drift(env_name: str, name: str, drill: dict[str, Any]) -> DriftItem | None:
+    """A backup with `drill:` whose last successful restore drill is older than `drill_every` (or that never
+    passed one), or whose last drill failed: the backups may not restore, whatever their framing says."""
+    every = int(drill["drill_every_seconds"])
+    fix = f"no apply action: run `tempoctl backup drill {env_name} {name}`"
+    expected = f"a passed restore drill within {_duration(every)}"
+    if drill.get("error"):
+        return DriftItem(address=f"{name}.drill", kind="drill_unknown", expected=expected,
+                         actual=f"drill record unreadable: {drill['error']}", message=fix)
+    if drill.get("last_outcome") == "failed":
+        return DriftItem(address=f"{name}.drill", kind="drill_failed", expected=expected,
+                         actual=f"the last drill ({drill.get('last_at')}) failed: {drill.get('last_detail')}",
+                         message=f"{fix} once the backup is fixed")
+    age = drill.get("last_success_age_seconds")
+    if age is None:
+        return DriftItem(address=f"{name}.drill", kind="drill_overdue", expected=expected,
+                         actual="never drilled", message=fix)
+    if int(age) <= every:
+        return None
+    return DriftItem(address=f"{name}.drill", kind="drill_overdue", expected=expected,
+                     actual=f"last passed drill is {_duration(int(age))} old ({drill.get('last_success_at')})",
+                     message=fix)

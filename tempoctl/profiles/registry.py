@@ -13,6 +13,7 @@ from tempoctl.profiles.base import EnvPlanner, EvmProfile, Profile, StellarProfi
 from tempoctl.profiles.catalog import folder_profiles, stellar_folder_profiles
 from tempoctl.profiles.checks import ChecksPlanner
 from tempoctl.profiles.descriptor import DescriptorPlanner
+from tempoctl.profiles.host_files import HostFilesPlanner
 from tempoctl.profiles.hosts import HostsPlanner
 from tempoctl.profiles.oracle.profile import OraclePlanner, OracleProfile
 from tempoctl.profiles.oracle_relay import OracleRelayPlanner
@@ -24,7 +25,7 @@ ORACLE = OracleProfile()
 ENV_PLANNERS: list[EnvPlanner] = [OraclePlanner(ORACLE)]
 ENV_PLANNERS.append(BackupsPlanner())
 ENV_PLANNERS.append(ChecksPlanner())
-ENV_PLANNERS += [DescriptorPlanner(), HostsPlanner(), OracleRelayPlanner()]
+ENV_PLANNERS += [DescriptorPlanner(), HostsPlanner(), OracleRelayPlanner(), HostFilesPlanner()]
 
 __all__ = ["ENV_PLANNERS", "EVM_PROFILES", "ORACLE", "REGISTRY", "STELLAR_PROFILES", "EnvPlanner", "EvmProfile",
            "Profile", "StellarProfile"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import SecretValue
+from tempoctl.observed.host.plainfiles import PlainFile, declared_content
 from tempoctl.profiles.vision_records.model import VisionRecordsContract
 
 
@@ -60,6 +61,8 @@ class ManagedHost:
     connection: str
     units: list[str] = field(default_factory=list)
     files: dict[str, ManagedFile] = field(default_factory=dict)
+    plain: dict[str, PlainFile] = field(default_factory=dict)
+    """Whole files (`hosts.<h>.files`), by path."""
 
     def file(self, path: str, where: tuple[str | int, ...]) -> ManagedFile:
         if path not in self.files:
@@ -79,6 +82,8 @@ def managed_hosts(env: DesiredEnvironment) -> dict[str, ManagedHost]:
         mh = hosts[hname]
         for unit in h.services:
             mh.unit(unit)
+        for i, hf in enumerate(h.files):
+            mh.plain[hf.path] = PlainFile(hname, hf.path, i, declared_content(env, hf), hf.mode, hf.owner)
         for path, ef in h.env_files.items():
             where: tuple[str | int, ...] = ("hosts", hname, "env_files", path)
             mf = mh.file(path, where)

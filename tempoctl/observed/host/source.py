@@ -34,6 +34,7 @@ from tempoctl.observed.host.managed import (
     descriptor_contracts,
     managed_hosts,
 )
+from tempoctl.observed.host.plainfiles import observed_file
 from tempoctl.observed.host.pool import map_hosts, name_host, raise_first
 from tempoctl.observed.host.roots import Confined, confine, local_confined
 from tempoctl.observed.host.secretcmp import CHANGED, SENSITIVE, ComparisonKey, verdict
@@ -84,6 +85,11 @@ class HostsSource:
                     for name, entry in mf.entries.items():
                         entry.public = reach.public(mh.name, path, name, entry.public) or (
                             entry.public_shape is not None and entry.public)
+            for path, pf in list(mh.plain.items()):
+                problem = reach.host_file(mh.name, pf.index)
+                if problem:
+                    skipped.append((pf.address, problem))
+                    del mh.plain[path]
             hosts.append((mh, "", skipped))
             host = env.state.hosts.get(mh.name)
             todo.append((mh, transport_for(out.clients, mh.name, mh.connection),
@@ -92,8 +98,8 @@ class HostsSource:
         # 2. The hosts themselves, read at the same time (at most `parallelism`): one command each.
         def read_one(job: tuple[ManagedHost, Transport, list[str] | None]) -> tuple[Confined, HostFacts]:
             mh, t, roots = job
-            confined = confine(t, mh.connection, roots, list(mh.files))
-            paths = list(confined.real.values())  # read at their real place: a symlink is followed, not read
+            confined = confine(t, mh.connection, roots, [*mh.files, *mh.plain])
+            paths = list(dict.fromkeys(confined.real.values()))  # at their real place: a symlink is followed
             result = t.run(read_script(mh.units, paths)) if (mh.units or paths) else None
             return confined, (parse_read(result.stdout, mh.units, paths) if result is not None else HostFacts())
 
@@ -139,6 +145,11 @@ class HostsSource:
                         f"{mf.address}: {name} not compared: {problem}")
             real = confined.real[path]
             values[mf.address] = _file_value(mf, hf.files.get(real, FileFacts(None)), key, status)
+        for path, pf in mh.plain.items():
+            if path in confined.refused:
+                values[pf.address] = {"refused": confined.refused[path]}
+                continue
+            values[pf.address] = observed_file(pf, hf.files.get(confined.real[path], FileFacts(None)))
 
     def _units(self, env: DesiredEnvironment, mh: ManagedHost, hf: HostFacts, values: dict[str, Any],
                facts: dict[str, Any]) -> None:

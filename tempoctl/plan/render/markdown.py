@@ -11,7 +11,14 @@ import re
 from typing import Any
 
 from tempoctl.plan.pending import awaiting_label
-from tempoctl.plan.render.text import count_reverts, format_simulation, render_text
+from tempoctl.plan.render.text import (
+    count_fork_reverts,
+    count_reverts,
+    fork_ran,
+    format_fork,
+    format_simulation,
+    render_text,
+)
 from tempoctl.plan.render.values import (
     fmt_int,
     is_role_membership,
@@ -60,8 +67,22 @@ def _signers(change: dict[str, Any]) -> str:
     return ", ".join(_cell(s) for s in seen) or "—"
 
 
+def _fork_cell(forks: list[dict[str, Any]]) -> str:
+    reverts = [f for f in forks if f.get("status") == "revert"]
+    if reverts:
+        return f"**❌ REVERTS on fork** {_code(str(reverts[0].get('error') or '(no reason)'))}"
+    if all(f.get("status") == "ok" for f in forks):
+        gas = sum(int(f["gas"]) for f in forks if f.get("gas") is not None)
+        events = sum(len(f.get("events") or []) for f in forks)
+        return f"fork ok, {fmt_int(gas)} gas (anvil), {events} event{'s' if events != 1 else ''}"
+    return _cell("; ".join(format_fork(f) for f in forks[:3]))
+
+
 def _simulation_cell(change: dict[str, Any]) -> str:
     steps = list(change.get("steps") or [])
+    forks = [s["fork"] for s in steps if fork_ran(s.get("fork"))]
+    if forks:
+        return _fork_cell(forks) + (" · ⏳ " + awaiting_label(change.get("note")) if change.get("pending") else "")
     sims = [(s.get("simulation"), str(s.get("kind", ""))) for s in steps if s.get("simulation")]
     reverts = [sim for sim, _ in sims if sim.get("status") == "revert"]
     if reverts:
@@ -116,6 +137,39 @@ def _revert_callout(changes: list[dict[str, Any]]) -> list[str]:
     if n > listed:
         lines.append(f"> - … and {n - listed} more")
     return lines + [""]
+
+
+def _fork_section(fork: dict[str, Any] | None, changes: list[dict[str, Any]]) -> list[str]:
+    """What the fork run proved: steps run in order on which fork, reverts there, and what would remain."""
+    if not fork:
+        return []
+    out = []
+    for net, n in (fork.get("networks") or {}).items():
+        if isinstance(n, dict):
+            out.append(f"**Fork:** {_code(str(net))} forked at block {n.get('block', '?')}: {n.get('steps', 0)} EVM "
+                       f"step(s) run in plan order: {n.get('ok', 0)} ok, {n.get('revert', 0)} revert, "
+                       f"{n.get('error', 0)} error. _Gas is anvil's (no Tempo fee-token precompile on the fork)._")
+    reverts = count_fork_reverts(changes)
+    if reverts:
+        out += ["", "> [!WARNING]", f"> **{reverts} step(s) revert on the fork** (run after the steps before them):"]
+        for c in changes:
+            for s in c.get("steps") or []:
+                f = s.get("fork") or {}
+                if f.get("status") == "revert":
+                    out.append(f"> - {_code(short_address(str(c.get('address'))))}: {_code(str(f.get('error')))}")
+    after = fork.get("after") or {}
+    left = list(after.get("changes") or [])
+    out.append("")
+    if not left:
+        out.append("**After this plan: no changes** (EVM part, re-planned on the fork).")
+    else:
+        remain = (f"> **After this plan: {len(left)} change(s) would remain** (EVM part, re-planned on the fork): "
+                  "applying this plan does not converge.")
+        out += ["> [!WARNING]", remain]
+        out += [f"> - {_code(short_address(str(c.get('address'))))} ({_cell(str(c.get('action')))})" for c in left[:20]]
+        if len(left) > 20:
+            out.append(f"> - … and {len(left) - 20} more")
+    return [*out, ""]
 
 
 def _drift_lines(drift: list[dict[str, Any]]) -> list[str]:
@@ -175,7 +229,11 @@ def render_markdown(plan: dict[str, Any], *, max_chars: int = 60000, planfile: s
     else:
         head += ["**No changes.** Live state matches the desired state.", ""]
     head += _revert_callout(changes)
+    head += _fork_section(doc.get("fork"), changes)
     head += _unread_lines([str(n) for n in doc.get("notes") or []])
+    from tempoctl.plan.render.policy import markdown_lines as policy_lines  # the policies' verdict, if any
+
+    head += policy_lines(doc.get("policy"), _cell)
 
     table_head = ["| | address | action | signer | simulation |", "|:-:|---|---|---|---|"] if changes else []
     glyphs = {"create": "+", "update": "~", "delete": "-", "replace": "±"}

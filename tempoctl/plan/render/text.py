@@ -11,6 +11,7 @@ from typing import Any
 
 from tempoctl.plan.model import GLYPHS
 from tempoctl.plan.pending import awaiting_label
+from tempoctl.plan.render import policy as policy_view
 from tempoctl.plan.render.values import (
     CHANGED,
     MASK,
@@ -86,17 +87,45 @@ def format_simulation(sim: dict[str, Any] | None, kind: str = "", style: _Style 
     return f"{status} ({detail})" if detail else str(status)
 
 
+def format_fork(fork: dict[str, Any] | None, style: _Style | None = None) -> str:
+    """``simulated on fork @ block 6: ok, 51,599 gas`` / ``…: REVERTS Unauthorized(…)`` / ``not fork-simulated (…)``."""
+    st = style or _Style(False)
+    if not fork:
+        return ""
+    status = str(fork.get("status", ""))
+    if status == "not_simulated":
+        return str(fork.get("note") or "not fork-simulated")
+    head = f"simulated on fork @ block {fork.get('block', '?')}: "
+    if status == "ok":
+        text = "ok" + (f", {fmt_int(int(fork['gas']))} gas" if fork.get("gas") is not None else "")
+    elif status == "revert":
+        text = st.red(f"REVERTS {fork.get('error') or '(no reason)'}")
+    else:
+        text = f"{status} ({fork.get('error') or 'failed'})"
+    return head + text + (f" ({fork['note']})" if fork.get("note") else "")
+
+
+def fork_ran(fork: dict[str, Any] | None) -> bool:
+    return bool(fork) and (fork or {}).get("status") != "not_simulated"
+
+
 def _step_line(step: dict[str, Any], style: _Style, verbose: bool) -> str:
     parts = [str(step.get("display", step.get("kind", "?")))]
     if step.get("signer"):
         safe = " (Safe)" if step.get("via") == "safe" else ""
         parts.append(f"signer: {step['signer']}{safe}")
     sim = step.get("simulation")
+    fork = step.get("fork")
+    if fork_ran(fork):  # the fork ran it after every earlier step: that result supersedes the lone eth_call
+        parts.append(format_fork(fork, style))
+        sim = sim if verbose else None
     if sim:
         text = f"simulated: {format_simulation(sim, str(step.get('kind', '')), style)}"
         if verbose and sim.get("sender"):
             text += f" as {sim['sender']}"
         parts.append(text)
+    if fork and not fork_ran(fork):
+        parts.append(format_fork(fork, style))
     return _SEP.join(parts)
 
 
@@ -119,7 +148,7 @@ def _printable(text: str) -> str:
 
 def _step_details(step: dict[str, Any]) -> list[str]:
     """Verbose-only: the raw fields apply will use (to, function, args, data, xdr…)."""
-    skip = {"kind", "display", "signer", "simulation", "installs"}
+    skip = {"kind", "display", "signer", "simulation", "installs", "fork"}
     out = []
     for k, v in step.items():
         if k in skip or v is None:
@@ -190,6 +219,7 @@ def render_change(change: dict[str, Any], style: _Style, verbose: bool = False) 
         lines.append(f"      # ({hidden} unchanged field{'s' if hidden != 1 else ''} hidden)")
     for step, text in zip(steps, step_lines):
         lines.append(f"  {g} {text}")
+        lines += [f"      event: {e}" for e in (step.get("fork") or {}).get("events") or []]
         lines += _installs_lines(step)
         if verbose:
             lines += [f"      {d}" for d in _step_details(step)]
@@ -234,6 +264,37 @@ def format_observed(observed: dict[str, Any]) -> list[str]:
     return out
 
 
+def fork_lines(fork: dict[str, Any] | None, style: _Style, verbose: bool = False) -> list[str]:
+    """The fork run's summary and its re-plan: ``After this plan: no changes`` or the changes that would remain."""
+    if not fork:
+        return []
+    lines = []
+    for net, n in (fork.get("networks") or {}).items():
+        if isinstance(n, dict):
+            lines.append(f"Fork: {net} forked at block {n.get('block', '?')}: {n.get('steps', 0)} EVM step(s) run in "
+                         f"plan order, {n.get('ok', 0)} ok, {n.get('revert', 0)} revert, {n.get('error', 0)} error")
+    if fork.get("gas"):
+        lines.append(f"Fork gas: {fork['gas']}")
+    after = fork.get("after") or {}
+    where = ", ".join(f"{k} at block {v}" for k, v in (after.get("networks") or {}).items())
+    left = list(after.get("changes") or [])
+    if not left:
+        lines.append(style.bold(f"After this plan: no changes (EVM part; re-planned on the fork: {where})"))
+    else:
+        lines.append(style.yellow(f"After this plan: {len(left)} change(s) would remain (EVM part; re-planned on the "
+                                  f"fork: {where}). Finding: applying this plan does not converge:"))
+        for c in left:
+            glyph = GLYPHS.get(str(c.get("action")), "?")
+            shown = str(c.get("address")) if verbose else short_address(str(c.get("address")))
+            steps = "; ".join(str(s) for s in c.get("steps") or [])
+            lines.append(f"  {style.glyph(glyph)} {shown}" + (f"   {steps}" if steps else ""))
+    return [*lines, ""]
+
+
+def count_fork_reverts(changes: list[dict[str, Any]]) -> int:
+    return sum(1 for c in changes for s in c.get("steps") or [] if (s.get("fork") or {}).get("status") == "revert")
+
+
 def count_reverts(changes: list[dict[str, Any]]) -> int:
     return sum(
         1
@@ -266,8 +327,15 @@ def render_text(plan: dict[str, Any], *, color: bool = False, verbose: bool = Fa
     lines += render_drift(list(doc.get("drift") or []), style, verbose)
     if changes:
         lines += [style.bold(summary_sentence(changes)), ""]
+    lines += fork_lines(doc.get("fork"), style, verbose)
     for note in doc.get("notes") or []:
         lines.append(f"Note: {note}")
+    policy = policy_view.text_lines(doc.get("policy"))
+    if policy:
+        denied = bool((doc.get("policy") or {}).get("deny"))
+        if lines[-1] != "":
+            lines.append("")
+        lines += [style.red(policy[0]) if denied else style.bold(policy[0]), *policy[1:]]
     targets = doc.get("targets") or []
     if targets:
         lines.append(style.yellow("Warning: resource targeting is in effect (--target "
@@ -284,6 +352,10 @@ def render_text(plan: dict[str, Any], *, color: bool = False, verbose: bool = Fa
     reverts = count_reverts(changes)
     if reverts:
         lines += ["", style.red(f"Warning: {reverts} step(s) would revert; apply will refuse them.")]
+    fork_reverts = count_fork_reverts(changes)
+    if fork_reverts:
+        lines += ["", style.red(f"Warning: {fork_reverts} step(s) revert on the fork, run in plan order after the "
+                                "steps before them.")]
     text = "\n".join(lines) + "\n"
     # Last line of defence: patterns (seeds, keys) in anything a profile put into a display string.
     result = scrub(text)
