@@ -64,16 +64,18 @@ EXECUTORS: dict[str, ExecutorFactory] = {
     "wait": _wait,
 }
 
-def _record_vault_approvals(actx: ApplyContext) -> None:
+def _profiles_after_apply(actx: ApplyContext) -> None:
+    """Each profile folder's bookkeeping in the managed-key record (e.g. the vault approvals it made)."""
     from tempoctl.observed.record import ManagedRecord
-    from tempoctl.profiles.treasury_vault import record_approvals
+    from tempoctl.profiles.catalog import folder_profiles
 
     record = actx.fresh.extra.get("managed_record")
     if isinstance(record, ManagedRecord):
-        record_approvals(actx.env, actx.fresh.observed, record)
+        for profile in folder_profiles():
+            profile.after_apply(actx.env, actx.fresh.observed, record)
 
 
-AFTER_APPLY: list[Callable[[ApplyContext], None]] = [_record_stellar_keys, _record_vault_approvals]
+AFTER_APPLY: list[Callable[[ApplyContext], None]] = [_record_stellar_keys, _profiles_after_apply]
 """Run after an apply that completed (also one with nothing to change): bookkeeping, never chain writes."""
 
 
@@ -93,3 +95,18 @@ def _host_file(actx: ApplyContext, group: str) -> Executor:
 
 
 EXECUTORS["host_file"] = _host_file
+
+
+def _folder_executors() -> dict[str, ExecutorFactory]:
+    """Executors the profile folders contribute for step kinds of their own (never a built-in kind)."""
+    from tempoctl.profiles.catalog import folder_profiles
+
+    out: dict[str, ExecutorFactory] = {}
+    for profile in folder_profiles():
+        for kind, factory in profile.executors.items():
+            if kind not in EXECUTORS and kind not in out:
+                out[kind] = factory
+    return out
+
+
+EXECUTORS.update(_folder_executors())

@@ -27,6 +27,7 @@ from tempoctl.atomic import write_atomic
 from tempoctl.errors import ApplyError, TempoctlError
 from tempoctl.observed.stellar.tx import OFFLINE_TIMEOUT_SECONDS
 from tempoctl.plan.model import Change, Step
+from tempoctl.profiles.vision_records.model import VisionRecordsContract
 
 HANDOFF = "unsigned XDR"
 _WOULD_FAIL = "Nothing of this step was sent. Check the signer's tier or the contract state, then re-plan."
@@ -286,7 +287,7 @@ def record_declared_keys(actx: ApplyContext) -> None:
     if record is None:
         return
     for name, c in actx.env.state.contracts.items():
-        if c.profile != "teye/vision-records":
+        if not isinstance(c, VisionRecordsContract):
             continue
         scopes = {f"{name}.admin_tier": set(c.admin_tiers)}
         wl = c.whitelist

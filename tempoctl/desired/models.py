@@ -6,58 +6,26 @@ normalised values (checksummed EVM addresses, validated strkeys, lower-case byte
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import functools
+import operator
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from tempoctl.desired.alerting import Alerts
+from tempoctl.desired.base import ContractModel, EvmContract, EvmNetwork, Model, StellarNetwork
 from tempoctl.desired.types import (
-    Bytes32,
     Duration,
     EvmAddress,
-    StellarAccount,
-    StellarContract,
 )
+from tempoctl.profiles.catalog import contract_models
 
-
-class Model(BaseModel):
-    # Field descriptions (for editors, in schemas/) are given as Field(description=...), not as attribute
-    # docstrings: pydantic's use_attribute_docstrings re-reads and parses this file's source for every
-    # class, which cost `tempoctl validate` ~40 ms per run (tests/test_cli_fast_paths.py keeps it out).
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+__all__ = ["Backup", "Contract", "ContractModel", "Database", "DesiredState", "EnvFile", "EvmContract", "EvmNetwork",
+           "Host", "HostChecks", "HttpCheck", "IndexerLagCheck", "Model", "Network", "Oracle", "Relay", "SecretValue",
+           "Service", "Signer", "StellarNetwork"]
 
 # --- networks -------------------------------------------------------------------------------------------
-
-
-class EvmNetwork(Model):
-    """An EVM JSON-RPC endpoint. Apply refuses when the node reports another `chain_id`."""
-
-    type: Literal["evm"]
-    chain_id: int = Field(gt=0)
-    rpc_url: str
-    fee_token: EvmAddress | None = Field(
-        default=None, description="TIP-20 token paying fees on chains with no native gas token (Tempo: pathUSD)."
-    )
-    multicall: EvmAddress | Literal[False] | None = Field(
-        default=None,
-        description="Multicall3 address to batch reads through (used only when its code hash matches); "
-        "False disables.",
-    )
-    gas_margin_percent: int = Field(default=25, ge=0, le=500)
-    fork: bool = Field(
-        default=False,
-        description="`tempoctl plan` runs every step on a local anvil fork of this network at the pinned block "
-        "(as `plan --fork`; `--no-fork` overrides) and shows what would remain after apply.",
-    )
-
-
-class StellarNetwork(Model):
-    """A Stellar RPC endpoint. Apply refuses when `getNetwork` reports another passphrase."""
-
-    type: Literal["stellar"]
-    passphrase: str
-    rpc_url: str
 
 
 Network = Annotated[EvmNetwork | StellarNetwork, Field(discriminator="type")]
@@ -114,167 +82,25 @@ class Signer(Model):
         return v
 
 
-# --- EVM contract profiles ------------------------------------------------------------------------------
+# --- contract profiles: each profile's model is in its folder (tempoctl/profiles/<name>/model.py) -------------
 
 
-class RoleSpec(Model):
-    """A role declared with an explicit id (for contracts without a `<NAME>_ROLE()` getter)."""
-
-    id: Bytes32
-    members: list[EvmAddress] = Field(default_factory=list)
-    admin: str | None = None
-
-
-class EvmContract(Model):
-    network: str
-    address: EvmAddress
-    signer: str | None = Field(
-        default=None,
-        description="Default signer; where absent, each step is sent by a declared signer holding the required "
-        "role.",
-    )
+# Profile folders bring their own models (tempoctl/profiles/catalog.py): the union the YAML is validated
+# against is built from them, discriminated by `profile:`, so a new profile needs no edit here.
+if TYPE_CHECKING:
+    Contract = ContractModel
+else:
+    Contract = Annotated[functools.reduce(operator.or_, contract_models()), Field(discriminator="profile")]
 
 
-class AccessControlContract(EvmContract):
-    """OpenZeppelin AccessControl(Enumerable): exact member sets per role."""
-
-    profile: Literal["access-control"]
-    roles: dict[str, list[EvmAddress] | RoleSpec] = Field(default_factory=dict)
-    role_admins: dict[str, str] = Field(
-        default_factory=dict, description="role name -> name of the role that administers it (setRoleAdmin)."
-    )
-    unlisted_members: Literal["revoke", "warn", "ignore"] = "revoke"
-    from_block: int | None = Field(
-        default=None,
-        ge=0,
-        description="First block to replay RoleGranted/RoleRevoked logs from, for contracts that are not "
-        "enumerable.",
-    )
-
-
-class BreakerSpec(Model):
-    """A circuit breaker by name: its pair id given raw (`id`) or as the two tokens of the pair."""
-
-    id: Bytes32 | None = None
-    tokens: tuple[EvmAddress, EvmAddress] | None = None
-    broken: bool
-
-
-class RiskParams(Model):
-    """All eight fields of `RiskParams`, in raw base units; updateRiskParams sets them together."""
-
-    maxExposurePerPairBps: int = Field(ge=1, le=10000)
-    maxTickDeviation: int = Field(ge=1, le=2000)
-    maxImbalanceBps: int = Field(ge=1, le=10000)
-    maxOrderSize: int = Field(gt=0, lt=2**256)
-    minReserveBps: int = Field(ge=0, le=10000)
-    oracleStalenessThreshold: int = Field(gt=0, lt=2**32)
-    maxSpreadSanityTicks: int = Field(ge=1, le=2000)
-    minDepthThreshold: int = Field(ge=0, lt=2**256)
-
-
-class RiskControllerContract(EvmContract):
-    profile: Literal["tempovault/risk-controller"]
-    paused: bool | None = None
-    circuit_breakers: dict[str, BreakerSpec] = Field(default_factory=dict)
-    risk_params: RiskParams | None = None
-
-
-class FeeConfig(Model):
-    treasury: EvmAddress
-    performance_bps: int = Field(ge=0, le=5000)
-    management_bps: int = Field(ge=0, le=500)
-
-
-class TreasuryVaultContract(EvmContract):
-    profile: Literal["tempovault/treasury-vault"]
-    approved_tokens: list[EvmAddress] | None = None
-    approved_strategies: list[EvmAddress] | None = None
-    fee_config: FeeConfig | None = None
-    unlisted_approvals: Literal["revoke", "warn", "ignore"] = Field(
-        default="revoke",
-        description="A live approval the declared lists do not name: revoke it (setApproved*(x, false)), report "
-        "it as drift, or ignore it.",
-    )
-    from_block: int | None = Field(
-        default=None,
-        ge=0,
-        description="The vault's deployment block: approvals made outside tempoctl are found from "
-        "TokenApproved/StrategyApproved logs from here (the whitelists are not enumerable). Without it, only "
-        "approvals tempoctl made are revoked when the lists drop them.",
-    )
-
-
-class CustomSetting(Model):
-    """A getter/setter pair: `read` is `name(inputs)(outputs)`, `write` is `name(inputs)`."""
-
-    read: str
-    write: str
-    key: str | int | bool | None = None
-    value: str | int | bool
-
-
-class CustomContract(EvmContract):
-    profile: Literal["custom"]
-    settings: dict[str, CustomSetting] = Field(default_factory=dict)
-
-
-# --- Soroban -------------------------------------------------------------------------------------------
-
-AdminTier = Literal["OperatorAdmin", "ContractAdmin", "SuperAdmin"]
-
-
-class Whitelist(Model):
-    enabled: bool | None = None
-    members: list[StellarAccount] | None = None
-
-
-class PauseFlags(Model):
-    global_: bool | None = Field(default=None, alias="global")
-    functions: dict[str, bool] = Field(default_factory=dict)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class RateLimit(Model):
-    max_requests: int = Field(gt=0, lt=2**32)
-    window_seconds: int = Field(gt=0, lt=2**63)
-
-
-class Consumer(Model):
-    host: str
-    env_file: str
-    variable: str
-    restart: list[str] = Field(default_factory=list)
-
-
-class VisionRecordsContract(Model):
-    network: str
-    contract_id: StellarContract
-    profile: Literal["teye/vision-records"]
-    signer: str | None = None
-    wasm_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    release: str | None = Field(
-        default=None, description="Path of a `SHA256SUMS.txt` release file to take the wasm pin from."
-    )
-    admin: StellarAccount | None = None
-    admin_tiers: dict[StellarAccount, AdminTier] = Field(default_factory=dict)
-    whitelist: Whitelist | None = None
-    paused: PauseFlags | None = None
-    rate_limit: RateLimit | None = None
-    min_instance_ttl_ledgers: int | None = Field(default=None, gt=0)
-    consumers: list[Consumer] = Field(default_factory=list)
-    descriptor: str | None = None
-
-
-Contract = Annotated[
-    AccessControlContract
-    | RiskControllerContract
-    | TreasuryVaultContract
-    | CustomContract
-    | VisionRecordsContract,
-    Field(discriminator="profile"),
-]
+def __getattr__(name: str) -> Any:
+    """A model class that moved into a profile folder (`AccessControlContract`, `BreakerSpec`, …), found by name
+    in the folders' model modules, for code that imports it from here."""
+    for model in contract_models():
+        found = getattr(sys.modules[model.__module__], name, None)
+        if isinstance(found, type):
+            return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- oracle --------------------------------------------------------------------------------------------

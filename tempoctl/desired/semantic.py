@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 from datetime import datetime
 from string import Formatter
 from typing import Any
 from urllib.parse import urlsplit
 
+from tempoctl.desired.base import NAME
 from tempoctl.desired.cron import cron_error, to_on_calendar
 from tempoctl.desired.envgrammar import key_error, value_error
 from tempoctl.desired.hostpaths import (
     USER_NAME,
-    descriptor_error,
     dsn_error,
     has_control,
     path_error,
@@ -31,30 +30,25 @@ from tempoctl.desired.hostpaths import (
     template_error,
 )
 from tempoctl.desired.models import (
-    AccessControlContract,
     Backup,
-    CustomContract,
     DesiredState,
     EvmNetwork,
     Oracle,
-    RiskControllerContract,
-    RoleSpec,
     StellarNetwork,
-    TreasuryVaultContract,
-    VisionRecordsContract,
 )
 from tempoctl.desired.source import KeyPath, Positions, render_path
 from tempoctl.desired.translate import did_you_mean
 from tempoctl.desired.types import normalise_evm_address, strkey_valid
 from tempoctl.desired.unitnames import unit_name_error
 from tempoctl.errors import Diagnostic
+from tempoctl.profiles.access_control.model import (  # the oracle block's target
+    AccessControlContract,
+    RoleSpec,
+)
+from tempoctl.profiles.catalog import folder_of
 
 _A = {"evm": "an EVM", "stellar": "a Stellar"}
-NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED = {"oracle"}  # `oracle.address` etc. are addresses of the oracle block (DESIGN §4)
-_SIG = re.compile(r"^([A-Za-z_$][A-Za-z0-9_$]*)\(([^()]*)\)(?:\(([^()]*)\))?$")
-_ABI_TYPE = re.compile(r"^(address|bool|string|bytes(\d+)?|u?int(\d+)?)((\[\d*\])*)$")
 
 
 def check(state: DesiredState, raw: dict[str, Any], pos: Positions) -> tuple[DesiredState, list[Diagnostic]]:
@@ -78,6 +72,11 @@ class _Checker:
     def __init__(self, state: DesiredState, raw: dict[str, Any], pos: Positions) -> None:
         self.s, self.raw, self.pos = state, raw, pos
         self.diags: list[Diagnostic] = []
+
+    @property
+    def state(self) -> DesiredState:
+        """The validated state (what a profile's `validate` hook reads)."""
+        return self.s
 
     def err(self, path: KeyPath, message: str, *, at_key: bool = False) -> None:
         where = self.pos.key(path) if at_key else self.pos.value(path)
@@ -198,7 +197,8 @@ class _Checker:
     def contracts(self) -> None:
         for name, contract in self.s.contracts.items():
             path = ("contracts", name)
-            want = "stellar" if isinstance(contract, VisionRecordsContract) else "evm"
+            folder = folder_of(contract.profile)
+            want = folder.chain if folder is not None else "evm"
             if self.ref((*path, "network"), contract.network, "networks", "network"):
                 kind = self.network_type(contract.network)
                 if kind != want:
@@ -209,146 +209,8 @@ class _Checker:
                     )
             if contract.signer is not None:
                 self.signer_on((*path, "signer"), contract.signer, contract.network)
-            if isinstance(contract, AccessControlContract):
-                self.access_control(path, contract)
-            elif isinstance(contract, RiskControllerContract):
-                self.breakers(path, contract)
-            elif isinstance(contract, CustomContract):
-                self.settings(path, contract)
-            elif isinstance(contract, TreasuryVaultContract):
-                self.vault(path, contract)
-            elif isinstance(contract, VisionRecordsContract):
-                self.vision_records(path, contract)
-
-    def access_control(self, path: KeyPath, c: AccessControlContract) -> None:
-        known = set(c.roles) | {"ADMIN"}
-        for role, spec in c.roles.items():
-            rpath = (*path, "roles", role)
-            if not ROLE_NAME.match(role):
-                self.err(rpath, f'role name "{role}" must be an identifier (letters, digits, _)', at_key=True)
-            members = spec.members if isinstance(spec, RoleSpec) else spec
-            if role == "ADMIN" and not members:
-                self.err(rpath, "the ADMIN role must not be empty: nobody could grant or revoke roles again")
-            for i, m in enumerate(members):
-                if m in members[:i]:
-                    self.err(
-                        (*rpath, i) if not isinstance(spec, RoleSpec) else (*rpath, "members", i),
-                        f"{m} is listed twice",
-                    )
-            if isinstance(spec, RoleSpec) and spec.admin is not None and spec.admin not in known:
-                self.err((*rpath, "admin"), self._unknown_role(spec.admin, known))
-        for role, admin in c.role_admins.items():
-            if role not in known:
-                self.err((*path, "role_admins", role), self._unknown_role(role, known), at_key=True)
-            if admin not in known:
-                self.err((*path, "role_admins", role), self._unknown_role(admin, known))
-
-    def _unknown_role(self, role: str, known: set[str]) -> str:
-        hint = did_you_mean(role, known)
-        return f'unknown role "{role}" ({hint + " " if hint else ""}declared: {", ".join(sorted(known))})'
-
-    def breakers(self, path: KeyPath, c: RiskControllerContract) -> None:
-        for name, b in c.circuit_breakers.items():
-            bpath = (*path, "circuit_breakers", name)
-            if not NAME.match(name):
-                self.err(
-                    bpath,
-                    f'breaker name "{name}" can only use letters, digits, "_", "." and "-"',
-                    at_key=True,
-                )
-            if (b.id is None) == (b.tokens is None):
-                self.err(
-                    bpath,
-                    "give exactly one of `id` (the raw pair id) or `tokens` (the two tokens)",
-                    at_key=True,
-                )
-            if b.tokens is not None and b.tokens[0] == b.tokens[1]:
-                self.err((*bpath, "tokens"), "the two tokens of a pair must differ")
-
-    def vault(self, path: KeyPath, c: TreasuryVaultContract) -> None:
-        if c.fee_config is not None and int(c.fee_config.treasury, 16) == 0:
-            self.err((*path, "fee_config", "treasury"),
-                     "the fee treasury must not be the zero address: setFeeConfig reverts FeeTreasuryNotSet()")
-
-    def settings(self, path: KeyPath, c: CustomContract) -> None:
-        for name, s in c.settings.items():
-            spath = (*path, "settings", name)
-            read, write = _signature(s.read), _signature(s.write)
-            if read is None or read[2] is None:
-                self.err(
-                    (*spath, "read"),
-                    'expected a getter signature "name(inputs)(output)", e.g. "oracle()(address)"',
-                )
-            elif len(read[2]) != 1:
-                self.err(
-                    (*spath, "read"), f"a getter must return exactly one value, this returns {len(read[2])}"
-                )
-            if write is None or write[2] is not None:
-                self.err(
-                    (*spath, "write"),
-                    'expected a setter signature "name(inputs)", e.g. "setOracleAddress(address)"',
-                )
-                continue
-            args = write[1]
-            if len(args) not in (1, 2):
-                self.err(
-                    (*spath, "write"),
-                    f"a setter takes the value, or a key then the value; this takes {len(args)} arguments",
-                )
-                continue
-            if (len(args) == 2) != (s.key is not None):
-                msg = (
-                    "`key` is required: the setter takes a key then the value"
-                    if len(args) == 2
-                    else "`key` is only for setters taking a key then the value"
-                )
-                self.err(spath if s.key is None else (*spath, "key"), msg, at_key=s.key is None)
-            if read is not None and read[1] is not None and len(read[1]) != len(args) - 1:
-                self.err(
-                    (*spath, "read"),
-                    f"the getter takes {len(read[1])} inputs, but the setter's key implies {len(args) - 1}",
-                )
-            self._typed((*spath, "value"), s.value, args[-1])
-            if s.key is not None and len(args) == 2:
-                self._typed((*spath, "key"), s.key, args[0])
-
-    def _typed(self, path: KeyPath, value: Any, abi: str) -> None:
-        ok = True
-        if abi == "address":
-            try:
-                normalise_evm_address(value)
-            except ValueError as exc:
-                self.err(path, f"{exc} (the signature says address)")
-            return
-        if abi == "bool":
-            ok = isinstance(value, bool)
-        elif abi.startswith(("uint", "int")) and "[" not in abi:
-            ok = (
-                isinstance(value, int)
-                and not isinstance(value, bool)
-                and (abi.startswith("int") or value >= 0)
-            )
-        elif abi == "bytes32":
-            ok = isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{64}", value) is not None
-        if not ok:
-            self.err(path, f"expected a value of type {abi}")
-
-    def vision_records(self, path: KeyPath, c: VisionRecordsContract) -> None:
-        if c.wasm_sha256 is not None and c.release is not None:
-            self.err(
-                (*path, "release"), "give at most one of `wasm_sha256` and `release` (both pin the wasm)"
-            )
-        for i, consumer in enumerate(c.consumers):
-            cpath = (*path, "consumers", i)
-            self.ref((*cpath, "host"), consumer.host, "hosts", "host")
-            self.host_path((*cpath, "env_file"), consumer.host, consumer.env_file)
-            self.env_key((*cpath, "variable"), consumer.variable)
-            for j, unit in enumerate(consumer.restart):
-                self.unit((*cpath, "restart", j), unit)
-        if c.descriptor is not None:
-            problem = descriptor_error(c.descriptor)
-            if problem:
-                self.err((*path, "descriptor"), problem)
+            if folder is not None:
+                folder.validate(self, path, contract)
 
     # --- oracle, hosts, backups, backend ------------------------------------------------------------
 
@@ -571,26 +433,6 @@ class _Checker:
         if b.startswith(("postgresql://", "postgres://")):
             return
         self.err(("backend",), "expected sqlite:///PATH or postgresql://user@host/db (no password)")
-
-
-def _signature(text: str) -> tuple[str, list[str], list[str] | None] | None:
-    m = _SIG.match(text.replace(" ", ""))
-    if not m:
-        return None
-    lists = [[t for t in g.split(",") if t] if g is not None else None for g in (m.group(2), m.group(3))]
-    for types_ in lists:
-        for t in types_ or []:
-            tm = _ABI_TYPE.match(t)
-            if not tm:
-                return None
-            size = tm.group(2) or tm.group(3)
-            if size and (
-                int(size) < 1
-                or (tm.group(3) and (int(size) % 8 or int(size) > 256))
-                or (tm.group(2) and int(size) > 32)
-            ):
-                return None
-    return m.group(1), lists[0] or [], lists[1]
 
 
 def _rpc_url_error(url: str) -> str | None:

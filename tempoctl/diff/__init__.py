@@ -14,8 +14,9 @@ from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork
 from tempoctl.diff.steps import evm_step
 from tempoctl.plan.model import Change, DriftItem
-from tempoctl.profiles import ENV_PLANNERS, REGISTRY
 from tempoctl.profiles.base import ObservedValues, PlanContext
+from tempoctl.profiles.catalog import folder_of
+from tempoctl.profiles.registry import ENV_PLANNERS, REGISTRY
 
 
 @dataclass
@@ -32,17 +33,16 @@ class DiffResult:
 
 
 def _desired_holders(env: DesiredEnvironment, governance: str, role: str) -> list[tuple[str, str]]:
-    """(signer, grant address) for signers the YAML makes holders of `role` on `governance`."""
-    from tempoctl.profiles.access_control import declared_roles
-
+    """(signer, grant address) for signers the YAML makes holders of `role` on the contract at `governance`,
+    as its profile declares them (`declared_holders`)."""
     out: list[tuple[str, str]] = []
     for cname, c in env.state.contracts.items():
-        if c.profile != "access-control" or c.address != governance:
+        folder = folder_of(c.profile)
+        plugin = folder.profile() if folder is not None else None
+        if plugin is None or getattr(c, "address", None) != governance:
             continue
-        members = declared_roles(env, cname, c).get(role, ([], (), ""))[0]
-        for sname, s in env.state.signers.items():
-            if s.address in members:
-                out.append((sname, f"{cname}.role.{role}[{s.address}]"))
+        grants = dict(plugin.declared_holders(env, cname, c, role))
+        out += [(sname, grants[s.address]) for sname, s in env.state.signers.items() if s.address in grants]
     return out
 
 

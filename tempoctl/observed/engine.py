@@ -17,8 +17,8 @@ from tempoctl.desired.models import EvmNetwork
 from tempoctl.errors import ConfigError, RpcError
 from tempoctl.observed.observation import Observation, ReadOptions
 from tempoctl.observed.record import record_for
-from tempoctl.profiles import EVM_PROFILES, ORACLE
 from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, Result
+from tempoctl.profiles.registry import EVM_PROFILES, ORACLE
 
 
 @lru_cache(maxsize=4096)

@@ -44,7 +44,7 @@ def observe(env: DesiredEnvironment, *, batching: bool = True, clients: dict[str
     """Read everything `env` manages. Interface mismatches found by any source are reported together."""
     out = Observation(observed=ObservedValues(), clients=dict(clients or {}))
     options = ReadOptions(batching=batching, create_secret_key=create_secret_key, parallelism=parallelism)
-    from tempoctl.profiles import REGISTRY
+    from tempoctl.profiles.registry import REGISTRY
 
     for cname, contract in env.state.contracts.items():
         if contract.profile not in REGISTRY:

@@ -96,10 +96,7 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         diff.changes = [c for c in diff.changes if not any(matches_target(c.address, u) for u in unread)]
         diff.drift = [d for d in diff.drift if not any(matches_target(d.address, u) for u in unread)]
     signer_addresses = {n: s.address for n, s in env.state.signers.items()}
-    names = obs.observed.facts.get("role_names", {})
-    role_admins = {(k.split(".")[0], k.split(".role_admin.", 1)[1]): names.get(v, v)
-                   for k, v in obs.observed.values.items() if ".role_admin." in k}
-    add_ordering_edges(diff.changes, signer_addresses, role_admins)
+    add_ordering_edges(diff.changes, signer_addresses, observed=obs.observed)
     changes = order(diff.changes)
     in_flight = load_store(env)
     in_flight.mark(changes)  # what a Safe batch already proposes shows as awaiting multisig execution

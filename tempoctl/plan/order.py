@@ -1,13 +1,10 @@
-"""Ordering rules of DESIGN §5, made explicit as `depends_on` edges and then a stable topological sort.
+"""Ordering (DESIGN §5): the rules are explicit `depends_on` edges, then a stable topological sort.
 
-Rules: fund before grant (a new oracle is paid before it gets ORACLE); grants before revokes of the same
-role (never a moment with fewer holders than needed); the revocation of a signer's own role after every
-other step that signer sends and may need that role for — any role, not only admin roles: apply sends a
-wave's transactions together, and only an edge (not the phase order below) guarantees the step is mined
-before the role is gone. A grant, revoke or setRoleAdmin needs a known role (the live admin of the role, or
-ADMIN), so it waits only for the revocation of that role; that also keeps a signer's own revocations from
-waiting on each other. Among independent changes the order is phase (fund, grant, update, revoke) then the
-order the profiles produced them, so plans are stable across runs.
+Each profile adds its own rules through its `order_edges` hook (the role rules — fund before grant, grants
+before revokes, a signer's own role revoked last — are `access-control`'s: tempoctl/profiles/access_control/
+ordering.py), and may place its changes with `phase`; here are only what any plan has: a wait step gates the
+changes it names, and among independent changes the order is phase (create, update, delete by default) then the
+order the profiles produced them, so plans are stable across runs. A cycle is a refused plan.
 """
 
 from __future__ import annotations
@@ -16,14 +13,17 @@ import heapq
 from collections.abc import Mapping
 
 from tempoctl.errors import SafetyError
-from tempoctl.plan.addresses import ROLE_ADMIN
-from tempoctl.plan.addresses import ROLE_MEMBER as _ROLE
+from tempoctl.observed.observation import ObservedValues
 from tempoctl.plan.model import Action, Change
+from tempoctl.profiles.base import OrderContext
+from tempoctl.profiles.catalog import folder_profiles
 
 
 def _phase(change: Change) -> int:
-    if ".fee_balance[" in change.address:
-        return 0
+    for profile in folder_profiles():
+        phase = profile.phase(change)
+        if phase is not None:
+            return phase
     if change.action == Action.CREATE:
         return 1
     if change.action in (Action.UPDATE, Action.REPLACE):
@@ -32,35 +32,18 @@ def _phase(change: Change) -> int:
 
 
 def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str],
-                       role_admins: Mapping[tuple[str, str], str] | None = None) -> None:
-    """Add the implicit dependencies to each change's `depends_on` (in place).
+                       role_admins: Mapping[tuple[str, str], str] | None = None, *,
+                       observed: ObservedValues | None = None) -> None:
+    """Add the implicit dependencies to each change's `depends_on` (in place): every profile's ordering rules
+    (`order_edges`: the role rules are access-control's), then the gates of wait steps.
 
-    `role_admins` maps (contract, role) to the name of the role's live admin role (ADMIN when absent): a
-    signer's own revocation goes after every other step that signer sends, unless that step is known not to
-    need the revoked role.
+    `role_admins` maps (contract, role) to the name of the role's live admin role (ADMIN when absent); without
+    it, a profile reads the live admins from `observed`.
     """
+    octx = OrderContext(signer_addresses=signer_addresses, role_admins=role_admins, observed=observed)
+    for profile in folder_profiles():
+        profile.order_edges(changes, octx)
     by_addr = {c.address: c for c in changes}
-    grants: dict[tuple[str, str], list[str]] = {}
-    for c in changes:
-        m = _ROLE.match(c.address)
-        if m and c.action == Action.CREATE:
-            grants.setdefault((m["contract"], m["role"]), []).append(c.address)
-            fund = next((a for a in by_addr if a.endswith(f".fee_balance[{m['member']}]")), None)
-            if fund:
-                _dep(c, fund)
-    address_to_signer = {a: n for n, a in signer_addresses.items()}
-    for c in changes:
-        m = _ROLE.match(c.address)
-        if not m or c.action != Action.DELETE:
-            continue
-        for g in grants.get((m["contract"], m["role"]), []):
-            _dep(c, g)
-        own = address_to_signer.get(m["member"])
-        if own:
-            for other in changes:
-                if (other is not c and any(s.signer == own for s in other.steps)
-                        and _may_need(other, m["contract"], m["role"], role_admins or {}, by_addr)):
-                    _dep(c, other.address)
     # A wait step gates the changes it names (the fresh oracle signal gates the old signer's revoke).
     for c in changes:
         for s in c.steps:
@@ -69,24 +52,6 @@ def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str
                     _dep(by_addr[gated], c.address)
     for c in changes:
         c.depends_on = [d for d in dict.fromkeys(c.depends_on) if d in by_addr and d != c.address]
-
-
-def _may_need(change: Change, contract: str, role: str, role_admins: Mapping[tuple[str, str], str],
-              by_addr: Mapping[str, Change]) -> bool:
-    """Whether `change`'s steps may need `role` on `contract`. Only role changes say what they need (a
-    grant or revoke: its role's admin, or the new admin when it waits for a setRoleAdmin; a setRoleAdmin:
-    ADMIN); any other step may need any role its signer holds."""
-    m = _ROLE.match(change.address)
-    if m:
-        needs = {role_admins.get((m["contract"], m["role"]), "ADMIN")}
-        new_admin = by_addr.get(f"{m['contract']}.role_admin.{m['role']}")
-        if new_admin is not None and new_admin.address in change.depends_on and isinstance(new_admin.after, str):
-            needs = {new_admin.after}
-        return m["contract"] == contract and role in needs
-    a = ROLE_ADMIN.match(change.address)
-    if a:
-        return a["contract"] == contract and role == "ADMIN"
-    return True
 
 
 def _dep(change: Change, on: str) -> None:

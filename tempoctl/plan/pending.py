@@ -143,8 +143,17 @@ class PendingStore:
         return gone
 
 
+WAIT_PREFIX = "waiting until "
+"""A profile marks a change `pending` with a note line starting with this when it waits on chain for a time
+(a timelock's delay): the line itself, with its ready time, is how the change is described."""
+
+
 def awaiting_label(note: str | None) -> str:
-    """How a pending change is described: a Safe batch awaits its owners, an unsigned XDR a signature."""
+    """How a pending change is described: a Safe batch awaits its owners, an unsigned XDR a signature, a
+    scheduled operation its ready time."""
+    wait = next((line for line in (note or "").splitlines() if line.startswith(WAIT_PREFIX)), None)
+    if wait is not None:
+        return wait
     return "awaiting a signature (unsigned XDR)" if "unsigned XDR" in (note or "") else "awaiting multisig execution"
 
 

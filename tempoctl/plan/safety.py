@@ -1,50 +1,18 @@
 """Safety rules of DESIGN §8 checked on a computed plan, before anything is shown as applicable.
 
-Never leave ADMIN (0x00) or any role that administers another role with zero holders: that freezes role
-management for good (reference §18). The check uses the observed member sets, so it holds even for
-holders the YAML does not list.
+Each rule belongs to the profile whose state it protects and runs through its `check_plan` hook over the whole
+plan (never leaving an admin role without holders is `access-control`'s:
+tempoctl/profiles/access_control/ordering.py). `--allow-lockout` skips them.
 """
 
 from __future__ import annotations
 
-from tempoctl.errors import SafetyError
-from tempoctl.plan.addresses import ROLE_ADMIN, ROLE_MEMBER, ROLE_SET
-from tempoctl.plan.model import Action, Change
-from tempoctl.profiles.base import ObservedValues
+from tempoctl.observed.observation import ObservedValues
+from tempoctl.plan.model import Change
+from tempoctl.profiles.catalog import folder_profiles
 
 
 def check_lockout(changes: list[Change], observed: ObservedValues) -> None:
-    values = observed.values
-    final: dict[tuple[str, str], set[str]] = {}
-    for key, members in values.items():
-        m = ROLE_SET.match(key)
-        if m:
-            final[(m["contract"], m["role"])] = set(members)
-    admin_roles: dict[str, set[str]] = {}
-    names: dict[str, str] = observed.facts.get("role_names", {})
-    for key, admin_id in values.items():
-        m = ROLE_ADMIN.match(key)
-        if m:
-            admin_roles.setdefault(m["contract"], {"ADMIN"}).add(names.get(admin_id, admin_id))
-    for c in changes:
-        m = ROLE_MEMBER.match(c.address)
-        if m and (m["contract"], m["role"]) in final:
-            (final[(m["contract"], m["role"])].add if c.action == Action.CREATE else final[(m["contract"], m["role"])].discard)(m["member"])
-        rm = ROLE_ADMIN.match(c.address)
-        if rm and isinstance(c.after, str):
-            admin_roles.setdefault(rm["contract"], {"ADMIN"}).add(c.after)
-    problems = []
-    for contract, roles in sorted(admin_roles.items()):
-        for role in sorted(roles):
-            holders = final.get((contract, role))
-            if holders is not None and not holders:
-                problems.append(f"{contract}: {role} administers roles and would be left with no holder")
-    for (contract, role), holders in sorted(final.items()):
-        if role == "ADMIN" and not holders and f"{contract}: ADMIN administers roles and would be left with no holder" not in problems:
-            problems.append(f"{contract}: ADMIN would be left with no holder")
-    if problems:
-        raise SafetyError(
-            "refusing a plan that would lock out role administration",
-            detail="\n".join(problems),
-            hint="Declare at least one holder for every admin role (grants are applied before revokes).",
-        )
+    """Raise `SafetyError` when any profile's safety rule refuses the plan."""
+    for profile in folder_profiles():
+        profile.check_plan(changes, observed)

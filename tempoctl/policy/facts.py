@@ -20,7 +20,10 @@ from __future__ import annotations
 from typing import Any
 
 from tempoctl.desired import DesiredEnvironment
-from tempoctl.desired.models import AccessControlContract, Signer, VisionRecordsContract
+from tempoctl.desired.base import EvmContract
+from tempoctl.desired.models import Signer
+from tempoctl.profiles.access_control.model import AccessControlContract
+from tempoctl.profiles.vision_records.model import VisionRecordsContract
 
 
 def signer_kind(signer: Signer | dict[str, Any]) -> str:
@@ -66,7 +69,7 @@ def _contracts(env: DesiredEnvironment) -> dict[str, dict[str, Any]]:
         d: dict[str, Any] = {"profile": c.profile, "network": c.network}
         if isinstance(c, VisionRecordsContract):
             d.update(contract_id=c.contract_id, release=c.release, wasm_sha256=c.wasm_sha256)
-        else:
+        elif isinstance(c, EvmContract):
             d["address"] = c.address
         if isinstance(c, AccessControlContract):
             d["role_admins"] = dict(c.role_admins)

@@ -1,50 +1,6 @@
-"""Profiles: one small plug-in per kind of contract (`access-control`, `tempovault/risk-controller`, …).
+"""Profiles: one plug-in per kind of contract, and the planners of what is not one contract.
 
-`EVM_PROFILES` and `STELLAR_PROFILES` map the YAML `profile:` value to the plug-in, one dict per source that
-reads it (the EVM engine, the Stellar source); `REGISTRY` is both, for what only plans. `ENV_PLANNERS` plan what
-is not one contract (the oracle, hosts, backups). Adding a profile is adding a module and a line here; the engine in `tempoctl.diff` and `tempoctl.observed` does not change.
+The registry is `tempoctl.profiles.registry` (built-in profiles and environment planners) and
+`tempoctl.profiles.catalog` (profile folders: one line each). This package itself imports nothing: the state
+models import the catalog's contract models, so loading `tempoctl.profiles` must not load every plug-in.
 """
-
-from __future__ import annotations
-
-from collections.abc import Iterable
-
-from tempoctl.profiles.access_control import AccessControlProfile
-from tempoctl.profiles.backups import BackupsPlanner
-from tempoctl.profiles.base import EnvPlanner, EvmProfile, PlanContext, PlanItem, Profile, StellarProfile
-from tempoctl.profiles.checks import ChecksPlanner
-from tempoctl.profiles.custom import CustomProfile
-from tempoctl.profiles.descriptor import DescriptorPlanner
-from tempoctl.profiles.host_files import HostFilesPlanner
-from tempoctl.profiles.hosts import HostsPlanner
-from tempoctl.profiles.oracle import OracleProfile
-from tempoctl.profiles.oracle_relay import OracleRelayPlanner
-from tempoctl.profiles.risk_controller import RiskControllerProfile
-from tempoctl.profiles.treasury_vault import TreasuryVaultProfile
-from tempoctl.profiles.vision_records import VisionRecordsProfile
-
-EVM_PROFILES: dict[str, EvmProfile] = {
-    p.name: p for p in (AccessControlProfile(), RiskControllerProfile(), TreasuryVaultProfile(), CustomProfile())
-}
-STELLAR_PROFILES: dict[str, StellarProfile] = {p.name: p for p in (VisionRecordsProfile(),)}
-REGISTRY: dict[str, Profile] = {**EVM_PROFILES, **STELLAR_PROFILES}
-ORACLE = OracleProfile()
-
-
-class OraclePlanner:
-    """The `oracle` block is environment-wide: it plans only when declared."""
-
-    name = "oracle"
-
-    def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
-        oracle = ctx.env.state.oracle
-        return ORACLE.plan(ctx, "oracle", oracle) if oracle is not None else ()
-
-
-ENV_PLANNERS: list[EnvPlanner] = [OraclePlanner()]
-ENV_PLANNERS.append(BackupsPlanner())
-ENV_PLANNERS.append(ChecksPlanner())
-ENV_PLANNERS += [DescriptorPlanner(), HostsPlanner(), OracleRelayPlanner(), HostFilesPlanner()]
-
-__all__ = ["ENV_PLANNERS", "EVM_PROFILES", "ORACLE", "REGISTRY", "STELLAR_PROFILES", "EnvPlanner", "EvmProfile",
-           "Profile", "StellarProfile"]

@@ -19,13 +19,16 @@ Adding a profile means writing one module with a class that satisfies one of the
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.observation import ObservedValues
 from tempoctl.observed.record import ManagedRecord
 from tempoctl.plan.model import Change, DriftItem
+
+if TYPE_CHECKING:
+    from tempoctl.apply.context import ExecutorFactory
+    from tempoctl.desired import DesiredEnvironment
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,85 @@ class EvmProfile(Protocol):
         ...
 
 
+class EvmFolderProfile(EvmProfile, Protocol):
+    """The plug-in of a profile folder (`tempoctl/profiles/<name>/`, see `tempoctl.profiles.folder`).
+    Besides reading and planning (`EvmProfile`) it owns its import of undeclared live state
+    (`import_undeclared`) and any executor for a step kind of its own (`executors`). A folder profile
+    subclasses this protocol explicitly, so the hooks it does not need keep the defaults below, which do
+    nothing by design."""
+
+    executors: Mapping[str, ExecutorFactory] = {}
+
+    def import_probe(self, ictx: ImportContext, name: str, contract: Any) -> Any:
+        """Before `tempoctl import` observes: the contract as it should be read to find undeclared state (e.g.
+        with undeclared roles added so their holders are read too). The default reads it as declared."""
+        return contract
+
+    def import_undeclared(self, ictx: ImportContext, name: str, declared: Any, read_as: Any) -> None:
+        """After observing: report, through `ictx.found`, live state of `name` that the YAML does not declare
+        (`read_as` is what `import_probe` returned). The default finds none."""
+        return
+
+    def declared_holders(self, env: DesiredEnvironment, name: str, contract: Any, role: str) -> list[tuple[str, str]]:
+        """(member, address of the change that grants it) for every member the YAML gives `role` on this
+        contract: the engine picks a signer for a step needing `role` among them when no live holder is
+        declared. The default: this profile has no roles."""
+        return []
+
+    def order_edges(self, changes: list[Change], octx: OrderContext) -> None:
+        """Add this profile's ordering rules as `depends_on` edges to the plan's changes (all of them, other
+        profiles' included, in place). The default adds none: a profile's own edges are set in `plan`."""
+        return
+
+    def phase(self, change: Change) -> int | None:
+        """Where an independent change goes among others (0 first; the engine's default is create 1, update 2,
+        delete 3), for changes this profile knows; None leaves it to the default."""
+        return None
+
+    def check_plan(self, changes: list[Change], observed: ObservedValues) -> None:
+        """A safety rule over the whole ordered plan: raise `SafetyError` to refuse it. The default has none."""
+        return
+
+    def after_apply(self, env: DesiredEnvironment, observed: ObservedValues, record: ManagedRecord) -> None:
+        """After an apply that completed: bookkeeping in the managed-key record (never a chain write). The
+        default keeps none."""
+        return
+
+
+@dataclass
+class ImportContext:
+    """What a profile's import hooks may use: the environment, a batched read at a block on a network (the
+    import command's clients: a profile never connects), the observation once made (None in `import_probe`),
+    the first block to scan logs from, where to report what it finds, and a note for the operator."""
+
+    env: DesiredEnvironment
+    read: Callable[[str, list[Call], int | str], list[Result]]
+    client: Callable[[str], Any]
+    found: ImportFound
+    note: Callable[[str], None]
+    from_block: int = 0
+    observed: ObservedValues | None = None
+    pins: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class OrderContext:
+    """What a profile's ordering rules may use: the declared signers' addresses, the live admin role of each
+    (contract, role) when the caller knows it, and the observation."""
+
+    signer_addresses: Mapping[str, str]
+    role_admins: Mapping[tuple[str, str], str] | None = None
+    observed: ObservedValues | None = None
+
+
+class ImportFound(Protocol):
+    """Where a profile's import hook reports a live item the YAML does not declare: its resource address,
+    the YAML path it goes under, and the value to merge there (lists are merged member by member)."""
+
+    def __call__(self, address: str, path: tuple[str, ...], value: Any) -> None:
+        ...
+
+
 class StellarProfile(Protocol):
     """A kind of Soroban contract tempoctl knows how to read and change, read by the Stellar source."""
 
@@ -120,6 +202,14 @@ class StellarProfile(Protocol):
     def plan(self, ctx: PlanContext, name: str, contract: Any) -> Iterable[PlanItem]:
         """Return the changes (and uncorrected drift) that bring live state to `contract`."""
         ...
+
+
+class StellarFolderProfile(StellarProfile, Protocol):
+    """The plug-in of a Stellar profile folder: besides reading and planning it may report undeclared live
+    state to `tempoctl import` (the default finds none)."""
+
+    def import_undeclared(self, ictx: ImportContext, name: str, declared: Any, read_as: Any) -> None:
+        return
 
 
 Profile = EvmProfile | StellarProfile
@@ -135,5 +225,21 @@ class EnvPlanner(Protocol):
         ...
 
 
-__all__ = ["Call", "EnvPlanner", "EvmProfile", "ObserveContext", "ObserveGen", "ObservedValues", "PlanContext",
-           "PlanItem", "Profile", "Result", "StellarProfile", "StellarReadContext"]
+__all__ = [
+    "Call",
+    "EnvPlanner",
+    "EvmFolderProfile",
+    "EvmProfile",
+    "ImportContext",
+    "ImportFound",
+    "ObserveContext",
+    "ObserveGen",
+    "ObservedValues",
+    "OrderContext",
+    "PlanContext",
+    "PlanItem",
+    "Profile",
+    "Result",
+    "StellarProfile",
+    "StellarReadContext",
+]

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tempoctl.desired.models import StellarNetwork, VisionRecordsContract
+from tempoctl.desired.models import StellarNetwork
 from tempoctl.observed.host.managed import descriptor_contracts
 from tempoctl.plan.model import Action, Change, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
+from tempoctl.profiles.vision_records.model import VisionRecordsContract
 
 # soroban CLI network aliases (reference §15.1), by passphrase.
 ALIASES = {

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tempoctl.desired.models import RiskControllerContract
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
-from tempoctl.profiles.risk_controller import pair_id
+from tempoctl.profiles.risk_controller.model import RiskControllerContract, pair_id
 
 DEFAULT_WITHIN = 300.0  # RiskController's default oracleStalenessThreshold (reference §4.6)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tempoctl.desired import DesiredEnvironment
-from tempoctl.desired.models import SecretValue, VisionRecordsContract
+from tempoctl.desired.models import SecretValue
 from tempoctl.observed.host.plainfiles import PlainFile, declared_content
+from tempoctl.profiles.vision_records.model import VisionRecordsContract
 
 
 @dataclass

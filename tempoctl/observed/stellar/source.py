@@ -17,7 +17,7 @@ from tempoctl.profiles.base import StellarReadContext
 
 
 def stellar_networks(env: DesiredEnvironment) -> dict[str, StellarNetwork]:
-    from tempoctl.profiles import STELLAR_PROFILES
+    from tempoctl.profiles.registry import STELLAR_PROFILES
 
     used = {c.network for c in env.state.contracts.values() if c.profile in STELLAR_PROFILES}
     return {n: net for n, net in env.state.networks.items() if isinstance(net, StellarNetwork) and n in used}
@@ -42,7 +42,7 @@ class StellarSource:
         return bool(stellar_networks(env))
 
     def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
-        from tempoctl.profiles import STELLAR_PROFILES
+        from tempoctl.profiles.registry import STELLAR_PROFILES
 
         clients = connect(env, out.clients, batching=options.batching)
         out.clients.update(clients)

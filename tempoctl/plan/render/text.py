@@ -199,10 +199,12 @@ def render_change(change: dict[str, Any], style: _Style, verbose: bool = False) 
     lines = ["  " + style.bold(head)]
     if reason and reason != "not declared":
         lines.append(f"  # (from {reason})")
-    if change.get("pending"):
-        lines.append(f"  # ({awaiting_label(change.get('note'))})")
+    label = awaiting_label(change.get("note")) if change.get("pending") else None
+    if label is not None:
+        lines.append(f"  # ({label})")
     for note_line in str(change.get("note") or "").splitlines():
-        lines.append(f"  # {note_line}")
+        if note_line != label:  # a wait's own note line is its label: shown once
+            lines.append(f"  # {note_line}")
 
     g = style.glyph(glyph)
     values, hidden = _value_lines(change, verbose)

@@ -1,25 +1,26 @@
 """Profile `teye/vision-records`: the Teye core contract on Soroban (reference teye-interface.md).
 
-`read` (the facts) fills observed values from ledger entries; `plan` (the operations) turns them into
-Soroban invocations. Both are plain functions; this class only plugs them into the registry."""
+This package is the light half (schema model and semantic check, loaded by `tempoctl validate`); the plug-in
+that reads and plans is `profile.py`, loaded on first use.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from tempoctl.profiles.base import PlanContext, PlanItem, StellarReadContext
+from tempoctl.profiles.folder import ProfileFolder
+from tempoctl.profiles.vision_records.check import check
+from tempoctl.profiles.vision_records.model import VisionRecordsContract
+
+if TYPE_CHECKING:
+    from tempoctl.profiles.base import StellarFolderProfile
 
 
-class VisionRecordsProfile:
-    name = "teye/vision-records"
+def _plugin() -> StellarFolderProfile:
+    from tempoctl.profiles.vision_records.profile import VisionRecordsProfile
 
-    def read(self, ctx: StellarReadContext, name: str, contract: Any) -> None:
-        from tempoctl.profiles.vision_records.read import read
+    return VisionRecordsProfile()
 
-        read(ctx, name, contract)
 
-    def plan(self, ctx: PlanContext, name: str, contract: Any) -> Iterable[PlanItem]:
-        from tempoctl.profiles.vision_records.plan import plan
-
-        return plan(ctx, name, contract)
+FOLDER = ProfileFolder(name="teye/vision-records", model=VisionRecordsContract, validate=check,
+                       stellar_plugin=_plugin)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from tempoctl.desired.models import StellarNetwork, VisionRecordsContract
+from tempoctl.desired.base import StellarNetwork
 from tempoctl.diff.steps import soroban_step
 from tempoctl.errors import SafetyError
 from tempoctl.observed.stellar import args as A
@@ -26,6 +26,7 @@ from tempoctl.observed.stellar.ledger import instance_key
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
 from tempoctl.profiles.vision_records.archival import FALLBACK_MAX_ENTRY_TTL
+from tempoctl.profiles.vision_records.model import VisionRecordsContract
 from tempoctl.profiles.vision_records.read import TIER_RANK, scope, switch_problems
 
 MAX_ENTRY_TTL = FALLBACK_MAX_ENTRY_TTL  # only when the network's ConfigSetting was not read

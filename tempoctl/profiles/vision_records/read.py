@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from tempoctl.backend.base import BackendError
-from tempoctl.desired.models import VisionRecordsContract
 from tempoctl.observed.stellar import ledger as L
 from tempoctl.profiles.base import StellarReadContext
 from tempoctl.profiles.vision_records import archival
+from tempoctl.profiles.vision_records.model import VisionRecordsContract
 
 TIERS = {1: "OperatorAdmin", 2: "ContractAdmin", 3: "SuperAdmin"}
 TIER_RANK = {v: k for k, v in TIERS.items()}

@@ -15,24 +15,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tempoctl.desired.models import AccessControlContract, RoleSpec
 from tempoctl.plan.model import Action, Change, DriftItem
-from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
+from tempoctl.profiles.access_control.model import AccessControlContract, RoleSpec
+from tempoctl.profiles.access_control.roles import declared_roles
+from tempoctl.profiles.base import (
+    Call,
+    EvmFolderProfile,
+    ImportContext,
+    ObserveContext,
+    ObservedValues,
+    ObserveGen,
+    OrderContext,
+    PlanContext,
+    PlanItem,
+)
 from tempoctl.profiles.signer_roles import as_hex32, observe_role_ids, observe_signer_roles
 
 IACCESS_CONTROL_ENUMERABLE = bytes.fromhex("5a05180f")
-
-
-def declared_roles(ctx_env: Any, name: str, contract: AccessControlContract) -> dict[str, tuple[list[str], tuple[Any, ...], str]]:
-    """role name -> (members, YAML path of the declaration, unlisted policy), oracle block included."""
-    roles: dict[str, tuple[list[str], tuple[Any, ...], str]] = {}
-    for role, spec in contract.roles.items():
-        members = spec.members if isinstance(spec, RoleSpec) else spec
-        roles[role] = (list(members), ("contracts", name, "roles", role), contract.unlisted_members)
-    oracle = ctx_env.state.oracle
-    if oracle is not None and oracle.contract == name:
-        roles[oracle.role] = ([oracle.address], ("oracle", "address"), "revoke")
-    return roles
 
 
 def _role_names(contract: AccessControlContract, name: str, env: Any) -> list[str]:
@@ -43,8 +42,40 @@ def _role_names(contract: AccessControlContract, name: str, env: Any) -> list[st
     return list(dict.fromkeys(["ADMIN", *names]))
 
 
-class AccessControlProfile:
+class AccessControlProfile(EvmFolderProfile):
     name = "access-control"
+
+    def declared_holders(self, env: Any, name: str, contract: AccessControlContract, role: str) -> list[tuple[str, str]]:
+        members = declared_roles(env, name, contract).get(role, ([], (), ""))[0]
+        return [(m, f"{name}.role.{role}[{m}]") for m in members]
+
+    def order_edges(self, changes: list[Change], octx: OrderContext) -> None:
+        from tempoctl.profiles.access_control.ordering import add_role_edges, live_role_admins
+
+        admins = octx.role_admins
+        if admins is None:
+            admins = live_role_admins(octx.observed) if octx.observed is not None else {}
+        add_role_edges(changes, octx.signer_addresses, admins)
+
+    def phase(self, change: Change) -> int | None:
+        from tempoctl.profiles.access_control.ordering import is_funding
+
+        return 0 if is_funding(change.address) else None
+
+    def check_plan(self, changes: list[Change], observed: ObservedValues) -> None:
+        from tempoctl.profiles.access_control.ordering import check_lockout
+
+        check_lockout(changes, observed)
+
+    def import_probe(self, ictx: ImportContext, name: str, contract: AccessControlContract) -> Any:
+        from tempoctl.profiles.access_control.importing import probe
+
+        return probe(ictx, name, contract)
+
+    def import_undeclared(self, ictx: ImportContext, name: str, declared: AccessControlContract, read_as: Any) -> None:
+        from tempoctl.profiles.access_control.importing import undeclared
+
+        undeclared(ictx, name, declared, read_as)
 
     def observe(self, ctx: ObserveContext, name: str, contract: AccessControlContract) -> ObserveGen:
         addr = contract.address

@@ -59,3 +59,16 @@ class OracleProfile:
                             f"transfer({oracle.address}, {amount})  # {human} fee-token units")],
             note="Tempo has no native gas token: the oracle pays fees in the network's fee token",
         )
+
+
+class OraclePlanner:
+    """The `oracle` block is environment-wide: it plans only when declared."""
+
+    name = "oracle"
+
+    def __init__(self, profile: OracleProfile) -> None:
+        self.profile = profile
+
+    def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
+        oracle = ctx.env.state.oracle
+        return self.profile.plan(ctx, "oracle", oracle) if oracle is not None else ()

@@ -9,11 +9,19 @@ is no `pause()`, `circuitBroken()` or `setCircuitBreaker()`, whatever the runboo
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from tempoctl.desired.models import BreakerSpec, RiskControllerContract
-from tempoctl.eip55 import keccak256
 from tempoctl.plan.model import Action, Change
-from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
+from tempoctl.profiles.base import (
+    Call,
+    EvmFolderProfile,
+    ImportContext,
+    ObserveContext,
+    ObserveGen,
+    PlanContext,
+    PlanItem,
+)
+from tempoctl.profiles.risk_controller.model import RiskControllerContract, pair_id
 from tempoctl.profiles.signer_roles import observe_signer_roles
 
 RISK_FIELDS = (
@@ -29,17 +37,13 @@ RISK_FIELDS = (
 RISK_TUPLE = "(" + ",".join(t for _, t in RISK_FIELDS) + ")"
 
 
-def pair_id(spec: BreakerSpec) -> str:
-    """The breaker's bytes32 key: declared raw, or keccak256(abi.encodePacked(min, max)) of its tokens."""
-    if spec.id is not None:
-        return spec.id
-    assert spec.tokens is not None
-    a, b = sorted(spec.tokens, key=lambda t: int(t, 16))
-    return "0x" + keccak256(bytes.fromhex(a[2:]) + bytes.fromhex(b[2:])).hex()
-
-
-class RiskControllerProfile:
+class RiskControllerProfile(EvmFolderProfile):
     name = "tempovault/risk-controller"
+
+    def import_undeclared(self, ictx: ImportContext, name: str, declared: RiskControllerContract, read_as: Any) -> None:
+        from tempoctl.profiles.risk_controller.importing import undeclared
+
+        undeclared(ictx, name, declared)
 
     def observe(self, ctx: ObserveContext, name: str, contract: RiskControllerContract) -> ObserveGen:
         addr = contract.address

@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from tempoctl.desired.models import CustomContract
 from tempoctl.eip55 import to_checksum_address
 from tempoctl.plan.model import Action, Change
-from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
+from tempoctl.profiles.base import Call, EvmFolderProfile, ObserveContext, ObserveGen, PlanContext, PlanItem
+from tempoctl.profiles.custom.model import CustomContract
 
 _SIG = re.compile(r"^\s*(\w+)\s*\((.*?)\)\s*(?:\((.*)\))?\s*$")
 
@@ -57,7 +57,7 @@ def _show(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-class CustomProfile:
+class CustomProfile(EvmFolderProfile):
     name = "custom"
 
     def observe(self, ctx: ObserveContext, name: str, contract: CustomContract) -> ObserveGen:

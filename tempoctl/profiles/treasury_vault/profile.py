@@ -16,14 +16,17 @@ call, so we read first and send only what changes. All setters need ADMIN (0x00)
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from tempoctl.desired import DesiredEnvironment
-from tempoctl.desired.models import TreasuryVaultContract
 from tempoctl.observed.observation import ObservedValues
 from tempoctl.observed.record import ManagedRecord
 from tempoctl.plan.model import Action, Change, DriftItem
-from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
+from tempoctl.profiles.base import Call, EvmFolderProfile, ObserveContext, ObserveGen, PlanContext, PlanItem
 from tempoctl.profiles.signer_roles import observe_signer_roles
+
+if TYPE_CHECKING:
+    from tempoctl.desired import DesiredEnvironment
+from tempoctl.profiles.treasury_vault.model import TreasuryVaultContract
 
 # (YAML list, address attribute, getter, setter, topic0 of the setter's event: reference §5.5)
 LISTS = (
@@ -84,8 +87,12 @@ def record_approvals(env: DesiredEnvironment, observed: ObservedValues, record: 
             record.forget(scope(name, attr), (a for a in unapproved.get(scope(name, attr), []) if a not in declared))
 
 
-class TreasuryVaultProfile:
+class TreasuryVaultProfile(EvmFolderProfile):
     name = "tempovault/treasury-vault"
+
+    def after_apply(self, env: DesiredEnvironment, observed: ObservedValues, record: ManagedRecord) -> None:
+        """The approvals this apply made (or confirmed) are tempoctl-managed from now on."""
+        record_approvals(env, observed, record)
 
     def observe(self, ctx: ObserveContext, name: str, contract: TreasuryVaultContract) -> ObserveGen:
         addr = contract.address
