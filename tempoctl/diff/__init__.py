@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tempoctl.core.addrs import RoleMember
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork
 from tempoctl.diff.steps import evm_step
@@ -42,7 +43,7 @@ def _desired_holders(env: DesiredEnvironment, governance: str, role: str) -> lis
         members = declared_roles(env, cname, c).get(role, ([], (), ""))[0]
         for sname, s in env.state.signers.items():
             if s.address in members:
-                out.append((sname, f"{cname}.role.{role}[{s.address}]"))
+                out.append((sname, str(RoleMember(cname, role, s.address))))
     return out
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tempoctl import __version__
+from tempoctl.core.addrs import RoleAdmin, matches_target, target_prefixes
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.diff import compute
 from tempoctl.errors import ConfigError
@@ -34,21 +35,6 @@ class PlanOptions:
     parallelism: int = 10  # hosts read at the same time (--parallelism)
 
 
-def matches_target(address: str, target: str) -> bool:
-    """`governance` matches all of it, `governance.role.ORACLE` every member, an exact address itself."""
-    return address == target or address.startswith((target + ".", target + "["))
-
-
-def _prefixes(address: str) -> list[str]:
-    """`governance.role.ORACLE[0x…]` → governance, governance.role, governance.role.ORACLE, and itself: every
-    form a `--target` may take for it."""
-    out = [address]
-    for i, ch in enumerate(address):
-        if ch in ".[" and i:
-            out.append(address[:i])
-    return out
-
-
 def check_targets(targets: tuple[str, ...], known: set[str]) -> None:
     """Refuse a `--target` that matches no resource address this environment has (declared, observed or
     planned), suggesting the nearest ones: a typo must not read as "No changes" and exit 0."""
@@ -57,7 +43,7 @@ def check_targets(targets: tuple[str, ...], known: set[str]) -> None:
         return
     import difflib
 
-    candidates = sorted({p for a in known for p in _prefixes(a)})
+    candidates = sorted({p for a in known for p in target_prefixes(a)})
     lines = []
     for t in unknown:
         near = difflib.get_close_matches(t, candidates, n=3, cutoff=0.6)
@@ -95,8 +81,8 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         diff.drift = [d for d in diff.drift if not any(matches_target(d.address, u) for u in unread)]
     signer_addresses = {n: s.address for n, s in env.state.signers.items()}
     names = obs.observed.facts.get("role_names", {})
-    role_admins = {(k.split(".")[0], k.split(".role_admin.", 1)[1]): names.get(v, v)
-                   for k, v in obs.observed.values.items() if ".role_admin." in k}
+    role_admins = {(a.contract, a.role): names.get(v, v)
+                   for k, v in obs.observed.values.items() if (a := RoleAdmin.parse(k))}
     add_ordering_edges(diff.changes, signer_addresses, role_admins)
     changes = order(diff.changes)
     in_flight = load_store(env)

@@ -15,14 +15,19 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 
+from tempoctl.core.addrs import Attribute, RoleAdmin, RoleMember, parse_address
 from tempoctl.errors import SafetyError
-from tempoctl.plan.addresses import ROLE_ADMIN
-from tempoctl.plan.addresses import ROLE_MEMBER as _ROLE
 from tempoctl.plan.model import Action, Change
 
 
+def _is_fee_balance(address: str, holder: str | None = None) -> bool:
+    a = parse_address(address)
+    return (isinstance(a, Attribute) and a.attribute == "fee_balance" and a.key is not None
+            and (holder is None or a.key == holder))
+
+
 def _phase(change: Change) -> int:
-    if ".fee_balance[" in change.address:
+    if _is_fee_balance(change.address):
         return 0
     if change.action == Action.CREATE:
         return 1
@@ -42,24 +47,24 @@ def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str
     by_addr = {c.address: c for c in changes}
     grants: dict[tuple[str, str], list[str]] = {}
     for c in changes:
-        m = _ROLE.match(c.address)
+        m = RoleMember.parse(c.address)
         if m and c.action == Action.CREATE:
-            grants.setdefault((m["contract"], m["role"]), []).append(c.address)
-            fund = next((a for a in by_addr if a.endswith(f".fee_balance[{m['member']}]")), None)
+            grants.setdefault((m.contract, m.role), []).append(c.address)
+            fund = next((a for a in by_addr if _is_fee_balance(a, m.member)), None)
             if fund:
                 _dep(c, fund)
     address_to_signer = {a: n for n, a in signer_addresses.items()}
     for c in changes:
-        m = _ROLE.match(c.address)
+        m = RoleMember.parse(c.address)
         if not m or c.action != Action.DELETE:
             continue
-        for g in grants.get((m["contract"], m["role"]), []):
+        for g in grants.get((m.contract, m.role), []):
             _dep(c, g)
-        own = address_to_signer.get(m["member"])
+        own = address_to_signer.get(m.member)
         if own:
             for other in changes:
                 if (other is not c and any(s.signer == own for s in other.steps)
-                        and _may_need(other, m["contract"], m["role"], role_admins or {}, by_addr)):
+                        and _may_need(other, m.contract, m.role, role_admins or {}, by_addr)):
                     _dep(c, other.address)
     # A wait step gates the changes it names (the fresh oracle signal gates the old signer's revoke).
     for c in changes:
@@ -76,16 +81,16 @@ def _may_need(change: Change, contract: str, role: str, role_admins: Mapping[tup
     """Whether `change`'s steps may need `role` on `contract`. Only role changes say what they need (a
     grant or revoke: its role's admin, or the new admin when it waits for a setRoleAdmin; a setRoleAdmin:
     ADMIN); any other step may need any role its signer holds."""
-    m = _ROLE.match(change.address)
+    m = RoleMember.parse(change.address)
     if m:
-        needs = {role_admins.get((m["contract"], m["role"]), "ADMIN")}
-        new_admin = by_addr.get(f"{m['contract']}.role_admin.{m['role']}")
+        needs = {role_admins.get((m.contract, m.role), "ADMIN")}
+        new_admin = by_addr.get(str(m.role_admin))
         if new_admin is not None and new_admin.address in change.depends_on and isinstance(new_admin.after, str):
             needs = {new_admin.after}
-        return m["contract"] == contract and role in needs
-    a = ROLE_ADMIN.match(change.address)
+        return m.contract == contract and role in needs
+    a = RoleAdmin.parse(change.address)
     if a:
-        return a["contract"] == contract and role == "ADMIN"
+        return a.contract == contract and role == "ADMIN"
     return True
 
 

@@ -7,8 +7,8 @@ holders the YAML does not list.
 
 from __future__ import annotations
 
+from tempoctl.core.addrs import RoleAdmin, RoleMember, RoleSet
 from tempoctl.errors import SafetyError
-from tempoctl.plan.addresses import ROLE_ADMIN, ROLE_MEMBER, ROLE_SET
 from tempoctl.plan.model import Action, Change
 from tempoctl.profiles.base import ObservedValues
 
@@ -17,22 +17,23 @@ def check_lockout(changes: list[Change], observed: ObservedValues) -> None:
     values = observed.values
     final: dict[tuple[str, str], set[str]] = {}
     for key, members in values.items():
-        m = ROLE_SET.match(key)
-        if m:
-            final[(m["contract"], m["role"])] = set(members)
+        s = RoleSet.parse(key)
+        if s:
+            final[(s.contract, s.role)] = set(members)
     admin_roles: dict[str, set[str]] = {}
     names: dict[str, str] = observed.facts.get("role_names", {})
     for key, admin_id in values.items():
-        m = ROLE_ADMIN.match(key)
-        if m:
-            admin_roles.setdefault(m["contract"], {"ADMIN"}).add(names.get(admin_id, admin_id))
+        a = RoleAdmin.parse(key)
+        if a:
+            admin_roles.setdefault(a.contract, {"ADMIN"}).add(names.get(admin_id, admin_id))
     for c in changes:
-        m = ROLE_MEMBER.match(c.address)
-        if m and (m["contract"], m["role"]) in final:
-            (final[(m["contract"], m["role"])].add if c.action == Action.CREATE else final[(m["contract"], m["role"])].discard)(m["member"])
-        rm = ROLE_ADMIN.match(c.address)
+        m = RoleMember.parse(c.address)
+        if m and (m.contract, m.role) in final:
+            held = final[(m.contract, m.role)]
+            (held.add if c.action == Action.CREATE else held.discard)(m.member)
+        rm = RoleAdmin.parse(c.address)
         if rm and isinstance(c.after, str):
-            admin_roles.setdefault(rm["contract"], {"ADMIN"}).add(c.after)
+            admin_roles.setdefault(rm.contract, {"ADMIN"}).add(c.after)
     problems = []
     for contract, roles in sorted(admin_roles.items()):
         for role in sorted(roles):
