@@ -24,6 +24,7 @@ from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.apply.signers import SignerError
 from tempoctl.apply.stellar_lanes import AUTH_VALID_LEDGERS, Job, Lane, LaneRunner
 from tempoctl.atomic import write_atomic
+from tempoctl.core.addrs import attribute
 from tempoctl.errors import ApplyError, TempoctlError
 from tempoctl.observed.stellar.tx import OFFLINE_TIMEOUT_SECONDS
 from tempoctl.plan.model import Change, Step
@@ -288,10 +289,10 @@ def record_declared_keys(actx: ApplyContext) -> None:
     for name, c in actx.env.state.contracts.items():
         if c.profile != "teye/vision-records":
             continue
-        scopes = {f"{name}.admin_tier": set(c.admin_tiers)}
+        scopes = {attribute(name, "admin_tier"): set(c.admin_tiers)}
         wl = c.whitelist
         if wl is not None and wl.members:
-            scopes[f"{name}.whitelist"] = set(wl.members)
-        live = actx.fresh.observed.values.get(f"{name}.contract_id") or {}
+            scopes[attribute(name, "whitelist")] = set(wl.members)
+        live = actx.fresh.observed.values.get(attribute(name, "contract_id")) or {}
         cursors = {f"contract_id:{name}": c.contract_id} if live.get("exists") else {}
         record.save(scopes=scopes, cursors=cursors)

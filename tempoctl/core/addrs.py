@@ -9,6 +9,7 @@ key is what follows the first `[`, the attribute what follows the last dot befor
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -144,6 +145,17 @@ def parse_address(text: str) -> Address | None:
 def attribute(name: str, attribute: str, key: str | None = None) -> str:
     """The text of `Attribute(name, attribute, key)`: the form profiles use for value keys."""
     return str(Attribute(name, attribute, key))
+
+
+def keyed(addresses: Iterable[str], name: str, attribute: str) -> list[tuple[str, str]]:
+    """(address, key) of every `<name>.<attribute>[<key>]` among `addresses`, sorted by address: the members,
+    tiers or approvals a source read, to be compared with the declared ones."""
+    out = []
+    for text in addresses:
+        a = Attribute.parse(text)
+        if a is not None and a.key is not None and a.name == name and a.attribute == attribute:
+            out.append((text, a.key))
+    return sorted(out)
 
 
 def matches_target(address: str, target: str) -> bool:

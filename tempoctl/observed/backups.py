@@ -16,6 +16,7 @@ from typing import Any
 from tempoctl.backup.schedule import Crontab, block_key, block_names, observed_schedule
 from tempoctl.backup.store import list_backups, newest_verified
 from tempoctl.backup.timer import observed_timer
+from tempoctl.core.addrs import attribute
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.host.roots import confine
 from tempoctl.observed.host.source import unread
@@ -53,20 +54,20 @@ class BackupsSource:
                 if (backup.host, backup.user) not in crontabs:
                     crontabs[(backup.host, backup.user)] = Crontab(t, backup.user, os.environ).read()
                 crontab = crontabs[(backup.host, backup.user)]
-                values[f"{name}.schedule"] = observed_schedule(crontab, block_key(env.name, name), backup.user)
+                values[attribute(name, "schedule")] = observed_schedule(crontab, block_key(env.name, name), backup.user)
             else:
-                values[f"{name}.schedule"] = observed_timer(t, env.name, name, os.environ)
+                values[attribute(name, "schedule")] = observed_timer(t, env.name, name, os.environ)
             host = env.state.hosts[backup.host]
             roots = reach.roots_for(backup.host, host.roots)
             refused = confine(t, host.connection, roots, [backup.destination]).refused
             if refused:  # a destination symlinked out of the roots is neither listed, verified nor pruned
-                values[f"{name}.freshness"] = {"refused": refused[backup.destination], "newest": None,
+                values[attribute(name, "freshness")] = {"refused": refused[backup.destination], "newest": None,
                                                "max_age_seconds": int(backup.max_age), "files": 0}
-                facts.setdefault("drift_only", []).append(f"{name}.freshness")
+                facts.setdefault("drift_only", []).append(attribute(name, "freshness"))
                 continue
             files = list_backups(t, backup)
             fresh = newest_verified(t, backup, files)
-            values[f"{name}.freshness"] = {
+            values[attribute(name, "freshness")] = {
                 "newest": fresh.newest.name if fresh.newest else None,
                 "newest_at": fresh.newest.mtime.isoformat(timespec="seconds") if fresh.newest else None,
                 "age_seconds": fresh.age_seconds(now),
@@ -74,7 +75,7 @@ class BackupsSource:
                 "files": fresh.count,
                 "failed_verification": [{"file": f, "problem": p} for f, p in fresh.failed],
             }
-            facts.setdefault("drift_only", []).append(f"{name}.freshness")
+            facts.setdefault("drift_only", []).append(attribute(name, "freshness"))
         _orphan_blocks(env, crontabs, values, facts)
 
 
@@ -85,5 +86,5 @@ def _orphan_blocks(env: DesiredEnvironment, crontabs: dict[tuple[str, str | None
     for (host, user), crontab in crontabs.items():
         for name in block_names(crontab, env.name):
             if name not in env.state.backups:
-                values[f"{name}.schedule"] = observed_schedule(crontab, block_key(env.name, name), user)
+                values[attribute(name, "schedule")] = observed_schedule(crontab, block_key(env.name, name), user)
                 facts.setdefault("orphan_schedules", {})[name] = {"host": host, "user": user}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.hostpaths import dsn_error
 from tempoctl.desired.models import EvmNetwork, HttpCheck, IndexerLagCheck
@@ -31,11 +32,11 @@ _BODY_LIMIT = 65536
 
 
 def lag_address(host: str) -> str:
-    return f"{host}.check[indexer_lag]"
+    return attribute(host, "check", "indexer_lag")
 
 
 def http_address(host: str, url: str) -> str:
-    return f"{host}.check[{url}]"
+    return attribute(host, "check", url)
 
 
 class ChecksSource:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tempoctl.core.addrs import Attribute, RoleMember, RoleSet, attribute
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import (
     AccessControlContract,
@@ -138,7 +139,7 @@ def _import_roles(env: DesiredEnvironment, obs: Observation, result: ImportResul
     oracle = env.state.oracle
     oracle_role = oracle.role if oracle is not None and oracle.contract == name else None
     for role in dict.fromkeys(["ADMIN", *declared, *probed]):
-        live = values.get(f"{name}.role.{role}")
+        live = values.get(str(RoleSet(name, role)))
         if live is None:
             continue
         want = declared[role][0] if role in declared else []
@@ -155,7 +156,7 @@ def _import_roles(env: DesiredEnvironment, obs: Observation, result: ImportResul
         if isinstance(spec, RoleSpec):
             path += ("members",)
         for m in new:
-            result.add(file, f"{name}.role.{role}[{m}]", path, [m])
+            result.add(file, str(RoleMember(name, role, m)), path, [m])
 
 
 def _import_breakers(obs: Observation, result: ImportResult, name: str, contract: RiskControllerContract,
@@ -182,7 +183,7 @@ def _import_breakers(obs: Observation, result: ImportResult, name: str, contract
         while bname in taken:
             bname += "-1"
         taken.add(bname)
-        result.add(file, f"{name}.circuit_breaker[{bname}]", ("contracts", name, "circuit_breakers", bname),
+        result.add(file, attribute(name, "circuit_breaker", bname), ("contracts", name, "circuit_breakers", bname),
                    {"id": pid, "broken": True})
 
 
@@ -191,14 +192,12 @@ def _import_soroban_keys(obs: Observation, result: ImportResult, name: str, cont
     values = obs.observed.values
     wl = contract.whitelist
     declared = set(wl.members or []) if wl is not None else set()
-    whitelist_prefix, tier_prefix = f"{name}.whitelist[", f"{name}.admin_tier["
     for address in sorted(values):
-        live = values[address]
-        if address.startswith(whitelist_prefix) and live is True:
-            key = address[len(whitelist_prefix):-1]
-            if key not in declared:
-                result.add(file, address, ("contracts", name, "whitelist", "members"), [key])
-        elif address.startswith(tier_prefix) and isinstance(live, str):
-            key = address[len(tier_prefix):-1]
-            if key not in contract.admin_tiers:
-                result.add(file, address, ("contracts", name, "admin_tiers", key), live)
+        live, a = values[address], Attribute.parse(address)
+        if a is None or a.name != name or a.key is None:
+            continue
+        key = a.key
+        if a.attribute == "whitelist" and live is True and key not in declared:
+            result.add(file, address, ("contracts", name, "whitelist", "members"), [key])
+        elif a.attribute == "admin_tier" and isinstance(live, str) and key not in contract.admin_tiers:
+            result.add(file, address, ("contracts", name, "admin_tiers", key), live)

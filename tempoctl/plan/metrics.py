@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.plan.drift import drift_items
 
 STANDARD_KINDS = ("changed", "missing", "unexpected")
@@ -111,7 +112,7 @@ def _backup_ages(check: DriftCheck) -> list[tuple[str, float]]:
     facts = check.facts.get("backup_freshness") or {}
     out = []
     for name in sorted(set(check.backups) | set(facts if isinstance(facts, Mapping) else ())):
-        evidence = check.values.get(f"{name}.freshness", facts.get(name) if isinstance(facts, Mapping) else None)
+        evidence = check.values.get(attribute(name, "freshness"), facts.get(name) if isinstance(facts, Mapping) else None)
         age = age_seconds(evidence, check.checked_at)
         if age is not None:
             out.append((name, age))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.addrs import RoleAdmin, RoleMember, RoleSet
 from tempoctl.desired.models import AccessControlContract, RoleSpec
 from tempoctl.plan.model import Action, Change, DriftItem
 from tempoctl.profiles.base import Call, ObserveContext, ObserveGen, PlanContext, PlanItem
@@ -89,9 +90,9 @@ class AccessControlProfile:
         declared = declared_roles(ctx.env, name, contract)
         for r in known:
             if r in declared or r == "ADMIN":
-                ctx.observed.values[f"{name}.role.{r}"] = sorted(members.get(r, set()))
+                ctx.observed.values[str(RoleSet(name, r))] = sorted(members.get(r, set()))
             if admins.get(r) is not None:
-                ctx.observed.values[f"{name}.role_admin.{r}"] = admins[r]
+                ctx.observed.values[str(RoleAdmin(name, r))] = admins[r]
         yield from observe_signer_roles(ctx, addr, known)
 
     def _count_and_index(self, addr: str, roles: list[str], role_id: dict[str, str]) -> Any:
@@ -140,10 +141,10 @@ class AccessControlProfile:
             if (addr, role) not in ids:
                 continue
             rid = bytes.fromhex(ids[(addr, role)][2:])
-            have = set(values.get(f"{name}.role.{role}", []))
-            admin_role = ctx.role_names.get(values.get(f"{name}.role_admin.{role}", ""), "ADMIN")
+            have = set(values.get(str(RoleSet(name, role)), []))
+            admin_role = ctx.role_names.get(values.get(str(RoleAdmin(name, role)), ""), "ADMIN")
             signer, dep = _admin_signer(ctx, addr, admin_role, contract.signer)
-            admin_change = admin_changes.get(f"{name}.role_admin.{role}")
+            admin_change = admin_changes.get(str(RoleAdmin(name, role)))
             if signer is None and admin_change is not None and isinstance(admin_change.after, str):
                 # Nobody can send as the live admin, but this plan gives the role a new one: change the
                 # admin first, then grant and revoke as a holder of the new admin role.
@@ -154,9 +155,10 @@ class AccessControlProfile:
             for i, member in enumerate(want):
                 if member in have:
                     continue
-                membership.setdefault(role, []).append(f"{name}.role.{role}[{member}]")
+                address = str(RoleMember(name, role, member))
+                membership.setdefault(role, []).append(address)
                 yield Change(
-                    address=f"{name}.role.{role}[{member}]", action=Action.CREATE,
+                    address=address, action=Action.CREATE,
                     before=None, after={"role": role, "member": member},
                     reason=env.where(*path, i) if path[0] == "contracts" else env.where(*path),
                     steps=[ctx.step(name, addr, "grantRole(bytes32,address)", (rid, member), signer,
@@ -166,14 +168,15 @@ class AccessControlProfile:
             for member in sorted(have - set(want)):
                 if policy == "ignore":
                     continue
+                address = str(RoleMember(name, role, member))
                 if policy == "warn":
-                    yield DriftItem(address=f"{name}.role.{role}[{member}]", kind="unlisted_member",
+                    yield DriftItem(address=address, kind="unlisted_member",
                                     expected=None, actual={"role": role, "member": member},
                                     message=f"{member} holds {role} but is not declared (unlisted_members: warn)")
                     continue
-                membership.setdefault(role, []).append(f"{name}.role.{role}[{member}]")
+                membership.setdefault(role, []).append(address)
                 yield Change(
-                    address=f"{name}.role.{role}[{member}]", action=Action.DELETE,
+                    address=address, action=Action.DELETE,
                     before={"role": role, "member": member}, after=None, reason="not declared",
                     steps=[ctx.step(name, addr, "revokeRole(bytes32,address)", (rid, member), signer,
                                     f"revokeRole({role}, {member})")],
@@ -194,12 +197,12 @@ class AccessControlProfile:
             admin, where = _declared_admin(name, contract, role)
             if (addr, role) not in ids or (addr, admin) not in ids:
                 continue
-            live = values.get(f"{name}.role_admin.{role}")
+            live = values.get(str(RoleAdmin(name, role)))
             if live == ids[(addr, admin)] or (live is None and where is None):
                 continue
             signer, dep = ctx.signer_for(addr, "ADMIN", contract.signer)
             yield Change(
-                address=f"{name}.role_admin.{role}", action=Action.UPDATE,
+                address=str(RoleAdmin(name, role)), action=Action.UPDATE,
                 before=ctx.role_names.get(live or "", live), after=admin,
                 reason=env.where(*where) if where else "not in role_admins: ADMIN administers it by default",
                 steps=[ctx.step(name, addr, "setRoleAdmin(bytes32,bytes32)",

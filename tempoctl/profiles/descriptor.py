@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.desired.models import StellarNetwork, VisionRecordsContract
 from tempoctl.observed.host.managed import descriptor_contracts
 from tempoctl.plan.model import Action, Change, Step
@@ -50,7 +51,7 @@ class DescriptorPlanner:
 
     def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
         for name, c in descriptor_contracts(ctx.env).items():
-            address = f"{name}.descriptor"
+            address = attribute(name, "descriptor")
             if address not in ctx.observed.values:
                 continue
             live = ctx.observed.values[address]
@@ -66,6 +67,6 @@ class DescriptorPlanner:
                 address=address, action=Action.CREATE if live is None else Action.UPDATE,
                 before=None if live is None else {"contract_id": live_id}, after={"contract_id": c.contract_id},
                 reason=ctx.env.where("contracts", name, "contract_id"), steps=[step],
-                depends_on=[f"{name}.contract_id"],
+                depends_on=[attribute(name, "contract_id")],
                 note="consumers are repointed after the descriptor is written",
             )

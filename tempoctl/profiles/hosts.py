@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.desired.models import Service
 from tempoctl.observed.host.managed import ManagedFile, ManagedHost, managed_hosts
 from tempoctl.observed.host.secretcmp import CHANGED, UNCHANGED
@@ -126,7 +127,7 @@ def _settle(spec: Service | None) -> dict[str, Any]:
 
 
 def service_change(ctx: PlanContext, host: str, unit: str, spec: Service) -> list[PlanItem]:
-    address = f"{host}.service[{unit}]"
+    address = attribute(host, "service", unit)
     live = ctx.observed.values.get(address)
     if live is None:
         return []
@@ -184,7 +185,7 @@ def restart_items(ctx: PlanContext, mh: ManagedHost, changed: list[ManagedFile],
             triggers.setdefault(unit, []).append(mf)
     out = []
     for unit, files in triggers.items():
-        address = f"{mh.name}.service[{unit}]"
+        address = attribute(mh.name, "service", unit)
         spec = declared.get(unit)
         if spec is not None and spec.state == "stopped":
             continue

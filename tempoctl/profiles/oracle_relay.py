@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tempoctl.core.addrs import RoleMember, RoleSet, attribute
 from tempoctl.desired.models import RiskControllerContract
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
@@ -29,7 +30,7 @@ class OracleRelayPlanner:
         if oracle is None or oracle.relay is None:
             return
         relay = oracle.relay
-        members = ctx.observed.values.get(f"{oracle.contract}.role.{oracle.role}")
+        members = ctx.observed.values.get(str(RoleSet(oracle.contract, oracle.role)))
         old = [m for m in (members or []) if m != oracle.address]
         if not old:
             return
@@ -43,7 +44,7 @@ class OracleRelayPlanner:
                             "no circuit-breaker pair is declared on a risk controller, so no fresh signal can be checked")
             return
         within = float(oracle.fresh_signal_within or DEFAULT_WITHIN)
-        revokes = [f"{oracle.contract}.role.{oracle.role}[{m}]" for m in old]
+        revokes = [str(RoleMember(oracle.contract, oracle.role, m)) for m in old]
         step = Step(kind="wait", display=f"wait up to {within:g}s for a signal signed by {oracle.address} "
                                          f"({', '.join(c['breaker'] for c in checks)})",
                     fields={"network": network, "condition": "oracle_signal", "checks": checks, "within": within,
@@ -53,7 +54,7 @@ class OracleRelayPlanner:
             address="oracle.fresh_signal", action=Action.UPDATE,
             before={"signer": old[0] if len(old) == 1 else old}, after={"signer": oracle.address, "within_s": within},
             reason=ctx.env.where(*where), steps=[step],
-            depends_on=[f"{oracle.contract}.role.{oracle.role}[{oracle.address}]",
-                        f"{relay.host}.env_file[{relay.env_file}]", f"{relay.host}.service[{relay.service}]"],
+            depends_on=[str(RoleMember(oracle.contract, oracle.role, oracle.address)),
+                        attribute(relay.host, "env_file", relay.env_file), attribute(relay.host, "service", relay.service)],
             note="the old signer is revoked only after the relay lands a fresh signal with the new key",
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tempoctl.core.addrs import attribute, keyed
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import TreasuryVaultContract
 from tempoctl.observed.observation import ObservedValues
@@ -58,7 +59,7 @@ NO_LOGS_NOTE = ("{name}: approvals made outside tempoctl cannot be found without
 
 def scope(name: str, attr: str) -> str:
     """The managed-key record's scope of one whitelist of one vault: `vault.approved_token`."""
-    return f"{name}.{attr}"
+    return attribute(name, attr)
 
 
 def _recorded(ctx: ObserveContext, name: str, attr: str) -> set[str]:
@@ -93,17 +94,17 @@ class TreasuryVaultProfile:
         lists = [(field, attr, getter) for field, attr, getter, _, _ in LISTS if getattr(contract, field) is not None]
         if lists and contract.unlisted_approvals != "ignore" and contract.from_block is None:
             ctx.observed.facts.setdefault("notes", []).append(NO_LOGS_NOTE.format(name=name))
-        keyed: list[tuple[str, str, str, bool, Call]] = []
+        reads: list[tuple[str, str, str, bool, Call]] = []
         for field, attr, getter in lists:  # a list not declared is not managed: neither read nor revoked
             declared = getattr(contract, field)
             recorded = _recorded(ctx, name, attr) if contract.unlisted_approvals != "ignore" else set()
             for item in dict.fromkeys([*declared, *sorted(logged[attr] | recorded)]):
-                keyed.append((f"{name}.{attr}[{item}]", attr, item, item in declared,
+                reads.append((attribute(name, attr, item), attr, item, item in declared,
                               Call(addr, f"{getter}(address)(bool)", (item,))))
         fixed = [Call(addr, "governance()(address)"), Call(addr, "feeTreasury()(address)"),
                  Call(addr, "performanceFeeBps()(uint16)"), Call(addr, "managementFeeBps()(uint16)")]
-        res = yield fixed + [c for *_, c in keyed]
-        for (key, attr, item, declared, _), r in zip(keyed, res[len(fixed):]):
+        res = yield fixed + [c for *_, c in reads]
+        for (key, attr, item, declared, _), r in zip(reads, res[len(fixed):]):
             # An undeclared candidate is kept only while it is approved: one the logs or the record name that
             # is no longer approved is not live state (and, if recorded, apply forgets it).
             if r.ok and (declared or r.value):
@@ -111,7 +112,7 @@ class TreasuryVaultProfile:
             elif r.ok:
                 ctx.observed.facts.setdefault("unapproved_records", {}).setdefault(scope(name, attr), []).append(item)
         if contract.fee_config is not None and all(r.ok for r in res[1:4]):
-            ctx.observed.values[f"{name}.fee_config"] = {
+            ctx.observed.values[attribute(name, "fee_config")] = {
                 "treasury": res[1].value, "performance_bps": int(res[2].value), "management_bps": int(res[3].value)}
         if res[0].ok:
             ctx.observed.facts.setdefault("governance", {})[name] = res[0].value
@@ -125,7 +126,7 @@ class TreasuryVaultProfile:
             if declared is None:
                 continue
             for i, item in enumerate(declared):
-                key = f"{name}.{attr}[{item}]"
+                key = attribute(name, attr, item)
                 if values.get(key, True):
                     continue
                 signer, dep = ctx.signer_for(governance, "ADMIN", contract.signer)
@@ -136,10 +137,9 @@ class TreasuryVaultProfile:
                                     record={"scope": scope(name, attr), "key": item, "op": "remember"})],
                     depends_on=[dep] if dep else [],
                 )
-            prefix = f"{name}.{attr}["
-            unlisted = sorted(k[len(prefix):-1] for k, v in values.items() if k.startswith(prefix) and v is True)
+            unlisted = sorted(i for k, i in keyed(values, name, attr) if values[k] is True)
             for item in (i for i in unlisted if i not in declared):
-                key = f"{name}.{attr}[{item}]"
+                key = attribute(name, attr, item)
                 if contract.unlisted_approvals == "warn":
                     yield DriftItem(address=key, kind="unlisted_approval", expected=False, actual=True,
                                     message=f"{item} is approved on {name} but not declared "
@@ -153,14 +153,14 @@ class TreasuryVaultProfile:
                                     record={"scope": scope(name, attr), "key": item, "op": "forget"})],
                     depends_on=[dep] if dep else [],
                 )
-        want, have = contract.fee_config, values.get(f"{name}.fee_config")
+        want, have = contract.fee_config, values.get(attribute(name, "fee_config"))
         if want is not None and have is not None:
             target = want.model_dump()
             differ = [k for k in target if target[k] != have[k]]
             if differ:
                 signer, dep = ctx.signer_for(governance, "ADMIN", contract.signer)
                 yield Change(
-                    address=f"{name}.fee_config", action=Action.UPDATE,
+                    address=attribute(name, "fee_config"), action=Action.UPDATE,
                     before={k: have[k] for k in differ}, after={k: target[k] for k in differ},
                     reason=env.where("contracts", name, "fee_config"),
                     steps=[ctx.step(name, addr, "setFeeConfig(address,uint16,uint16)",

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.reach import written_template
 from tempoctl.desired.types import strkey_valid
@@ -117,9 +118,9 @@ class HostsSource:
         for cname, c in descriptor_contracts(env).items():
             problem = reach.descriptor(cname)
             if problem:
-                unread(out, f"{cname}.descriptor", problem)
+                unread(out, attribute(cname, "descriptor"), problem)
                 continue
-            values[f"{cname}.descriptor"] = _read_descriptor(str(c.descriptor), out.cwd)
+            values[attribute(cname, "descriptor")] = _read_descriptor(str(c.descriptor), out.cwd)
 
     def _host_values(self, env: DesiredEnvironment, mh: ManagedHost, confined: Confined, hf: HostFacts,
                      key: ComparisonKey, values: dict[str, Any], facts: dict[str, Any]) -> None:
@@ -161,7 +162,7 @@ class HostsSource:
                     raise FactsError(f"host {mh.name}: cannot list processes for single_instance of {unit}",
                                      detail=hf.processes_error)
                 value["instances"] = count_instances(hf.processes, uf.argv)
-            values[f"{mh.name}.service[{unit}]"] = value
+            values[attribute(mh.name, "service", unit)] = value
             unit_facts[unit] = {"main_pid": uf.main_pid, "argv": uf.argv}
 
 
