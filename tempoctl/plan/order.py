@@ -16,6 +16,7 @@ import heapq
 from collections.abc import Mapping
 
 from tempoctl.core.addrs import Attribute, RoleAdmin, RoleMember, parse_address
+from tempoctl.core.steps import Wait
 from tempoctl.errors import SafetyError
 from tempoctl.plan.model import Action, Change
 
@@ -69,7 +70,7 @@ def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str
     # A wait step gates the changes it names (the fresh oracle signal gates the old signer's revoke).
     for c in changes:
         for s in c.steps:
-            for gated in s.fields.get("gates", ()):
+            for gated in (Wait.of(s).gates if s.kind == Wait.KIND else ()):
                 if gated in by_addr:
                     _dep(by_addr[gated], c.address)
     for c in changes:

@@ -14,6 +14,7 @@ from typing import Any
 from tempoctl.backup.schedule import BEGIN, END, block_key, cron_line, desired_schedule
 from tempoctl.backup.timer import desired_timer, render_units, unit_name
 from tempoctl.core.addrs import attribute
+from tempoctl.core.steps import BackupSchedule
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
 
@@ -53,9 +54,9 @@ class BackupsPlanner:
                         yield DriftItem(address=addr, kind="unsafe_schedule", expected="a schedule without control "
                                         "characters", actual=str(exc), message="no apply action: fix the backup")
                         continue
-                    step = Step(kind="backup_schedule", display=what,
-                                fields={"host": backup.host, "backup": name, "key": block_key(env.name, name),
-                                        "user": backup.user, "value": want, "installs": installs})
+                    sched = BackupSchedule(host=backup.host, backup=name, key=block_key(env.name, name),
+                                           user=backup.user, value=want, installs=installs)
+                    step = Step(kind=BackupSchedule.KIND, display=what, fields=sched.to_fields())
                     yield Change(address=addr, action=Action.CREATE if have is None else Action.UPDATE,
                                  before=have, after=want, reason=env.where("backups", name, "schedule"),
                                  steps=[step])
@@ -66,9 +67,8 @@ class BackupsPlanner:
                     yield item
         for name, where in ctx.observed.facts.get("orphan_schedules", {}).items():
             key = block_key(env.name, name)
-            step = Step(kind="backup_schedule", display=f"remove crontab block {key}",
-                        fields={"host": where["host"], "backup": name, "key": key, "user": where["user"],
-                                "value": None})
+            sched = BackupSchedule(host=where["host"], backup=name, key=key, user=where["user"], value=None)
+            step = Step(kind=BackupSchedule.KIND, display=f"remove crontab block {key}", fields=sched.to_fields())
             yield Change(address=attribute(name, "schedule"), action=Action.DELETE, before=values.get(attribute(name, "schedule")),
                          after=None, reason="not declared", steps=[step])
 

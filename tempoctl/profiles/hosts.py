@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tempoctl.core.addrs import attribute
+from tempoctl.core.steps import HostCommand
 from tempoctl.desired.models import Service
 from tempoctl.observed.host.managed import ManagedFile, ManagedHost, managed_hosts
 from tempoctl.observed.host.secretcmp import CHANGED, UNCHANGED
@@ -191,7 +192,7 @@ def restart_items(ctx: PlanContext, mh: ManagedHost, changed: list[ManagedFile],
             continue
         deps = [f.address for f in files]
         existing = service_changes.get(address)
-        if existing is not None and any(s.fields.get("op") == "start" for s in existing.steps):
+        if existing is not None and any(HostCommand.of(s).op == "start" for s in existing.steps if s.kind == HostCommand.KIND):
             existing.depends_on += [d for d in deps if d not in existing.depends_on]
             continue
         live = ctx.observed.values.get(address) or {}

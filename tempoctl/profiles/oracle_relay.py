@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tempoctl.core.addrs import RoleMember, RoleSet, attribute
+from tempoctl.core.steps import Wait
 from tempoctl.desired.models import RiskControllerContract
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
@@ -45,10 +46,10 @@ class OracleRelayPlanner:
             return
         within = float(oracle.fresh_signal_within or DEFAULT_WITHIN)
         revokes = [str(RoleMember(oracle.contract, oracle.role, m)) for m in old]
-        step = Step(kind="wait", display=f"wait up to {within:g}s for a signal signed by {oracle.address} "
-                                         f"({', '.join(c['breaker'] for c in checks)})",
-                    fields={"network": network, "condition": "oracle_signal", "checks": checks, "within": within,
-                            "signer": oracle.address, "gates": revokes})
+        wait = Wait(network=network, condition="oracle_signal", checks=checks, within=within, signer=oracle.address,
+                    gates=revokes)
+        step = Step(kind=Wait.KIND, display=f"wait up to {within:g}s for a signal signed by {oracle.address} "
+                                            f"({', '.join(c['breaker'] for c in checks)})", fields=wait.to_fields())
         where = ("oracle", "fresh_signal_within") if oracle.fresh_signal_within else ("oracle", "relay")
         yield Change(
             address="oracle.fresh_signal", action=Action.UPDATE,

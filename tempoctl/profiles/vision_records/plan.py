@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tempoctl.core.addrs import attribute, keyed
+from tempoctl.core.steps import SorobanTx, SorobanVerify
 from tempoctl.desired.models import StellarNetwork, VisionRecordsContract
 from tempoctl.diff.steps import soroban_step
 from tempoctl.errors import SafetyError
@@ -97,9 +98,10 @@ class _Planner:
                             message=f"the live wasm of {live} differs from the pin ({self.where('wasm_sha256')}); "
                                     "a new version is a new contract ID")
         if changing:
-            step = Step(kind="soroban_verify", display=f"verify {A.short(live)}: exists, wasm pin, initialised, admin",
-                        fields={"network": self.c.network, "contract": live, "name": self.name,
-                                "wasm_sha256": pin, "admin": self.c.admin})
+            verify = SorobanVerify(network=self.c.network, contract=live, name=self.name, wasm_sha256=pin,
+                                   admin=self.c.admin)
+            step = Step(kind=SorobanVerify.KIND, display=f"verify {A.short(live)}: exists, wasm pin, initialised, admin",
+                        fields=verify.to_fields())
             yield Change(address=attribute(self.name, "contract_id"), action=Action.UPDATE, before=recorded, after=live,
                          reason=self.where("contract_id"), steps=[step],
                          note="upgrade by indirection: consumers are repointed after this verification")
@@ -189,9 +191,9 @@ class _Planner:
     def footprint_step(self, function: str, keys: list[str], display: str, **extra: Any) -> Step:
         """A RestoreFootprint or ExtendFootprintTTL step over explicit ledger keys (base64 XDR). Both are the
         `soroban_extend_ttl` kind: sent, journalled and settled like any footprint-TTL transaction."""
-        fields = {"network": self.c.network, "passphrase": self.passphrase, "contract": self.c.contract_id,
-                  "function": function, "args": [], "source": self.caller_address, "keys": keys, **extra}
-        return Step(kind="soroban_extend_ttl", display=display, signer=self.caller, fields=fields)
+        tx = SorobanTx(network=self.c.network, passphrase=self.passphrase, contract=self.c.contract_id,
+                       function=function, args=[], source=self.caller_address, keys=keys, extra=extra)
+        return Step(kind="soroban_extend_ttl", display=display, signer=self.caller, fields=tx.to_fields())
 
     def restore(self) -> Iterator[PlanItem]:
         archived = self.values.get(attribute(self.name, "archived")) or []
