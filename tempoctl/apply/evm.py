@@ -168,4 +168,4 @@ def make_evm_executor(actx: ApplyContext, network: str) -> EvmExecutor:
     assert isinstance(net, EvmNetwork)
     return EvmExecutor(network, net.chain_id, actx.fresh.clients[network], {}, actx.journal,
                        actx=actx, gas_margin_percent=net.gas_margin_percent,
-                       role_names=dict(actx.fresh.observed.facts.get("role_names", {})))
+                       role_names=dict(actx.fresh.observed.role_names))

@@ -3,7 +3,7 @@ newest verified backup is.
 
 Values: `<backup>.schedule` (the crontab block, in the shape of `tempoctl.backup.schedule.desired_schedule`,
 or None) and `<backup>.freshness` (newest verified file, its time, `age_seconds`, and the newer files that
-failed verification). Freshness is evidence, not managed state: it is listed in `facts["drift_only"]` so a
+failed verification). Freshness is evidence, not managed state: it is listed in `observed.drift_only` so a
 saved plan does not record it (it changes every second and apply never acts on it).
 """
 
@@ -63,7 +63,7 @@ class BackupsSource:
             if refused:  # a destination symlinked out of the roots is neither listed, verified nor pruned
                 values[attribute(name, "freshness")] = {"refused": refused[backup.destination], "newest": None,
                                                "max_age_seconds": int(backup.max_age), "files": 0}
-                facts.setdefault("drift_only", []).append(attribute(name, "freshness"))
+                out.observed.drift_only.append(attribute(name, "freshness"))
                 continue
             files = list_backups(t, backup)
             fresh = newest_verified(t, backup, files)
@@ -75,7 +75,7 @@ class BackupsSource:
                 "files": fresh.count,
                 "failed_verification": [{"file": f, "problem": p} for f, p in fresh.failed],
             }
-            facts.setdefault("drift_only", []).append(attribute(name, "freshness"))
+            out.observed.drift_only.append(attribute(name, "freshness"))
         _orphan_blocks(env, crontabs, values, facts)
 
 

@@ -75,12 +75,12 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     obs = observe(env, batching=opts.batching, clients=clients, create_secret_key=opts.create_secret_key,
                   parallelism=opts.parallelism)
     diff = compute(env, obs.observed)
-    unread = tuple(obs.observed.facts.get("unread", ()))
+    unread = tuple(obs.observed.unread)
     if unread:  # not read under the trusted base: no change planned and no drift counted for unread state
         diff.changes = [c for c in diff.changes if not any(matches_target(c.address, u) for u in unread)]
         diff.drift = [d for d in diff.drift if not any(matches_target(d.address, u) for u in unread)]
     signer_addresses = {n: s.address for n, s in env.state.signers.items()}
-    names = obs.observed.facts.get("role_names", {})
+    names = obs.observed.role_names
     role_admins = {(a.contract, a.role): names.get(v, v)
                    for k, v in obs.observed.values.items() if (a := RoleAdmin.parse(k))}
     add_ordering_edges(diff.changes, signer_addresses, role_admins)
@@ -95,7 +95,7 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     changes = select_targets(changes, opts.targets)
     if opts.simulate:
         pins = {n: int(p["block"]) for n, p in obs.pins.items() if "block" in p}
-        simulate(changes, obs.clients, pins, dict(obs.observed.facts.get("role_names", {})))
+        simulate(changes, obs.clients, pins, dict(obs.observed.role_names))
         if any(s.kind in SOROBAN_KINDS for c in changes for s in c.steps):
             simulate_soroban(changes, obs.clients)
     plan = Plan(
@@ -105,10 +105,10 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         observed=obs.pins,
         changes=changes,
         drift=[d for d in diff.drift if not opts.targets or any(matches_target(d.address, t) for t in opts.targets)],
-        inputs={k: v for k, v in obs.observed.values.items() if k not in obs.observed.facts.get("drift_only", ())},
+        inputs={k: v for k, v in obs.observed.values.items() if k not in obs.observed.drift_only},
         state_digest=env.digest,
         targets=list(opts.targets),
-        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.facts.get("notes", [])) + _backend_note(env),
+        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.notes) + _backend_note(env),
     )
     return plan, obs
 

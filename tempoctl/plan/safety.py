@@ -21,7 +21,7 @@ def check_lockout(changes: list[Change], observed: ObservedValues) -> None:
         if s:
             final[(s.contract, s.role)] = set(members)
     admin_roles: dict[str, set[str]] = {}
-    names: dict[str, str] = observed.facts.get("role_names", {})
+    names: dict[str, str] = observed.role_names
     for key, admin_id in values.items():
         a = RoleAdmin.parse(key)
         if a:

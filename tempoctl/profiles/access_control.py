@@ -49,7 +49,7 @@ class AccessControlProfile:
 
     def observe(self, ctx: ObserveContext, name: str, contract: AccessControlContract) -> ObserveGen:
         addr = contract.address
-        ids: dict[tuple[str, str], str] = ctx.observed.facts.setdefault("role_id", {})
+        ids: dict[tuple[str, str], str] = ctx.observed.role_ids
         for role, spec in contract.roles.items():
             if isinstance(spec, RoleSpec):
                 ids[(addr, role)] = spec.id
@@ -61,13 +61,12 @@ class AccessControlProfile:
         yield from observe_role_ids(ctx, addr, roles)
         missing = [r for r in roles if (addr, r) not in ids]
         if missing:
-            ctx.observed.facts.setdefault("errors", []).append(
-                (("contracts", name, "roles", missing[0]),
-                 f"{name} ({addr}) has no {missing[0]}_ROLE() getter; declare the role as {{id: 0x…, members: […]}}")
-            )
+            ctx.observed.error(
+                ("contracts", name, "roles", missing[0]),
+                f"{name} ({addr}) has no {missing[0]}_ROLE() getter; declare the role as {{id: 0x…, members: […]}}")
         known = [r for r in roles if (addr, r) in ids]
         role_id = {r: ids[(addr, r)] for r in known}
-        ctx.observed.facts.setdefault("role_names", {}).update({v: k for k, v in role_id.items()})
+        ctx.observed.role_names.update({v: k for k, v in role_id.items()})
 
         calls = [Call(addr, "getRoleAdmin(bytes32)(bytes32)", (bytes.fromhex(role_id[r][2:]),)) for r in known]
         if enumerable:
@@ -113,10 +112,9 @@ class AccessControlProfile:
         from tempoctl.observed.evm.logs import replay_role_events
 
         if contract.from_block is None:
-            ctx.observed.facts.setdefault("errors", []).append(
-                (("contracts", name), (f"{name} ({contract.address}) is not enumerable (no IAccessControlEnumerable); "
+            ctx.observed.error(
+                ("contracts", name), (f"{name} ({contract.address}) is not enumerable (no IAccessControlEnumerable); "
                  "declare `from_block:` (its deployment block) so members can be rebuilt from RoleGranted/RoleRevoked logs"))
-            )
             return {}
         replay = replay_role_events(ctx.client, contract.address, contract.from_block, ctx.block)
         by_id = {as_hex32(k): set(v) for k, v in replay.members.items()}
@@ -132,7 +130,7 @@ class AccessControlProfile:
 
     def plan(self, ctx: PlanContext, name: str, contract: AccessControlContract) -> Iterable[PlanItem]:
         env, values = ctx.env, ctx.observed.values
-        ids: dict[tuple[str, str], str] = ctx.observed.facts.get("role_id", {})
+        ids: dict[tuple[str, str], str] = ctx.observed.role_ids
         addr = contract.address
         declared = declared_roles(env, name, contract)
         admin_changes = {c.address: c for c in self._role_admin_changes(ctx, name, contract, declared)}
@@ -192,7 +190,7 @@ class AccessControlProfile:
         """setRoleAdmin for every declared role whose live admin is not the declared one: `role_admins`, a
         RoleSpec's `admin`, else ADMIN (OpenZeppelin's default), so removing an entry restores ADMIN."""
         env, values, addr = ctx.env, ctx.observed.values, contract.address
-        ids: dict[tuple[str, str], str] = ctx.observed.facts.get("role_id", {})
+        ids: dict[tuple[str, str], str] = ctx.observed.role_ids
         for role in dict.fromkeys([*declared, *contract.role_admins]):
             admin, where = _declared_admin(name, contract, role)
             if (addr, role) not in ids or (addr, admin) not in ids:
@@ -231,7 +229,7 @@ def _admin_signer(ctx: PlanContext, addr: str, admin_role: str, declared: str | 
     """
     if admin_role == "ADMIN":
         return ctx.signer_for(addr, "ADMIN", declared)
-    holders: list[str] = ctx.observed.facts.get("signer_roles", {}).get((addr, admin_role), [])
+    holders: list[str] = ctx.observed.signer_roles.get((addr, admin_role), [])
     if declared is not None and declared in holders:
         return declared, None
     return ctx.signer_for(addr, admin_role, None)

@@ -75,8 +75,8 @@ class CustomProfile:
             if r.ok:
                 ctx.observed.values[attribute(name, "setting", sname)] = to_plain(outs[0], r.value)
             else:
-                ctx.observed.facts.setdefault("errors", []).append(
-                    (("contracts", name, "settings", sname, "read"), f"{name}.setting[{sname}]: {s.read} reverted"))
+                address = attribute(name, "setting", sname)
+                ctx.observed.error(("contracts", name, "settings", sname, "read"), f"{address}: {s.read} reverted", address)
 
     def plan(self, ctx: PlanContext, name: str, contract: CustomContract) -> Iterable[PlanItem]:
         for sname, s in contract.settings.items():

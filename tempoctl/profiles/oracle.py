@@ -36,8 +36,7 @@ class OracleProfile:
             ctx.observed.values[f"oracle.fee_balance[{oracle.address}]"] = int(res[0].value)
             ctx.observed.facts["fee_token_decimals"] = int(res[1].value)
         else:
-            ctx.observed.facts.setdefault("errors", []).append(
-                (("networks",), f"fee token {token}: balanceOf/decimals failed; is `fee_token` a TIP-20/ERC-20?"))
+            ctx.observed.error(("networks",), f"fee token {token}: balanceOf/decimals failed; is `fee_token` a TIP-20/ERC-20?")
 
     def plan(self, ctx: PlanContext, name: str, oracle: Oracle) -> Iterable[PlanItem]:
         key = f"oracle.fee_balance[{oracle.address}]"

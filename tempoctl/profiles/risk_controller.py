@@ -67,18 +67,17 @@ class RiskControllerProfile:
         if contract.risk_params is not None and all(p.ok for p in params):
             ctx.observed.values[attribute(name, "risk_params")] = {f: int(p.value) for (f, _), p in zip(RISK_FIELDS, params)}
         if governance:
-            ctx.observed.facts.setdefault("governance", {})[name] = governance
+            ctx.observed.governance[name] = governance
             yield from observe_signer_roles(ctx, governance, ["EMERGENCY", "RISK_OFFICER"])
 
     @staticmethod
     def _require(ctx: ObserveContext, name: str, ok: bool, what: str) -> None:
         if not ok:
-            ctx.observed.facts.setdefault("errors", []).append(
-                (("contracts", name, "address"), f"{name}: {what} failed; is this a TempoVault RiskController?"))
+            ctx.observed.error(("contracts", name, "address"), f"{name}: {what} failed; is this a TempoVault RiskController?")
 
     def plan(self, ctx: PlanContext, name: str, contract: RiskControllerContract) -> Iterable[PlanItem]:
         values, env, addr = ctx.observed.values, ctx.env, contract.address
-        governance = ctx.observed.facts.get("governance", {}).get(name, "")
+        governance = ctx.observed.governance.get(name, "")
         if contract.paused is not None and attribute(name, "paused") in values and values[attribute(name, "paused")] != contract.paused:
             signer, dep = ctx.signer_for(governance, "EMERGENCY", contract.signer)
             yield Change(

@@ -93,7 +93,7 @@ class TreasuryVaultProfile:
         logged = _logged(ctx, contract)
         lists = [(field, attr, getter) for field, attr, getter, _, _ in LISTS if getattr(contract, field) is not None]
         if lists and contract.unlisted_approvals != "ignore" and contract.from_block is None:
-            ctx.observed.facts.setdefault("notes", []).append(NO_LOGS_NOTE.format(name=name))
+            ctx.observed.notes.append(NO_LOGS_NOTE.format(name=name))
         reads: list[tuple[str, str, str, bool, Call]] = []
         for field, attr, getter in lists:  # a list not declared is not managed: neither read nor revoked
             declared = getattr(contract, field)
@@ -115,12 +115,12 @@ class TreasuryVaultProfile:
             ctx.observed.values[attribute(name, "fee_config")] = {
                 "treasury": res[1].value, "performance_bps": int(res[2].value), "management_bps": int(res[3].value)}
         if res[0].ok:
-            ctx.observed.facts.setdefault("governance", {})[name] = res[0].value
+            ctx.observed.governance[name] = res[0].value
             yield from observe_signer_roles(ctx, res[0].value, ["ADMIN"])
 
     def plan(self, ctx: PlanContext, name: str, contract: TreasuryVaultContract) -> Iterable[PlanItem]:
         values, env, addr = ctx.observed.values, ctx.env, contract.address
-        governance = ctx.observed.facts.get("governance", {}).get(name, "")
+        governance = ctx.observed.governance.get(name, "")
         for field, attr, _, setter, _ in LISTS:
             declared = getattr(contract, field)
             if declared is None:

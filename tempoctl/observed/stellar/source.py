@@ -62,5 +62,5 @@ class StellarSource:
                     profile.read(ctx, cname, contract)
             from tempoctl.observed.stellar.channels import channel_notes
 
-            out.observed.facts.setdefault("notes", []).extend(channel_notes(env, name, client))
+            out.observed.notes.extend(channel_notes(env, name, client))
             out.round_trips += client.round_trips - start

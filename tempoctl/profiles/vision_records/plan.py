@@ -267,7 +267,7 @@ class _Planner:
         for addr, why in blocked.items():
             remains = [(f"keeps RBAC role Admin (SystemAdmin, ManageUsers): register_user, the contract's only "
                        f"role setter, would be refused ({why})"), *self.remains(addr, removing_role=True)]
-            self.ctx.observed.facts.setdefault("notes", []).append(
+            self.ctx.observed.notes.append(
                 f"{self.name}: former admin {addr} {'; '.join(remains)}")
         holders = [a for a in holders if a not in blocked]
         granted: list[str] = []
@@ -290,7 +290,7 @@ class _Planner:
             remains = self.remains(addr, removing_role=bool(ra and ra["role"] == "Admin"))
             if not (ra and ra["role"] == "Admin" and _active(ra)):
                 if remains:
-                    self.ctx.observed.facts.setdefault("notes", []).append(
+                    self.ctx.observed.notes.append(
                         f"{self.name}: former admin {addr} {'; '.join(remains)}")
                 continue
             note = ("register_user with Role::None is the contract's only way to change a role (there is no "

@@ -221,7 +221,7 @@ def _read_privileges(ctx: StellarReadContext, name: str, contract: VisionRecords
                 ctx.record.save(scopes={scope(name, "privileged"): remember})
             except BackendError as exc:  # read-only credentials: read again next time, nothing is lost
                 why = (exc.detail or exc.summary).strip().splitlines()[0]
-                ctx.observed.facts.setdefault("notes", []).append(
+                ctx.observed.notes.append(
                     f"{name}: former admins not recorded in the backend ({why}); they are found again next time")
     for a, key in role_keys.items():
         e = got.get(key.to_xdr())
@@ -256,7 +256,7 @@ def _scan_invocations(ctx: StellarReadContext, name: str, cid: str, authorisers:
     start = int(last) + 1 if last else 1
     if start > ctx.ledger + 1:  # the network was reset below our cursor (a local or test network): rescan
         start = 1
-    notes = ctx.observed.facts.setdefault("notes", [])
+    notes = ctx.observed.notes
     who = ", ".join(a[:4] + "…" + a[-4:] for a in authorisers[:6]) + (" …" if len(authorisers) > 6 else "")
     try:
         oldest = ctx.client.oldest_ledger()
