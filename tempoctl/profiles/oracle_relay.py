@@ -21,6 +21,8 @@ from tempoctl.profiles.base import PlanContext, PlanItem
 from tempoctl.profiles.risk_controller import pair_id
 
 DEFAULT_WITHIN = 300.0  # RiskController's default oracleStalenessThreshold (reference §4.6)
+FRESH_SIGNAL = attribute("oracle", "fresh_signal")
+"""The wait that gates the old oracle signer's revocation on a signal signed with the new key."""
 
 
 class OracleRelayPlanner:
@@ -41,7 +43,7 @@ class OracleRelayPlanner:
                   if isinstance(c, RiskControllerContract) and c.network == network
                   for bname, b in c.circuit_breakers.items()]
         if not checks:
-            yield DriftItem("oracle.fresh_signal", "unchecked", "a fresh signal before the old signer is revoked", None,
+            yield DriftItem(FRESH_SIGNAL, "unchecked", "a fresh signal before the old signer is revoked", None,
                             "no circuit-breaker pair is declared on a risk controller, so no fresh signal can be checked")
             return
         within = float(oracle.fresh_signal_within or DEFAULT_WITHIN)
@@ -52,7 +54,7 @@ class OracleRelayPlanner:
                                             f"({', '.join(c['breaker'] for c in checks)})", fields=wait.to_fields())
         where = ("oracle", "fresh_signal_within") if oracle.fresh_signal_within else ("oracle", "relay")
         yield Change(
-            address="oracle.fresh_signal", action=Action.UPDATE,
+            address=FRESH_SIGNAL, action=Action.UPDATE,
             before={"signer": old[0] if len(old) == 1 else old}, after={"signer": oracle.address, "within_s": within},
             reason=ctx.env.where(*where), steps=[step],
             depends_on=[str(RoleMember(oracle.contract, oracle.role, oracle.address)),

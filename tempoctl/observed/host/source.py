@@ -154,7 +154,7 @@ class HostsSource:
             spec = declared.get(unit)
             if spec is not None and spec.enabled is not None and uf.enabled is None and state != "missing":
                 observed.notes.append(
-                    f"{mh.name}.service[{unit}]: `enabled:` does not apply to this unit (systemd reports "
+                    f"{attribute(mh.name, 'service', unit)}: `enabled:` does not apply to this unit (systemd reports "
                     f"UnitFileState={uf.unit_file or '(none)'}: it has no [Install] section of its own) and is "
                     "ignored")
             if spec is not None and spec.single_instance:

@@ -93,7 +93,7 @@ class _Planner:
                 hint="A contract-ID change must point at an initialised contract whose wasm hash matches the pin "
                      "and whose admin is the declared admin.")
         if pin and cid.get("exists") and cid.get("wasm_sha256") != pin:
-            yield DriftItem(address=f"{self.name}.wasm_sha256", kind="wasm_pin", expected=pin,
+            yield DriftItem(address=attribute(self.name, "wasm_sha256"), kind="wasm_pin", expected=pin,
                             actual=cid.get("wasm_sha256"),
                             message=f"the live wasm of {live} differs from the pin ({self.where('wasm_sha256')}); "
                                     "a new version is a new contract ID")
