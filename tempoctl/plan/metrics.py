@@ -26,17 +26,15 @@ Series whose source values are absent are skipped.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tempoctl.core.addrs import attribute
+from tempoctl.core.addrs import Attribute, attribute
 from tempoctl.plan.drift import drift_items
 
 STANDARD_KINDS = ("changed", "missing", "unexpected")
 _TIMESTAMP_KEYS = ("newest_at", "last_success", "completed_at", "timestamp")
-_SIGNAL = re.compile(r"^oracle\.signal\[(?P<pair>.+)\]$")
 
 _HELP = {
     "tempoctl_drift_items": "Items whose live state differs from the desired state, by kind.",
@@ -125,9 +123,9 @@ def _signal_ages(check: DriftCheck) -> list[tuple[str, float]]:
     if isinstance(facts, Mapping):
         found.update({str(k): v for k, v in facts.items()})
     for address, value in check.values.items():
-        m = _SIGNAL.match(address)
-        if m:
-            found[m.group("pair")] = value
+        a = Attribute.parse(address)
+        if a is not None and (a.name, a.attribute) == ("oracle", "signal") and a.key:
+            found[a.key] = value
     out = []
     for pair in sorted(found):
         age = age_seconds(found[pair], check.checked_at)
