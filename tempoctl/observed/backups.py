@@ -41,7 +41,7 @@ class BackupsSource:
 
     def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
         now = dt.datetime.now(dt.UTC)
-        values, facts = out.observed.values, out.observed.facts
+        values = out.observed.values
         crontabs: dict[tuple[str, str | None], str] = {}
         reach = env.reach
         for name, backup in env.state.backups.items():
@@ -76,15 +76,15 @@ class BackupsSource:
                 "failed_verification": [{"file": f, "problem": p} for f, p in fresh.failed],
             }
             out.observed.drift_only.append(attribute(name, "freshness"))
-        _orphan_blocks(env, crontabs, values, facts)
+        _orphan_blocks(env, crontabs, values, out.observed.orphan_schedules)
 
 
 def _orphan_blocks(env: DesiredEnvironment, crontabs: dict[tuple[str, str | None], str], values: dict[str, Any],
-                   facts: dict[str, Any]) -> None:
+                   orphans: dict[str, dict[str, Any]]) -> None:
     """Blocks of this environment, in the crontabs read, for backups the YAML no longer declares: the plan
     removes them (a backup taken off the YAML must stop running)."""
     for (host, user), crontab in crontabs.items():
         for name in block_names(crontab, env.name):
             if name not in env.state.backups:
                 values[attribute(name, "schedule")] = observed_schedule(crontab, block_key(env.name, name), user)
-                facts.setdefault("orphan_schedules", {})[name] = {"host": host, "user": user}
+                orphans[name] = {"host": host, "user": user}

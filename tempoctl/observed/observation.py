@@ -15,7 +15,11 @@ from tempoctl.core.diags import Diagnostic
 from tempoctl.errors import TempoctlError
 
 _TYPED_FACTS = {"role_id": "role_ids", "role_names": "role_names", "signer_roles": "signer_roles",
-                "governance": "governance", "notes": "notes", "drift_only": "drift_only", "unread": "unread"}
+                "governance": "governance", "notes": "notes", "drift_only": "drift_only", "unread": "unread",
+                "unapproved_records": "unapproved_records", "oracle_signals": "oracle_signals",
+                "stellar_ledger": "stellar_ledgers", "stellar_archival": "stellar_archival",
+                "stellar_contracts": "stellar_contracts", "wasm_pins": "wasm_pins", "host_secrets": "host_secrets",
+                "host_units": "host_units", "orphan_schedules": "orphan_schedules"}
 """Helper observations that have a typed field, by the `facts` key they used to live under."""
 
 
@@ -31,11 +35,18 @@ class ObservedValues:
     * `governance` contract name → the governance contract it answers to;
     * `diagnostics`: what could not be read as declared (`tempoctl.core.diags`);
     * `notes` for the plan, `drift_only` addresses that are evidence, never plan inputs, and `unread`
-      addresses not read at all (no change is planned for them).
+      addresses not read at all (no change is planned for them);
+    * EVM evidence: `fee_token_decimals` of the oracle's fee token, `oracle_signals` breaker → last signal
+      (drift metrics), `unapproved_records` record scope → keys the managed-key record names that are no
+      longer approved (apply forgets them);
+    * Stellar: `stellar_ledgers` network → pinned ledger, `stellar_archival` network → archival limits,
+      `stellar_contracts` name → what the reader saw (multisig), `wasm_pins` name → pinned wasm sha256;
+    * hosts and backups: `host_secrets` env file → per-key comparison status, `host_units` host → unit →
+      main pid and argv, `orphan_schedules` backup → host and user of a crontab block no longer declared.
 
-    `facts` holds the helper observations that have no typed field yet (Stellar ledger and archival limits,
-    host unit facts, …). Each typed field is also reachable under its old `facts` key (the same object), so an
-    observation written the old way, as the planner table tests write theirs, reads the same.
+    `facts` is what remains untyped: nothing tempoctl writes. Each typed field is also reachable under its old
+    `facts` key (the same object), so an observation written the old way, as the planner table tests write
+    theirs, reads the same; and the drift metrics read `oracle_signals` from it.
     """
 
     values: dict[str, Any] = field(default_factory=dict)
@@ -48,12 +59,24 @@ class ObservedValues:
     notes: list[str] = field(default_factory=list)
     drift_only: list[str] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
+    fee_token_decimals: int | None = None
+    oracle_signals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unapproved_records: dict[str, list[str]] = field(default_factory=dict)
+    stellar_ledgers: dict[str, int] = field(default_factory=dict)
+    stellar_archival: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stellar_contracts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    wasm_pins: dict[str, str | None] = field(default_factory=dict)
+    host_secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    host_units: dict[str, dict[str, Any]] = field(default_factory=dict)
+    orphan_schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for key, attr in _TYPED_FACTS.items():
             if key in self.facts:
                 setattr(self, attr, self.facts[key])
             self.facts[key] = getattr(self, attr)
+        if self.fee_token_decimals is None and "fee_token_decimals" in self.facts:
+            self.fee_token_decimals = int(self.facts["fee_token_decimals"])
 
     def error(self, path: tuple[Any, ...], message: str, address: str | None = None) -> None:
         """Live state does not match the declaration at `path`: the observation fails as a whole."""

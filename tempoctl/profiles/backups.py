@@ -65,7 +65,7 @@ class BackupsPlanner:
                 item = _freshness_drift(env.name, name, fresh, int(backup.max_age))
                 if item is not None:
                     yield item
-        for name, where in ctx.observed.facts.get("orphan_schedules", {}).items():
+        for name, where in ctx.observed.orphan_schedules.items():
             key = block_key(env.name, name)
             sched = BackupSchedule(host=where["host"], backup=name, key=key, user=where["user"], value=None)
             step = Step(kind=BackupSchedule.KIND, display=f"remove crontab block {key}", fields=sched.to_fields())

@@ -44,7 +44,7 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
         return [DriftItem(mf.address, "outside_roots", "a path inside the host's roots", live["refused"],
                           f"{mf.path} is not read or written: it {live['refused']}")]
     live_values: dict[str, Any] = (live or {}).get("values", {})
-    secrets = ctx.observed.facts.get("host_secrets", {}).get(mf.address, {})
+    secrets = ctx.observed.host_secrets.get(mf.address, {})
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     to_set: dict[str, Any] = {}

@@ -35,7 +35,7 @@ class OracleProfile:
         res = yield [Call(token, "balanceOf(address)(uint256)", (oracle.address,)), Call(token, "decimals()(uint8)")]
         if res[0].ok and res[1].ok:
             ctx.observed.values[attribute("oracle", "fee_balance", oracle.address)] = int(res[0].value)
-            ctx.observed.facts["fee_token_decimals"] = int(res[1].value)
+            ctx.observed.fee_token_decimals = int(res[1].value)
         else:
             ctx.observed.error(("networks",), f"fee token {token}: balanceOf/decimals failed; is `fee_token` a TIP-20/ERC-20?")
 
@@ -44,7 +44,7 @@ class OracleProfile:
         token = fee_token(ctx.env, oracle)
         if key not in ctx.observed.values or token is None or oracle.min_fee_balance is None:
             return
-        decimals = ctx.observed.facts.get("fee_token_decimals", 6)
+        decimals = 6 if ctx.observed.fee_token_decimals is None else ctx.observed.fee_token_decimals
         minimum = int(Decimal(oracle.min_fee_balance) * (10**decimals))
         have = int(ctx.observed.values[key])
         if have >= minimum:

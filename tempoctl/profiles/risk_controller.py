@@ -63,7 +63,7 @@ class RiskControllerProfile:
         params = res[2 + len(breakers):2 + len(breakers) + len(RISK_FIELDS)]
         for (bname, _), r in zip(breakers, res[2 + len(breakers) + len(RISK_FIELDS):]):
             if r.ok and int(r.value) > 0:  # 0: the pair never had a signal, so there is no age
-                ctx.observed.facts.setdefault("oracle_signals", {})[bname] = {"timestamp": int(r.value)}
+                ctx.observed.oracle_signals[bname] = {"timestamp": int(r.value)}
         if contract.risk_params is not None and all(p.ok for p in params):
             ctx.observed.values[attribute(name, "risk_params")] = {f: int(p.value) for (f, _), p in zip(RISK_FIELDS, params)}
         if governance:

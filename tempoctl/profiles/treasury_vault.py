@@ -73,7 +73,7 @@ def record_approvals(env: DesiredEnvironment, observed: ObservedValues, record: 
     """After an apply: every address a vault's declared lists name is tempoctl-managed (dropping it from the
     YAML later plans its revocation, with or without `from_block`), and a recorded one that is neither
     declared nor approved any more (revoked in a Safe batch or from a console) is forgotten."""
-    unapproved: dict[str, list[str]] = observed.facts.get("unapproved_records", {})
+    unapproved: dict[str, list[str]] = observed.unapproved_records
     for name, c in env.state.contracts.items():
         if not isinstance(c, TreasuryVaultContract):
             continue
@@ -110,7 +110,7 @@ class TreasuryVaultProfile:
             if r.ok and (declared or r.value):
                 ctx.observed.values[key] = bool(r.value)
             elif r.ok:
-                ctx.observed.facts.setdefault("unapproved_records", {}).setdefault(scope(name, attr), []).append(item)
+                ctx.observed.unapproved_records.setdefault(scope(name, attr), []).append(item)
         if contract.fee_config is not None and all(r.ok for r in res[1:4]):
             ctx.observed.values[attribute(name, "fee_config")] = {
                 "treasury": res[1].value, "performance_bps": int(res[2].value), "management_bps": int(res[3].value)}

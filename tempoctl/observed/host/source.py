@@ -130,7 +130,7 @@ class HostsSource:
             if path in confined.refused:
                 values[mf.address] = {"refused": confined.refused[path]}
                 continue
-            status = observed.facts.setdefault("host_secrets", {}).setdefault(mf.address, {})
+            status = observed.host_secrets.setdefault(mf.address, {})
             for name, entry in mf.entries.items():
                 guessable = entry.sensitive and entry.public_shape is None and entry.expect_address is None
                 problem = reach.entry_value(entry.where) if guessable else None
@@ -144,7 +144,7 @@ class HostsSource:
     def _units(self, env: DesiredEnvironment, mh: ManagedHost, hf: HostFacts, values: dict[str, Any],
                observed: ObservedValues) -> None:
         declared = env.state.hosts[mh.name].services if mh.name in env.state.hosts else {}
-        unit_facts = observed.facts.setdefault("host_units", {}).setdefault(mh.name, {})
+        unit_facts = observed.host_units.setdefault(mh.name, {})
         for unit in mh.units:
             uf = hf.units.get(unit)
             if uf is None:

@@ -54,7 +54,7 @@ class StellarSource:
             start = client.round_trips
             ledger = client.latest_ledger()
             out.pins[name] = {"passphrase": net.passphrase, "ledger": ledger}
-            out.observed.facts.setdefault("stellar_ledger", {})[name] = ledger
+            out.observed.stellar_ledgers[name] = ledger
             ctx = StellarReadContext(env, name, net.passphrase, client, ledger, out.observed, record)
             for cname, contract in env.state.contracts.items():
                 profile = STELLAR_PROFILES.get(contract.profile)

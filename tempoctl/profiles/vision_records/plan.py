@@ -83,7 +83,7 @@ class _Planner:
 
     def contract_id(self, cid: dict[str, Any]) -> Iterator[PlanItem]:
         recorded, live = cid.get("recorded"), self.c.contract_id
-        pin = self.ctx.observed.facts.get("wasm_pins", {}).get(self.name)
+        pin = self.ctx.observed.wasm_pins.get(self.name)
         problems = switch_problems(cid, pin, self.c.admin)
         changing = recorded is not None and recorded != live
         if problems and (changing or not cid.get("exists")):
@@ -181,7 +181,7 @@ class _Planner:
         want = {"max_requests": rl.max_requests, "window_seconds": rl.window_seconds}
         if live != want:
             note = "cannot be unset once set; about 10 changes per hour per caller are accepted"
-            if self.ctx.observed.facts.get("stellar_contracts", {}).get(self.name, {}).get("multisig"):
+            if self.ctx.observed.stellar_contracts.get(self.name, {}).get("multisig"):
                 note = "multisig is configured on this contract: set_rate_limit_config will fail (reference §9)"
             yield Change(address=key, action=Action.CREATE if live is None else Action.UPDATE, before=live, after=want,
                          reason=self.where("rate_limit"), note=note,
@@ -211,10 +211,10 @@ class _Planner:
         minimum = self.c.min_instance_ttl_ledgers
         live = self.values.get(attribute(self.name, "instance_ttl")) or {}
         code = self.values.get(attribute(self.name, "code_ttl")) or {}
-        ledger = self.ctx.observed.facts.get("stellar_ledger", {}).get(self.c.network)
+        ledger = self.ctx.observed.stellar_ledgers.get(self.c.network)
         if minimum is None or live.get("live_until") is None or ledger is None:
             return
-        limits = self.ctx.observed.facts.get("stellar_archival", {}).get(self.c.network) or {}
+        limits = self.ctx.observed.stellar_archival.get(self.c.network) or {}
         max_ttl = int(limits.get("max_entry_ttl") or MAX_ENTRY_TTL)
         archived = {a["what"] for a in self.values.get(attribute(self.name, "archived")) or []}
 

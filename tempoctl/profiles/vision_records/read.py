@@ -86,7 +86,7 @@ def switch_problems(summary: dict[str, Any], pin: str | None, admin: str | None)
 def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) -> None:
     cid = contract.contract_id
     pin = wasm_pin(ctx, name, contract)
-    ctx.observed.facts.setdefault("wasm_pins", {})[name] = pin
+    ctx.observed.wasm_pins[name] = pin
     tiers = set(contract.admin_tiers) | ctx.record.known(scope(name, "admin_tier"))
     members = set(contract.whitelist.members or []) if contract.whitelist else set()
     members |= ctx.record.known(scope(name, "whitelist"))
@@ -150,7 +150,7 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
         note_archived("code", code, code_entry)
         limits = archival.state_archival(got.get(archival.state_archival_key().to_xdr()))
         if limits:
-            ctx.observed.facts.setdefault("stellar_archival", {})[ctx.network] = limits
+            ctx.observed.stellar_archival[ctx.network] = limits
     discovered = _scan_invocations(ctx, name, cid, _authorisers(ctx, name, contract, storage))
     new_tiers = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a)))
                  for a in sorted(discovered["admin_tier"] - set(tier_keys))}
@@ -167,7 +167,7 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
             values[attribute(name, "whitelist", a)] = bool(L.data_value(e.data)) if e is not None else False
             note_archived(f"WL_ADR[{a}]", key, e)
     values[attribute(name, "archived")] = archived
-    ctx.observed.facts.setdefault("stellar_contracts", {})[name] = {
+    ctx.observed.stellar_contracts[name] = {
         "network": ctx.network, "ledger": ctx.ledger, "multisig": "MSIG_CFG" in storage,
     }
 
