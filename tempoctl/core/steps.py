@@ -185,6 +185,18 @@ class HostCommand:
     single_instance: bool = False
     settle: Any = None
 
+    def to_fields(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"host": self.host, "op": self.op}
+        if self.op == "write_env":
+            d.update(path=self.path, set=self.set, owner=self.owner, mode=self.mode)
+            return d
+        d["unit"] = self.unit
+        if self.starts:
+            d["single_instance"] = self.single_instance
+            if self.settle is not None:
+                d["settle"] = self.settle
+        return d
+
     @classmethod
     def of(cls, step: StepLike) -> HostCommand:
         d, k = _check_kind(step, (cls.KIND,)), cls.KIND
