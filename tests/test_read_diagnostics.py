@@ -22,6 +22,9 @@ def test_typed_fields_and_their_old_facts_keys_are_one_object() -> None:
     [d] = fresh.errors
     assert (d.severity, d.path, d.address) == (Severity.ERROR, ("contracts", "plain"), "plain")
     assert "errors" not in fresh.facts
+    # A reader written before `error()` still stops the plan.
+    fresh.facts.setdefault("errors", []).append((("contracts", "old"), "old has no getter"))
+    assert [(d.path, d.message) for d in fresh.errors[1:]] == [(("contracts", "old"), "old has no getter")]
 
 
 def test_every_read_problem_is_reported_at_its_declaration(anvil, chain, workspace: Workspace) -> None:  # type: ignore[no-untyped-def]

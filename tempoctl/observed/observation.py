@@ -84,7 +84,10 @@ class ObservedValues:
 
     @property
     def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.is_error]
+        """Error diagnostics, plus any `(path, message)` a reader still appends to `facts["errors"]` the old
+        way: a read problem must never be dropped because its reader predates `error()`."""
+        legacy = [Diagnostic.error(tuple(path), str(msg)) for path, msg in self.facts.get("errors", [])]
+        return [d for d in self.diagnostics if d.is_error] + legacy
 
     def mark_unread(self, address: str, reason: str) -> None:
         """`address` (and everything under it) was not read: nothing is planned or counted as drift for it."""
