@@ -37,3 +37,5 @@ def test_scalars_and_vanished_values_keep_the_whole_value_line() -> None:
     assert _reasons({"vault.fee_config": {"treasury": "0x1"}}, {}) == [
         'vault.fee_config: was {"treasury": "0x1"} when planned, is null now']
     assert _reasons({"risk.risk_params": {"a": 1}}, {"risk.risk_params": {"a": 1}}) == []
+    assert _reasons({"gov.role.ORACLE": []}, {"gov.role.ORACLE": ["0x01"]}) == [
+        'gov.role.ORACLE: was [] when planned, is ["0x01"] now']

@@ -86,14 +86,15 @@ def stale_reasons(plan: Plan, env: DesiredEnvironment, fresh: Observation) -> li
 
 
 def _stale_lines(key: str, before: Any, now: Any) -> list[str]:
-    """`key: was X when planned, is Y now`; for a struct or list (risk params, fee config, a descriptor, a
-    custom tuple getter) one line per leaf that moved, so the operator sees which field changed."""
+    """`key: was X when planned, is Y now`; for a struct (risk params, fee config, a descriptor, a custom
+    struct getter) one line per leaf that moved, so the operator sees which field changed. A list (a role's
+    members) is shown whole: "[1] was absent" says less than the two member lists."""
     from tempoctl.plan.compare import ABSENT, leaf_differences
 
     def shown(v: Any) -> str:
         return "(absent)" if v is ABSENT else _fmt(v)
 
-    if isinstance(before, (dict, list)) and isinstance(now, type(before)):
+    if isinstance(before, dict) and isinstance(now, dict):  # a member list stays whole: indexes mean nothing
         leaves = [(p, a, b) for p, a, b in leaf_differences(before, now)
                   if a is ABSENT or b is ABSENT or not _same_evidence(a, b)]
         if leaves:
