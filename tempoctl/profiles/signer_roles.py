@@ -32,7 +32,7 @@ def network_signers(ctx: ObserveContext) -> dict[str, str]:
 
 
 def observe_role_ids(ctx: ObserveContext, governance: str, roles: list[str]) -> ObserveGen:
-    """Resolve role names to ids on `governance`, recording `facts['role_id'][(governance, NAME)]`."""
+    """Resolve role names to ids on `governance`, recording `observed.role_ids[(governance, NAME)]`."""
     ids: dict[tuple[str, str], str] = ctx.observed.role_ids
     wanted = [r for r in dict.fromkeys(roles) if (governance, r) not in ids]
     if not wanted:
@@ -50,7 +50,7 @@ def observe_role_ids(ctx: ObserveContext, governance: str, roles: list[str]) -> 
 
 
 def observe_signer_roles(ctx: ObserveContext, governance: str, roles: list[str]) -> ObserveGen:
-    """Record `facts['signer_roles'][(governance, ROLE)] = [signer names holding it live]`."""
+    """Record `observed.signer_roles[(governance, ROLE)] = [signer names holding it live]`."""
     yield from observe_role_ids(ctx, governance, roles)
     ids: dict[tuple[str, str], str] = ctx.observed.role_ids
     signers = network_signers(ctx)
