@@ -10,6 +10,7 @@ from __future__ import annotations
 from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.backup.schedule import Crontab, find_block, replace_block
 from tempoctl.backup.timer import install_timer, unit_name
+from tempoctl.core.steps import BackupSchedule
 from tempoctl.observed.backups import host_transport
 from tempoctl.plan.model import Change, Step
 
@@ -26,7 +27,8 @@ class BackupScheduleExecutor:
         t = host_transport(self.actx.fresh.clients, self.actx.env, self.host)
         sent = []
         for change, step in items:
-            key, name, value = str(step.fields["key"]), str(step.fields["backup"]), step.fields["value"]
+            b = BackupSchedule.of(step)
+            key, name, value = b.key, b.backup, b.value
             self.actx.journal.record("intent", address=change.address, display=step.display, host=self.host)
             if value is not None:
                 # The job writes beside the backups (and its log there): the destination must exist first.
@@ -35,7 +37,7 @@ class BackupScheduleExecutor:
                 install_timer(t, self.actx.env.name, name, key, value, self.actx.environ)
                 summary = f"installed and enabled {unit_name(self.actx.env.name, name)}.timer on {self.host}"
             else:
-                crontab = Crontab(t, step.fields.get("user"), self.actx.environ)
+                crontab = Crontab(t, b.user, self.actx.environ)
                 before = crontab.read()
                 crontab.write(replace_block(before, key, value))
                 verb = "removed" if value is None else ("updated" if find_block(before, key) is not None else "installed")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tempoctl.apply.journal import Journal
+from tempoctl.core.steps import group_of as core_group_of
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.observed.observation import Observation
 from tempoctl.plan.model import Change, Step
@@ -73,4 +74,4 @@ ExecutorFactory = Callable[[ApplyContext, str], Executor]
 
 def group_of(step: Step) -> str:
     """The network or host a step belongs to: steps of one group share an executor (nonces, a session)."""
-    return str(step.fields.get("network") or step.fields.get("host") or "")
+    return core_group_of(step)

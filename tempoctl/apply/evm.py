@@ -15,6 +15,7 @@ from typing import Any
 from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.apply.journal import Journal
 from tempoctl.apply.signers import SignerError, load_evm_account
+from tempoctl.core.steps import EvmTx
 from tempoctl.desired.models import EvmNetwork
 from tempoctl.errors import ApplyError
 from tempoctl.observed.evm.client import RpcResponseError
@@ -30,10 +31,11 @@ def signed_call(change: Change, step: Step) -> str:
     `history` record."""
     from tempoctl.observed.evm.abi import SignatureError, describe_call, encode_call
 
-    function, data = str(step.fields.get("function") or ""), str(step.fields.get("data") or "")
+    tx = EvmTx.of(step)
+    function = tx.function
     try:
-        raw = bytes.fromhex(data.removeprefix("0x"))
-        if encode_call(function, list(step.fields.get("args") or [])) != raw:
+        raw = bytes.fromhex(tx.data.removeprefix("0x"))
+        if encode_call(function, tx.args) != raw:
             raise ApplyError(f"{change.address}: the calldata of {step.display} is not {function} encoded with "
                              "its arguments; nothing was sent", hint="Re-plan; this is a bug if it happens again.")
         return describe_call(function, raw)
@@ -83,7 +85,8 @@ class EvmExecutor:
         from tempoctl.observed.evm.client import EthCall
         from tempoctl.observed.evm.reverts import decode_revert
 
-        calls = [EthCall(to=s.fields["to"], data=bytes.fromhex(s.fields["data"][2:]), sender=s.fields["from"]) for _, s in items]
+        txs = [EvmTx.of(s) for _, s in items]
+        calls = [EthCall(to=tx.to, data=tx.calldata, sender=tx.sender) for tx in txs]
         for (change, step), res in zip(items, self.client.call_many(calls, "latest")):
             if not res.ok:
                 reason = decode_revert(bytes(res.data), role_names=self.role_names)
@@ -97,7 +100,8 @@ class EvmExecutor:
         sent: list[SentStep] = []
         for change, step in items:
             account = self.accounts[step.signer or ""]
-            tx: dict[str, Any] = {"from": account.address, "to": step.fields["to"], "data": step.fields["data"], "value": 0}
+            evm = EvmTx.of(step)
+            tx: dict[str, Any] = {"from": account.address, "to": evm.to, "data": evm.data, "value": 0}
             gas = self.client.estimate_gas(tx)
             gas = min(GAS_CAP, gas + gas * self.gas_margin_percent // 100)
             nonce = self._next_nonce(account.address)
@@ -107,9 +111,9 @@ class EvmExecutor:
             # The signed bytes hold no key; keeping them lets a later apply re-send exactly this transaction
             # (same nonce, same hash) if this process dies before the node has it (apply/resume.py).
             self.journal.record("intent", kind=step.kind, address=change.address, display=step.display,
-                                call=signed_call(change, step), signer=step.signer, sender=account.address, nonce=nonce, to=step.fields["to"],
-                                network=self.network, data=step.fields["data"],
-                                data_sha256=hashlib.sha256(step.fields["data"].encode()).hexdigest(),
+                                call=signed_call(change, step), signer=step.signer, sender=account.address, nonce=nonce, to=evm.to,
+                                network=self.network, data=evm.data,
+                                data_sha256=hashlib.sha256(evm.data.encode()).hexdigest(),
                                 tx_hash="0x" + bytes(signed.hash).hex(),
                                 raw_tx="0x" + bytes(signed.raw_transaction).hex())
             try:
@@ -148,7 +152,7 @@ class EvmExecutor:
     def _learn(self, step: Step) -> None:
         """A mined step that sets or removes a key that is not enumerable on chain (a vault approval) updates
         the managed-key record at once, so an apply that stops later still leaves it right."""
-        rec = step.fields.get("record")
+        rec = EvmTx.of(step).record
         record = self.actx.fresh.extra.get("managed_record") if self.actx is not None else None
         if not rec or record is None:
             return
@@ -164,4 +168,4 @@ def make_evm_executor(actx: ApplyContext, network: str) -> EvmExecutor:
     assert isinstance(net, EvmNetwork)
     return EvmExecutor(network, net.chain_id, actx.fresh.clients[network], {}, actx.journal,
                        actx=actx, gas_margin_percent=net.gas_margin_percent,
-                       role_names=dict(actx.fresh.observed.facts.get("role_names", {})))
+                       role_names=dict(actx.fresh.observed.role_names))

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.atomic import write_atomic
+from tempoctl.core.steps import DescriptorWrite, HostCommand
 from tempoctl.desired.envgrammar import key_error, value_error
 from tempoctl.errors import ApplyError
 from tempoctl.observed.host.facts import SHOW_PROPERTIES, UnitFacts, count_instances, parse_unit, update_env
@@ -68,7 +69,7 @@ class HostExecutor:
     def _values(self, change: Change, step: Step) -> tuple[dict[str, str], list[str]]:
         values: dict[str, str] = {}
         secrets: list[str] = []
-        for key, v in (step.fields.get("set") or {}).items():
+        for key, v in (HostCommand.of(step).set or {}).items():
             problem = key_error(str(key))
             if isinstance(v, dict):
                 values[key] = self._secret(change, v)
@@ -82,9 +83,10 @@ class HostExecutor:
 
     def prepare(self, items: list[tuple[Change, Step]]) -> None:
         for change, step in items:
-            if step.fields.get("op") == "write_env":
+            cmd = HostCommand.of(step)
+            if cmd.op == "write_env":
                 self._values(change, step)
-            elif step.fields.get("op") in ("start", "restart") and step.fields.get("settle") is None:
+            elif cmd.starts and cmd.settle is None:
                 self._default_settle()  # a bad TEMPOCTL_SERVICE_SETTLE stops apply before anything runs
 
     # --- steps ----------------------------------------------------------------------------------------
@@ -92,7 +94,7 @@ class HostExecutor:
     def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
         sent = []
         for change, step in items:
-            op = str(step.fields["op"])
+            op = HostCommand.of(step).op
             self.actx.journal.record("intent", address=change.address, display=step.display, host=self.host, op=op)
             summary = self._run(change, step, op)
             self.actx.journal.record("done", address=change.address, host=self.host, op=op)
@@ -101,17 +103,18 @@ class HostExecutor:
         return sent
 
     def _run(self, change: Change, step: Step, op: str) -> str:
+        cmd = HostCommand.of(step)
         if op == "write_env":
-            path = self._confined(change, str(step.fields["path"]))
+            path = self._confined(change, str(cmd.path))
             values, _ = self._values(change, step)
             old = self.t.read_file(path)
             text = update_env(old.decode("utf-8", "replace") if old is not None else "", values)
-            self.t.write_file_atomic(path, text.encode(), mode=step.fields.get("mode"), owner=step.fields.get("owner"))
+            self.t.write_file_atomic(path, text.encode(), mode=cmd.mode, owner=cmd.owner)
             return f"wrote {len(values)} key(s)"
-        unit = unit_name(str(step.fields["unit"]))
+        unit = unit_name(str(cmd.unit))
         if op not in _SYSTEMCTL:
             raise ApplyError(f"{change.address}: unknown host operation {op}")
-        if op == "start" and step.fields.get("single_instance"):
+        if op == "start" and cmd.single_instance:
             self._refuse_second(change, unit)
         result = self.t.run(["systemctl", *_SYSTEMCTL[op], "--", unit], check=op not in ("start", "restart"))
         if result.returncode != 0:  # a masked unit, a oneshot that failed: say why, with the journal
@@ -142,10 +145,10 @@ class HostExecutor:
 
     def await_wave(self, sent: list[SentStep]) -> None:
         for s in sent:
-            if s.step.fields.get("op") in ("start", "restart"):
-                settle = s.step.fields.get("settle")
-                s.summary = self._wait_up(s.change, unit_name(str(s.step.fields["unit"])),
-                                          float(settle) if settle is not None else self._default_settle())
+            cmd = HostCommand.of(s.step)
+            if cmd.starts:
+                s.summary = self._wait_up(s.change, unit_name(str(cmd.unit)),
+                                          float(cmd.settle) if cmd.settle is not None else self._default_settle())
                 s.finished = True
 
     def _default_settle(self) -> float:
@@ -214,12 +217,13 @@ class DescriptorExecutor:
     def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
         sent = []
         for change, step in items:
+            w = DescriptorWrite.of(step)
             try:
-                path = Path(local_confined(str(step.fields["path"]), str(self.base)))
-                previous = Path(local_confined(str(step.fields["previous"]), str(self.base)))
+                path = Path(local_confined(w.path, str(self.base)))
+                previous = Path(local_confined(w.previous, str(self.base)))
             except HostError as exc:
                 raise ApplyError(f"{change.address}: {exc.summary}", hint=exc.hint) from None
-            doc = dict(step.fields["document"])
+            doc = dict(w.document)
             self.actx.journal.record("intent", address=change.address, display=step.display)
             if path.exists():
                 old = path.read_bytes()
@@ -234,7 +238,7 @@ class DescriptorExecutor:
                                            "admin_transferred") if k in doc}
             write_atomic(path, json.dumps(ordered, indent=2) + "\n", mode=0o644)
             self.actx.journal.record("done", address=change.address)
-            sent.append(SentStep(change, step, summary=f"wrote {step.fields['path']}"))
+            sent.append(SentStep(change, step, summary=f"wrote {w.path}"))
         return sent
 
     def await_wave(self, sent: list[SentStep]) -> None:

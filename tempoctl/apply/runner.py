@@ -81,8 +81,26 @@ def stale_reasons(plan: Plan, env: DesiredEnvironment, fresh: Observation) -> li
     for key, before in plan.inputs.items():
         now = fresh.observed.values.get(key)
         if not _same_evidence(before, now):
-            problems.append(f"{key}: was {_fmt(before)} when planned, is {_fmt(now)} now")
+            problems += _stale_lines(key, before, now)
     return problems
+
+
+def _stale_lines(key: str, before: Any, now: Any) -> list[str]:
+    """`key: was X when planned, is Y now`; for a struct (risk params, fee config, a descriptor, a custom
+    struct getter) one line per leaf that moved, so the operator sees which field changed. A list (a role's
+    members) is shown whole: "[1] was absent" says less than the two member lists."""
+    from tempoctl.plan.compare import ABSENT, leaf_differences
+
+    def shown(v: Any) -> str:
+        return "(absent)" if v is ABSENT else _fmt(v)
+
+    if isinstance(before, dict) and isinstance(now, dict):  # a member list stays whole: indexes mean nothing
+        leaves = [(p, a, b) for p, a, b in leaf_differences(before, now)
+                  if a is ABSENT or b is ABSENT or not _same_evidence(a, b)]
+        if leaves:
+            return [f"{key}{'' if p.startswith('[') else '.'}{p}: was {shown(a)} when planned, is {shown(b)} now"
+                    for p, a, b in leaves]
+    return [f"{key}: was {_fmt(before)} when planned, is {_fmt(now)} now"]
 
 
 def check_stale(plan: Plan, env: DesiredEnvironment, fresh: Observation) -> None:

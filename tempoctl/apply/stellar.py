@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ from tempoctl.apply.context import ApplyContext, SentStep
 from tempoctl.apply.signers import SignerError
 from tempoctl.apply.stellar_lanes import AUTH_VALID_LEDGERS, Job, Lane, LaneRunner
 from tempoctl.atomic import write_atomic
+from tempoctl.core.addrs import attribute
+from tempoctl.core.steps import SorobanTx, SorobanVerify
 from tempoctl.errors import ApplyError, TempoctlError
 from tempoctl.observed.stellar.tx import OFFLINE_TIMEOUT_SECONDS
 from tempoctl.plan.model import Change, Step
@@ -67,10 +69,10 @@ def signed_invocation(change: Change, step: Step, envelope: Any) -> str | None:
         contract, function, args = invocation(envelope)
     except ValueError as exc:
         raise ApplyError(f"{change.address}: cannot read back the transaction of {step.display}: {exc}") from None
-    wanted = (step.fields.get("contract"), step.fields.get("function"), step.fields.get("args"))
-    if (contract, function, args) != wanted:
+    tx = SorobanTx.of(step)
+    if (contract, function, args) != (tx.contract, tx.function, tx.args):
         raise ApplyError(f"{change.address}: the assembled transaction calls {contract}.{display(function, args)}, "
-                         f"not the planned {display(str(wanted[1]), list(wanted[2] or []))}; nothing was sent",
+                         f"not the planned {display(tx.function, tx.args)}; nothing was sent",
                          hint="Re-plan; this is a bug if it happens again.")
     return display(function, args, full=True)
 
@@ -100,7 +102,7 @@ class StellarExecutor:
         for change, step in items:
             if step.kind == "soroban_verify":
                 continue
-            if not step.fields.get("source"):
+            if not SorobanTx.of(step).source:
                 raise ApplyError(f"{change.address}: no declared Stellar signer can send {step.display}",
                                  hint="Declare the signer (with its address) or set `signer:` on the contract.")
             name = step.signer
@@ -150,7 +152,7 @@ class StellarExecutor:
             s = SentStep(job.change, job.step, tx_hash=job.tx_hash, nonce=job.seq, receipt=receipt, finished=True)
             if receipt["status"] == "SUCCESS":
                 s.summary = f"tx {job.tx_hash}  ledger {receipt['ledger']}"
-                rec_info = job.step.fields.get("record")
+                rec_info = SorobanTx.of(job.step).record
                 record = self.actx.fresh.extra.get("stellar_record")
                 if rec_info and record is not None:
                     record.save(scopes={rec_info["scope"]: {rec_info["key"]}})
@@ -172,25 +174,25 @@ class StellarExecutor:
         signed with `authorize_entry`), then the transaction is simulated again with them so its footprint
         and resources include their verification (and it would fail now if they did not verify)."""
         change, step = job.change, job.step
-        fields = {**step.fields, "source": lane.address}
+        tx = replace(SorobanTx.of(step), source=lane.address)
         if not lane.channel or step.kind != "soroban_invocation":  # ExtendFootprintTTL needs no authorisation
-            [raw] = self.builder.simulate_many([fields])
+            [raw] = self.builder.simulate_many([tx])
             if not raw.ok:
                 raise ApplyError(f"{change.address}: {step.display} would fail: {raw.error}", hint=_WOULD_FAIL)
-            te = self.builder.assemble(fields, raw).envelope
+            te = self.builder.assemble(tx, raw).envelope
         else:
-            te = self._authorised(change, step, fields, self.keypairs[job.signer])
+            te = self._authorised(change, step, tx, self.keypairs[job.signer])
         job.call = signed_invocation(change, step, te)
         te.sign(lane.keypair)
         job.te, job.tx_hash, job.seq = te, te.hash_hex(), int(te.transaction.sequence)
 
-    def _authorised(self, change: Change, step: Step, fields: dict[str, Any], signer_kp: Any) -> Any:
+    def _authorised(self, change: Change, step: Step, tx: SorobanTx, signer_kp: Any) -> Any:
         from stellar_sdk import xdr
         from stellar_sdk.auth import authorize_entry
 
         from tempoctl.observed.stellar.errors import decode_error
 
-        te = self.builder.build(fields)
+        te = self.builder.build(tx)
         sim = self.client._rpc("simulateTransaction", self.client.server.simulate_transaction, te)
         if sim.error:
             raise ApplyError(f"{change.address}: {step.display} would fail: {decode_error(sim.error)}", hint=_WOULD_FAIL)
@@ -218,12 +220,13 @@ class StellarExecutor:
 
     def _offline(self, change: Change, step: Step) -> SentStep:
         """No key for the signer: the unsigned transaction (the signer as source) for someone to sign."""
-        [raw] = self.builder.simulate_many([step.fields])
+        tx = SorobanTx.of(step)
+        [raw] = self.builder.simulate_many([tx])
         if not raw.ok:
             raise ApplyError(f"{change.address}: {step.display} would fail: {raw.error}", hint=_WOULD_FAIL)
-        source = step.fields["source"]
+        source = str(tx.source)
         seq = self.builder.sequence(source) + 1
-        exported = self.builder.assemble(step.fields, raw, timeout=OFFLINE_TIMEOUT_SECONDS)
+        exported = self.builder.assemble(tx, raw, timeout=OFFLINE_TIMEOUT_SECONDS)
         signed_invocation(change, step, exported.envelope)
         sent = self._export(change, step, exported.envelope, seq)
         self.builder.consume(source)
@@ -231,11 +234,12 @@ class StellarExecutor:
 
     def _export(self, change: Change, step: Step, te: Any, seq: int) -> SentStep:
         base = Path(self.actx.cwd or Path.cwd()) / "plans"
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.actx.env.name}-{change.address}-{step.fields['function']}")
+        tx = SorobanTx.of(step)
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.actx.env.name}-{change.address}-{tx.function}")
         path = base / f"{slug}.xdr"
         write_atomic(path, te.to_xdr() + "\n")
         self.actx.journal.record("pending", address=change.address, display=step.display, signer=step.signer,
-                                 sender=step.fields["source"], nonce=seq, file=str(path), network=self.network)
+                                 sender=tx.source, nonce=seq, file=str(path), network=self.network)
         if change.steps[0] is step:  # a whole change handed off: the next plan shows it as awaiting, not as drift
             from tempoctl.plan.pending import load_store
 
@@ -245,7 +249,7 @@ class StellarExecutor:
             until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=OFFLINE_TIMEOUT_SECONDS)
             store.records[change.address]["expires_at"] = until.isoformat(timespec="seconds")
             store.save()
-        who = step.signer or step.fields["source"]
+        who = step.signer or tx.source
         return SentStep(change, step, nonce=seq, pending=True,
                         summary=f"no key for {who}: unsigned XDR written to {path} (valid 24 h: sign and submit it; "
                                 "after that tempoctl plans it again)")
@@ -255,17 +259,17 @@ class StellarExecutor:
         from tempoctl.observed.stellar import ledger as L
         from tempoctl.profiles.vision_records.read import instance, switch_problems
 
-        f = step.fields
-        key = L.instance_key(f["contract"])
+        v = SorobanVerify.of(step)
+        key = L.instance_key(v.contract)
         got, _ = self.client.entries([key])
-        problems = switch_problems(instance(got.get(key.to_xdr()))[0], f.get("wasm_sha256"), f.get("admin"))
+        problems = switch_problems(instance(got.get(key.to_xdr()))[0], v.wasm_sha256, v.admin)
         if problems:
-            raise ApplyError(f"{change.address}: {f['contract']} failed verification: " + "; ".join(problems))
+            raise ApplyError(f"{change.address}: {v.contract} failed verification: " + "; ".join(problems))
         record = self.actx.fresh.extra.get("stellar_record")
         if record is not None:
-            record.save(cursors={f"contract_id:{f['name']}": f["contract"]})
-        self.actx.journal.record("verified", address=change.address, contract=f["contract"])
-        return SentStep(change, step, summary=f"verified {f['contract']}", receipt={"status": "verified"})
+            record.save(cursors={f"contract_id:{v.name}": v.contract})
+        self.actx.journal.record("verified", address=change.address, contract=v.contract)
+        return SentStep(change, step, summary=f"verified {v.contract}", receipt={"status": "verified"})
 
     def await_wave(self, sent: list[SentStep]) -> None:
         """Nothing left to wait for: `send_wave` waits for each transaction's inclusion in its lane."""
@@ -289,10 +293,10 @@ def record_declared_keys(actx: ApplyContext) -> None:
     for name, c in actx.env.state.contracts.items():
         if not isinstance(c, VisionRecordsContract):
             continue
-        scopes = {f"{name}.admin_tier": set(c.admin_tiers)}
+        scopes = {attribute(name, "admin_tier"): set(c.admin_tiers)}
         wl = c.whitelist
         if wl is not None and wl.members:
-            scopes[f"{name}.whitelist"] = set(wl.members)
-        live = actx.fresh.observed.values.get(f"{name}.contract_id") or {}
+            scopes[attribute(name, "whitelist")] = set(wl.members)
+        live = actx.fresh.observed.values.get(attribute(name, "contract_id")) or {}
         cursors = {f"contract_id:{name}": c.contract_id} if live.get("exists") else {}
         record.save(scopes=scopes, cursors=cursors)

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from tempoctl.apply.context import ApplyContext, SentStep
+from tempoctl.core.steps import Wait
 from tempoctl.errors import ApplyError
 from tempoctl.plan.model import Change, Step
 
@@ -25,7 +26,7 @@ _LAST_TS = "oracleLastTimestamp(bytes32)(uint256)"
 def _new_signer(change: Change, step: Step) -> str:
     """The oracle address the wait must see signing; plans saved before the step carried it name it in
     the change's `after`."""
-    signer = step.fields.get("signer") or (change.after or {}).get("signer")
+    signer = Wait.of(step).signer or (change.after or {}).get("signer")
     if not isinstance(signer, str):
         raise ApplyError(f"{change.address}: the wait does not name the new oracle signer; run `tempoctl plan` again")
     return signer
@@ -55,14 +56,15 @@ class WaitExecutor:
 
     def prepare(self, items: list[tuple[Change, Step]]) -> None:
         for change, step in items:
-            if step.fields.get("condition") != "oracle_signal":
-                raise ApplyError(f"{change.address}: unknown wait condition {step.fields.get('condition')}")
+            condition = Wait.of(step).condition
+            if condition != "oracle_signal":
+                raise ApplyError(f"{change.address}: unknown wait condition {condition}")
             _new_signer(change, step)
 
     def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
         sent = []
         for change, step in items:
-            checks = list(step.fields["checks"])
+            checks = Wait.of(step).checks
             # The timestamps at a pinned block: signals in later blocks are the new ones.
             block = self._client().block("latest").number
             baseline = self._timestamps(checks, block)
@@ -78,8 +80,8 @@ class WaitExecutor:
         client = self._client()
         chain_id = client.chain_id()
         for s in sent:
-            checks = list(s.step.fields["checks"])
-            within = float(s.step.fields["within"])
+            w = Wait.of(s.step)
+            checks, within = w.checks, w.within
             signer = checksum(_new_signer(s.change, s.step))
             scanned = int((s.receipt or {})["block"])
             others: dict[str, list[str]] = {}  # signer (or "unknown") → breakers it signed for
@@ -106,7 +108,7 @@ class WaitExecutor:
                  others: dict[str, list[str]]) -> ApplyError:
         """Why the wait gave up: no signal at all, or only signals by other keys (said plainly: a relay that
         still signs with the old key is the usual cause, and revoking now would leave no working signer)."""
-        gated = ", ".join(s.step.fields.get("gates", []))
+        gated = ", ".join(Wait.of(s.step).gates)
         hint = ("Check the relay's service and journal on its host (key, fee balance, RPC), then run "
                 "`tempoctl apply` again: it resumes at this wait.")
         if not others:

@@ -17,6 +17,7 @@ from tempoctl.cli.completion import complete_env, complete_env_or_plan
 from tempoctl.cli.context import Ctx, pass_ctx
 from tempoctl.cli.drift_metrics import PROMETHEUS, DriftMetrics
 from tempoctl.cli.errors import TempoctlGroup
+from tempoctl.core.steps import EvmTx
 from tempoctl.errors import ExitCode
 
 
@@ -254,7 +255,7 @@ def apply(c: Ctx, target: tuple[str, ...], auto_approve: bool, lock_timeout: str
             pending = [s for s in report.sent if s.pending]
             handed_off = {s.change.address for s in pending}
             left = [ch for ch in (report.leftover.changes if report.leftover else []) if ch.address not in handed_off]
-            batched = {s.change.address for s in pending if s.step.fields.get("via") == "safe"}
+            batched = {s.change.address for s in pending if s.step.kind == EvmTx.KIND and EvmTx.of(s.step).via_safe}
             if batched:
                 click.echo(f"{len(batched)} change(s) are in a Safe Transaction Builder batch (see above): the "
                            "Safe's owners execute it; until then plans show them as awaiting multisig execution.")

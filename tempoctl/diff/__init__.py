@@ -48,7 +48,7 @@ def _desired_holders(env: DesiredEnvironment, governance: str, role: str) -> lis
 
 def signer_chooser(env: DesiredEnvironment, observed: ObservedValues) -> Any:
     """Return `signer_for(governance, role, declared) -> (signer name | None, depends_on address | None)`."""
-    holders: dict[tuple[str, str], list[str]] = observed.facts.get("signer_roles", {})
+    holders: dict[tuple[str, str], list[str]] = observed.signer_roles
 
     def signer_for(governance: str, role: str, declared: str | None) -> tuple[str | None, str | None]:
         if declared:
@@ -66,7 +66,7 @@ def signer_chooser(env: DesiredEnvironment, observed: ObservedValues) -> Any:
 
 def compute(env: DesiredEnvironment, observed: ObservedValues) -> DiffResult:
     """Every change and uncorrected drift item of `env`, unordered: contract profiles, then env planners."""
-    role_names: dict[str, str] = dict(observed.facts.get("role_names", {}))
+    role_names: dict[str, str] = dict(observed.role_names)
     out = DiffResult()
 
     def step(contract: str, to: str, function: str, args: tuple[Any, ...], signer: str | None, display: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tempoctl.core.steps import EvmTx, SorobanTx
 from tempoctl.plan.model import Step
 
 
@@ -24,15 +25,9 @@ def evm_step(network: str, chain_id: int, to: str, function: str, args: tuple[An
     from tempoctl.observed.evm.abi import parse_signature
 
     data = parse_signature(function).encode_call(*args)
-    fields: dict[str, Any] = {
-        "network": network, "chain_id": chain_id, "to": to, "function": function,
-        "args": plain(args), "data": "0x" + data.hex(), "value": "0", "from": sender,
-    }
-    if via == "safe":
-        fields["via"] = "safe"
-    if record:
-        fields["record"] = record
-    return Step(kind="evm_transaction", display=display, signer=signer, fields=fields)
+    tx = EvmTx(network=network, chain_id=chain_id, to=to, function=function, args=plain(args),
+               data="0x" + data.hex(), sender=sender, via="safe" if via == "safe" else None, record=record)
+    return Step(kind=EvmTx.KIND, display=display, signer=signer, fields=tx.to_fields())
 
 
 def soroban_step(network: str, passphrase: str, contract: str, function: str, args: list[dict[str, Any]],
@@ -42,12 +37,9 @@ def soroban_step(network: str, passphrase: str, contract: str, function: str, ar
     the source account that signs, and what to add to the managed-key record once it succeeds."""
     from tempoctl.observed.stellar.args import display
 
-    fields: dict[str, Any] = {"network": network, "passphrase": passphrase, "contract": contract,
-                              "function": function, "args": args, "source": source}
-    if record:
-        fields["record"] = record
+    tx = SorobanTx(network=network, passphrase=passphrase, contract=contract, function=function, args=args,
+                   source=source, record=record, extend_to=extend_to)
     if extend_to is not None:
-        fields["extend_to"] = extend_to
         return Step(kind="soroban_extend_ttl", display=f"ExtendFootprintTTL(instance, extend_to={extend_to:,})",
-                    signer=signer, fields=fields)
-    return Step(kind="soroban_invocation", display=display(function, args), signer=signer, fields=fields)
+                    signer=signer, fields=tx.to_fields())
+    return Step(kind="soroban_invocation", display=display(function, args), signer=signer, fields=tx.to_fields())

@@ -10,13 +10,14 @@
   host's own port; the status and, with `expect_body`, the body are compared.
 
 Values: `<host>.check[indexer_lag]` and `<host>.check[<url>]`. They change all the time and apply never acts
-on them, so they are listed in `facts["drift_only"]` and kept out of saved-plan inputs.
+on them, so they are listed in `observed.drift_only` and kept out of saved-plan inputs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.hostpaths import dsn_error
 from tempoctl.desired.models import EvmNetwork, HttpCheck, IndexerLagCheck
@@ -31,11 +32,11 @@ _BODY_LIMIT = 65536
 
 
 def lag_address(host: str) -> str:
-    return f"{host}.check[indexer_lag]"
+    return attribute(host, "check", "indexer_lag")
 
 
 def http_address(host: str, url: str) -> str:
-    return f"{host}.check[{url}]"
+    return attribute(host, "check", url)
 
 
 class ChecksSource:
@@ -45,7 +46,7 @@ class ChecksSource:
         return any(h.checks is not None for h in env.state.hosts.values())
 
     def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
-        values, drift_only = out.observed.values, out.observed.facts.setdefault("drift_only", [])
+        values, drift_only = out.observed.values, out.observed.drift_only
         reach = env.reach
         for hname, host in env.state.hosts.items():
             if host.checks is None:

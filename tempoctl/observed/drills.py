@@ -1,7 +1,7 @@
 """Restore-drill evidence for drift (`<backup>.drill`): when each backup with a `drill:` block last passed a
 drill, read from the backend's `backup_drills` table.
 
-Like freshness, it is evidence, not managed state (listed in `facts["drift_only"]`): it ages every second and
+Like freshness, it is evidence, not managed state (listed in `observed.drift_only`): it ages every second and
 apply never acts on it — a drill is run with `tempoctl backup drill`. A plan never creates a backend; one that
 does not exist yet reads as "never drilled". Under `--trusted-base`, a backend the PR names is not opened.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.errors import TempoctlError
 from tempoctl.observed.host.source import unread
@@ -61,5 +62,6 @@ def read_drills(env: DesiredEnvironment, out: Observation) -> None:
         }
         if error:
             value["error"] = error
-        out.observed.values[f"{name}.drill"] = value
-        out.observed.facts.setdefault("drift_only", []).append(f"{name}.drill")
+        address = attribute(name, "drill")
+        out.observed.values[address] = value
+        out.observed.drift_only.append(address)

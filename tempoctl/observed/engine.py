@@ -120,7 +120,7 @@ class EvmSource:
             pins[name] = ref.number
             out.pins[name] = {"chain_id": networks[name].chain_id, "block": ref.number, "block_hash": ref.hash}
             # Chain time of the pin: ages the contracts measure (oracle staleness) are measured against it.
-            observed.facts.setdefault("block_timestamps", {})[name] = ref.timestamp
+            observed.block_timestamps[name] = ref.timestamp
         record = record_for(env, out)
         for cname, contract in env.state.contracts.items():
             profile = EVM_PROFILES.get(contract.profile)

@@ -52,8 +52,8 @@ def observe(env: DesiredEnvironment, *, batching: bool = True, clients: dict[str
     for source in SOURCES:
         if source.wanted(env):
             source.read(env, out, options)
-    errors = out.observed.facts.get("errors", [])
+    errors = out.observed.errors
     if errors:
-        lines = [f"{env.where(*path)}: {msg}" for path, msg in errors]
+        lines = [f"{env.where(*d.path)}: {d.message}" for d in errors]
         raise ObservationError("live state does not match the declared contract interfaces", detail="\n".join(lines))
     return out

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tempoctl import __version__
+from tempoctl.core.addrs import matches_target, target_prefixes
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.diff import compute
 from tempoctl.errors import ConfigError
@@ -36,21 +37,6 @@ class PlanOptions:
     fork: bool | None = False  # run every EVM step on anvil forks: True all, None per `fork:` of each network
 
 
-def matches_target(address: str, target: str) -> bool:
-    """`governance` matches all of it, `governance.role.ORACLE` every member, an exact address itself."""
-    return address == target or address.startswith((target + ".", target + "["))
-
-
-def _prefixes(address: str) -> list[str]:
-    """`governance.role.ORACLE[0x…]` → governance, governance.role, governance.role.ORACLE, and itself: every
-    form a `--target` may take for it."""
-    out = [address]
-    for i, ch in enumerate(address):
-        if ch in ".[" and i:
-            out.append(address[:i])
-    return out
-
-
 def check_targets(targets: tuple[str, ...], known: set[str]) -> None:
     """Refuse a `--target` that matches no resource address this environment has (declared, observed or
     planned), suggesting the nearest ones: a typo must not read as "No changes" and exit 0."""
@@ -59,7 +45,7 @@ def check_targets(targets: tuple[str, ...], known: set[str]) -> None:
         return
     import difflib
 
-    candidates = sorted({p for a in known for p in _prefixes(a)})
+    candidates = sorted({p for a in known for p in target_prefixes(a)})
     lines = []
     for t in unknown:
         near = difflib.get_close_matches(t, candidates, n=3, cutoff=0.6)
@@ -91,7 +77,7 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     obs = observe(env, batching=opts.batching, clients=clients, create_secret_key=opts.create_secret_key,
                   parallelism=opts.parallelism)
     diff = compute(env, obs.observed)
-    unread = tuple(obs.observed.facts.get("unread", ()))
+    unread = tuple(obs.observed.unread)
     if unread:  # not read under the trusted base: no change planned and no drift counted for unread state
         diff.changes = [c for c in diff.changes if not any(matches_target(c.address, u) for u in unread)]
         diff.drift = [d for d in diff.drift if not any(matches_target(d.address, u) for u in unread)]
@@ -108,7 +94,7 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
     changes = select_targets(changes, opts.targets)
     if opts.simulate:
         pins = {n: int(p["block"]) for n, p in obs.pins.items() if "block" in p}
-        simulate(changes, obs.clients, pins, dict(obs.observed.facts.get("role_names", {})))
+        simulate(changes, obs.clients, pins, dict(obs.observed.role_names))
         if any(s.kind in SOROBAN_KINDS for c in changes for s in c.steps):
             simulate_soroban(changes, obs.clients)
     fork_report, fork_notes = None, []
@@ -125,11 +111,10 @@ def build_plan(env: DesiredEnvironment, options: PlanOptions | None = None,
         observed=obs.pins,
         changes=changes,
         drift=[d for d in diff.drift if not opts.targets or any(matches_target(d.address, t) for t in opts.targets)],
-        inputs={k: v for k, v in obs.observed.values.items() if k not in obs.observed.facts.get("drift_only", ())},
+        inputs={k: v for k, v in obs.observed.values.items() if k not in obs.observed.drift_only},
         state_digest=env.digest,
         targets=list(opts.targets),
-        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.facts.get("notes", [])) + _backend_note(env)
-        + fork_notes,
+        notes=in_flight.in_flight_notes() + obs.skipped + list(obs.observed.notes) + _backend_note(env) + fork_notes,
         fork=fork_report,
     )
     return plan, obs

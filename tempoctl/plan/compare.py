@@ -39,7 +39,7 @@ def reviewable_changes(plan: Plan) -> list[dict[str, Any]]:
 
 
 def _show(value: Any) -> str:
-    if value is _ABSENT:
+    if value is ABSENT:
         return "(absent)"
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
@@ -49,7 +49,8 @@ class _Absent:
     pass
 
 
-_ABSENT = _Absent()
+ABSENT = _Absent()
+"""What `leaf_differences` reports for a leaf that one side does not have."""
 
 
 def _path(parts: list[Any]) -> str:
@@ -59,18 +60,25 @@ def _path(parts: list[Any]) -> str:
     return out or "(the whole change)"
 
 
-def field_differences(saved: dict[str, Any], rebuilt: dict[str, Any]) -> list[str]:
-    """`field: saved X, rebuilt Y` for every leaf that differs between two changes (deepdiff's tree view)."""
+def leaf_differences(a: Any, b: Any) -> list[tuple[str, Any, Any]]:
+    """(path, value in `a`, value in `b`) for every leaf that differs between two JSON values, by deepdiff's
+    tree view: `max_leverage`, `steps[0].args[1]`, `document.contract_id`. A leaf present on one side only
+    has `ABSENT` on the other."""
     from deepdiff import DeepDiff
 
-    tree = DeepDiff(saved, rebuilt, view="tree", verbose_level=2)
-    lines = []
+    tree = DeepDiff(a, b, view="tree", verbose_level=2)
+    out = []
     for report in tree.values():
         for level in report:
-            t1 = _ABSENT if type(level.t1).__name__ == "NotPresent" else level.t1
-            t2 = _ABSENT if type(level.t2).__name__ == "NotPresent" else level.t2
-            lines.append(f"{_path(level.path(output_format='list'))}: saved {_show(t1)}, rebuilt {_show(t2)}")
-    return sorted(lines)
+            t1 = ABSENT if type(level.t1).__name__ == "NotPresent" else level.t1
+            t2 = ABSENT if type(level.t2).__name__ == "NotPresent" else level.t2
+            out.append((_path(level.path(output_format="list")), t1, t2))
+    return sorted(out, key=lambda x: x[0])
+
+
+def field_differences(saved: dict[str, Any], rebuilt: dict[str, Any]) -> list[str]:
+    """`field: saved X, rebuilt Y` for every leaf that differs between two changes."""
+    return sorted(f"{path}: saved {_show(t1)}, rebuilt {_show(t2)}" for path, t1, t2 in leaf_differences(saved, rebuilt))
 
 
 def _decoded(data: Any, function: Any) -> str:

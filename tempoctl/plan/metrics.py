@@ -31,18 +31,17 @@ Series whose source values are absent are skipped. Breakers, host checks and RPC
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tempoctl.core.addrs import Attribute, attribute
 from tempoctl.plan.drift import drift_items
 from tempoctl.plan.metrics_health import HELP as HEALTH_HELP
 from tempoctl.plan.metrics_health import check_series, contract_series, rpc_series
 
 STANDARD_KINDS = ("changed", "missing", "unexpected")
 _TIMESTAMP_KEYS = ("newest_at", "last_success", "completed_at", "timestamp")
-_SIGNAL = re.compile(r"^oracle\.signal\[(?P<pair>.+)\]$")
 
 _HELP = {
     "tempoctl_drift_items": "Items whose live state differs from the desired state, by kind.",
@@ -54,7 +53,6 @@ _HELP = {
     "tempoctl_backup_drill_success": "1 when the last restore drill of the backup passed, 0 when it failed.",
     **HEALTH_HELP,
 }
-_DRILL = re.compile(r"^(?P<backup>.+)\.drill$")
 
 
 @dataclass
@@ -124,7 +122,7 @@ def _backup_ages(check: DriftCheck) -> list[tuple[str, float]]:
     facts = check.facts.get("backup_freshness") or {}
     out = []
     for name in sorted(set(check.backups) | set(facts if isinstance(facts, Mapping) else ())):
-        evidence = check.values.get(f"{name}.freshness", facts.get(name) if isinstance(facts, Mapping) else None)
+        evidence = check.values.get(attribute(name, "freshness"), facts.get(name) if isinstance(facts, Mapping) else None)
         age = age_seconds(evidence, check.checked_at)
         if age is not None:
             out.append((name, age))
@@ -137,9 +135,9 @@ def _signal_ages(check: DriftCheck) -> list[tuple[str, float]]:
     if isinstance(facts, Mapping):
         found.update({str(k): v for k, v in facts.items()})
     for address, value in check.values.items():
-        m = _SIGNAL.match(address)
-        if m:
-            found[m.group("pair")] = value
+        a = Attribute.parse(address)
+        if a is not None and (a.name, a.attribute) == ("oracle", "signal") and a.key:
+            found[a.key] = value
     out = []
     for pair in sorted(found):
         age = age_seconds(found[pair], check.checked_at)
@@ -152,13 +150,14 @@ def _drills(check: DriftCheck) -> list[tuple[str, float, float | None]]:
     """(backup, last passed drill as Unix time or 0, last drill's success 1/0 or None) per drilled backup."""
     out = []
     for address in sorted(check.values):
-        m = _DRILL.match(address)
+        a = Attribute.parse(address)
         value = check.values[address]
-        if not m or not isinstance(value, Mapping) or value.get("error"):
+        if a is None or a.attribute != "drill" or a.key is not None or not isinstance(value, Mapping) \
+                or value.get("error"):
             continue
         last = _epoch(value.get("last_success_at")) or 0.0
         outcome = value.get("last_outcome")
-        out.append((m.group("backup"), last, None if outcome is None else float(outcome == "passed")))
+        out.append((a.name, last, None if outcome is None else float(outcome == "passed")))
     return out
 
 

@@ -12,11 +12,19 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 
+from tempoctl.core.addrs import Attribute, parse_address
+from tempoctl.core.steps import Wait
 from tempoctl.errors import SafetyError
 from tempoctl.observed.observation import ObservedValues
 from tempoctl.plan.model import Action, Change
 from tempoctl.profiles.base import OrderContext
 from tempoctl.profiles.catalog import folder_profiles
+
+
+def _is_fee_balance(address: str, holder: str | None = None) -> bool:
+    a = parse_address(address)
+    return (isinstance(a, Attribute) and a.attribute == "fee_balance" and a.key is not None
+            and (holder is None or a.key == holder))
 
 
 def _phase(change: Change) -> int:
@@ -47,7 +55,7 @@ def add_ordering_edges(changes: list[Change], signer_addresses: Mapping[str, str
     # A wait step gates the changes it names (the fresh oracle signal gates the old signer's revoke).
     for c in changes:
         for s in c.steps:
-            for gated in s.fields.get("gates", ()):
+            for gated in (Wait.of(s).gates if s.kind == Wait.KIND else ()):
                 if gated in by_addr:
                     _dep(by_addr[gated], c.address)
     for c in changes:

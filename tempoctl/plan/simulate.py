@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tempoctl.plan.model import Change, Simulation
+from tempoctl.core.steps import EvmTx
+from tempoctl.plan.model import Change, Simulation, Step
 
 
 def simulate(changes: list[Change], clients: dict[str, Any], pins: dict[str, int], role_names: dict[str, str],
@@ -18,35 +19,36 @@ def simulate(changes: list[Change], clients: dict[str, Any], pins: dict[str, int
     from tempoctl.observed.evm.client import EthCall
     from tempoctl.observed.evm.reverts import decode_revert
 
-    by_net: dict[str, list[tuple[Change, Any]]] = {}
+    by_net: dict[str, list[tuple[Change, Step, EvmTx]]] = {}
     for c in changes:
         for s in c.steps:
-            if s.kind != "evm_transaction":
+            if s.kind != EvmTx.KIND:
                 continue
-            if not s.fields.get("from"):
+            tx = EvmTx.of(s)
+            if not tx.sender:
                 s.simulation = Simulation(status="error", error="no declared signer can send this step "
                                           "(none holds the role it needs); declare one or set `signer:`")
                 continue
-            by_net.setdefault(s.fields["network"], []).append((c, s))
+            by_net.setdefault(tx.network, []).append((c, s, tx))
     for net, items in by_net.items():
         client = clients[net]
-        calls = [EthCall(to=s.fields["to"], data=bytes.fromhex(s.fields["data"][2:]), sender=s.fields["from"]) for _, s in items]
+        calls = [EthCall(to=tx.to, data=tx.calldata, sender=tx.sender) for _, _, tx in items]
         results = client.call_many(calls, pins[net])
-        gas_due = []
-        for (c, s), r in zip(items, results):
+        gas_due: list[tuple[Step, EvmTx]] = []
+        for (c, s, tx), r in zip(items, results):
             if r.ok:
-                s.simulation = Simulation(status="ok", sender=s.fields["from"])
-                gas_due.append(s)
+                s.simulation = Simulation(status="ok", sender=tx.sender)
+                gas_due.append((s, tx))
             elif c.depends_on:
-                s.simulation = Simulation(status="skipped", sender=s.fields["from"],
+                s.simulation = Simulation(status="skipped", sender=tx.sender,
                                           note="runs after " + ", ".join(c.depends_on) + "; simulated again before sending",
                                           error=decode_revert(bytes(r.data), role_names=role_names))
             else:
-                s.simulation = Simulation(status="revert", sender=s.fields["from"],
+                s.simulation = Simulation(status="revert", sender=tx.sender,
                                           error=decode_revert(bytes(r.data), role_names=role_names))
         if estimate_gas and gas_due:
-            replies = client.batch([("eth_estimateGas", [{"from": s.fields["from"], "to": s.fields["to"],
-                                                          "data": s.fields["data"]}, hex(pins[net])]) for s in gas_due])
-            for s, reply in zip(gas_due, replies):
+            replies = client.batch([("eth_estimateGas", [{"from": tx.sender, "to": tx.to, "data": tx.data},
+                                                         hex(pins[net])]) for _, tx in gas_due])
+            for (s, _), reply in zip(gas_due, replies):
                 if s.simulation is not None and isinstance(reply.get("result"), str):
                     s.simulation.gas = int(reply["result"], 16)

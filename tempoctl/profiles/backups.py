@@ -13,6 +13,8 @@ from typing import Any
 
 from tempoctl.backup.schedule import BEGIN, END, block_key, cron_line, desired_schedule
 from tempoctl.backup.timer import desired_timer, render_units, unit_name
+from tempoctl.core.addrs import attribute
+from tempoctl.core.steps import BackupSchedule
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
 
@@ -39,7 +41,7 @@ class BackupsPlanner:
     def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
         env, values = ctx.env, ctx.observed.values
         for name, backup in env.state.backups.items():
-            addr = f"{name}.schedule"
+            addr = attribute(name, "schedule")
             if addr in values:
                 want = desired_schedule(env, name, backup)
                 if backup.via == "systemd-timer":
@@ -55,28 +57,27 @@ class BackupsPlanner:
                         yield DriftItem(address=addr, kind="unsafe_schedule", expected="a schedule without control "
                                         "characters", actual=str(exc), message="no apply action: fix the backup")
                         continue
-                    step = Step(kind="backup_schedule", display=what,
-                                fields={"host": backup.host, "backup": name, "key": block_key(env.name, name),
-                                        "user": backup.user, "value": want, "installs": installs})
+                    sched = BackupSchedule(host=backup.host, backup=name, key=block_key(env.name, name),
+                                           user=backup.user, value=want, installs=installs)
+                    step = Step(kind=BackupSchedule.KIND, display=what, fields=sched.to_fields())
                     yield Change(address=addr, action=Action.CREATE if have is None else Action.UPDATE,
                                  before=have, after=want, reason=env.where("backups", name, "schedule"),
                                  steps=[step])
-            fresh = values.get(f"{name}.freshness")
+            fresh = values.get(attribute(name, "freshness"))
             if fresh is not None:
                 item = _freshness_drift(env.name, name, fresh, int(backup.max_age))
                 if item is not None:
                     yield item
-            drill = values.get(f"{name}.drill")
+            drill = values.get(attribute(name, "drill"))
             if drill is not None:
                 item = _drill_drift(env.name, name, drill)
                 if item is not None:
                     yield item
-        for name, where in ctx.observed.facts.get("orphan_schedules", {}).items():
+        for name, where in ctx.observed.orphan_schedules.items():
             key = block_key(env.name, name)
-            step = Step(kind="backup_schedule", display=f"remove crontab block {key}",
-                        fields={"host": where["host"], "backup": name, "key": key, "user": where["user"],
-                                "value": None})
-            yield Change(address=f"{name}.schedule", action=Action.DELETE, before=values.get(f"{name}.schedule"),
+            sched = BackupSchedule(host=where["host"], backup=name, key=key, user=where["user"], value=None)
+            step = Step(kind=BackupSchedule.KIND, display=f"remove crontab block {key}", fields=sched.to_fields())
+            yield Change(address=attribute(name, "schedule"), action=Action.DELETE, before=values.get(attribute(name, "schedule")),
                          after=None, reason="not declared", steps=[step])
 
 
@@ -99,19 +100,19 @@ def _freshness_drift(env_name: str, name: str, fresh: dict[str, Any], max_age: i
     failed_note = (f"; {len(failed)} newer file(s) failed verification ({failed[0]['file']}: {failed[0]['problem']})"
                    if failed else "")
     if fresh.get("refused"):
-        return DriftItem(address=f"{name}.freshness", kind="outside_roots", expected="a destination inside the "
+        return DriftItem(address=attribute(name, "freshness"), kind="outside_roots", expected="a destination inside the "
                          "host's roots", actual=f"destination {fresh['refused']}",
                          message="no apply action: backups there are not listed, verified or pruned")
     fix = f"no apply action: take one with `tempoctl backup run {env_name} {name}` and check the schedule"
     expected = f"a verified backup newer than {_duration(max_age)}"
     if fresh.get("newest") is None:
-        return DriftItem(address=f"{name}.freshness", kind="no_verified_backup", expected=expected,
+        return DriftItem(address=attribute(name, "freshness"), kind="no_verified_backup", expected=expected,
                          actual=f"no verified backup ({fresh.get('files', 0)} file(s) found)",
                          message=f"{fix}{failed_note}")
     age = int(fresh["age_seconds"])
     if age <= max_age:
         return None
-    return DriftItem(address=f"{name}.freshness", kind="stale_backup", expected=expected,
+    return DriftItem(address=attribute(name, "freshness"), kind="stale_backup", expected=expected,
                      actual=f"newest verified backup {fresh['newest']} is {_duration(age)} old "
                             f"({fresh['newest_at']})",
                      message=f"{fix}{failed_note}")

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.addrs import attribute
+from tempoctl.core.steps import DescriptorWrite
 from tempoctl.desired.models import StellarNetwork
 from tempoctl.observed.host.managed import descriptor_contracts
 from tempoctl.plan.model import Action, Change, Step
@@ -51,7 +53,7 @@ class DescriptorPlanner:
 
     def plan(self, ctx: PlanContext) -> Iterable[PlanItem]:
         for name, c in descriptor_contracts(ctx.env).items():
-            address = f"{name}.descriptor"
+            address = attribute(name, "descriptor")
             if address not in ctx.observed.values:
                 continue
             live = ctx.observed.values[address]
@@ -61,12 +63,13 @@ class DescriptorPlanner:
             path = str(c.descriptor)
             doc = descriptor_document(ctx, name, c)
             keep = f" (keeping {live_id} in {previous_path(path)})" if live_id else ""
-            step = Step(kind="descriptor_write", display=f"write {path}: contract_id {c.contract_id}{keep}",
-                        fields={"host": "", "path": path, "previous": previous_path(path), "document": doc})
+            write = DescriptorWrite(path=path, previous=previous_path(path), document=doc)
+            step = Step(kind=DescriptorWrite.KIND, display=f"write {path}: contract_id {c.contract_id}{keep}",
+                        fields=write.to_fields())
             yield Change(
                 address=address, action=Action.CREATE if live is None else Action.UPDATE,
                 before=None if live is None else {"contract_id": live_id}, after={"contract_id": c.contract_id},
                 reason=ctx.env.where("contracts", name, "contract_id"), steps=[step],
-                depends_on=[f"{name}.contract_id"],
+                depends_on=[attribute(name, "contract_id")],
                 note="consumers are repointed after the descriptor is written",
             )

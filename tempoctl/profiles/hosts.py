@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.addrs import attribute
+from tempoctl.core.steps import HostCommand
 from tempoctl.desired.models import Service
 from tempoctl.observed.host.managed import ManagedFile, ManagedHost, managed_hosts
 from tempoctl.observed.host.secretcmp import CHANGED, UNCHANGED
@@ -19,8 +21,8 @@ from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
 
 
-def host_step(host: str, op: str, display: str, **fields: Any) -> Step:
-    return Step(kind="host_command", display=display, fields={"host": host, "op": op, **fields})
+def host_step(cmd: HostCommand, display: str) -> Step:
+    return Step(kind=HostCommand.KIND, display=display, fields=cmd.to_fields())
 
 
 def _norm_mode(mode: str | None) -> str | None:
@@ -42,7 +44,7 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
         return [DriftItem(mf.address, "outside_roots", "a path inside the host's roots", live["refused"],
                           f"{mf.path} is not read or written: it {live['refused']}")]
     live_values: dict[str, Any] = (live or {}).get("values", {})
-    secrets = ctx.observed.facts.get("host_secrets", {}).get(mf.address, {})
+    secrets = ctx.observed.host_secrets.get(mf.address, {})
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     to_set: dict[str, Any] = {}
@@ -98,8 +100,8 @@ def env_file_items(ctx: PlanContext, mf: ManagedFile) -> list[PlanItem]:
     if not before and live is not None:
         return out
     keys = ", ".join(to_set) or "owner/mode"
-    step = host_step(mf.host, "write_env", f"write {mf.path} on {mf.host}: set {keys}", path=mf.path, set=to_set,
-                     owner=mf.owner, mode=mode)
+    step = host_step(HostCommand(mf.host, "write_env", path=mf.path, set=to_set, owner=mf.owner, mode=mode),
+                     f"write {mf.path} on {mf.host}: set {keys}")
     out.append(Change(
         address=mf.address, action=Action.CREATE if live is None else Action.UPDATE,
         before=None if live is None else before, after=after, reason=ctx.env.where(*(where or mf.where)),
@@ -121,12 +123,8 @@ _CANNOT = {
 _UP = ("running", "done")
 
 
-def _settle(spec: Service | None) -> dict[str, Any]:
-    return {"settle": spec.settle} if spec is not None and spec.settle is not None else {}
-
-
 def service_change(ctx: PlanContext, host: str, unit: str, spec: Service) -> list[PlanItem]:
-    address = f"{host}.service[{unit}]"
+    address = attribute(host, "service", unit)
     live = ctx.observed.values.get(address)
     if live is None:
         return []
@@ -150,22 +148,23 @@ def service_change(ctx: PlanContext, host: str, unit: str, spec: Service) -> lis
     enabled = live.get("enabled")  # True | False | "runtime" | None (not applicable: see the plan's notes)
     if spec.enabled is not None and enabled is not None and enabled is not spec.enabled:
         if spec.enabled:
-            steps.append(host_step(host, "enable", f"systemctl enable {unit}", unit=unit))
+            steps.append(host_step(HostCommand(host, "enable", unit=unit), f"systemctl enable {unit}"))
         else:
             if enabled is True:
-                steps.append(host_step(host, "disable", f"systemctl disable {unit}", unit=unit))
+                steps.append(host_step(HostCommand(host, "disable", unit=unit), f"systemctl disable {unit}"))
             if enabled == "runtime":  # `disable` alone leaves /run's link: systemctl(1), --runtime
-                steps.append(host_step(host, "disable-runtime", f"systemctl disable --runtime {unit}", unit=unit))
+                steps.append(host_step(HostCommand(host, "disable-runtime", unit=unit),
+                                       f"systemctl disable --runtime {unit}"))
         before["enabled"], after["enabled"] = enabled, spec.enabled
     note = None
     if spec.state == "running" and state not in _UP:
-        steps.append(host_step(host, "start", f"systemctl start {unit}", unit=unit, single_instance=spec.single_instance,
-                               **_settle(spec)))
+        steps.append(host_step(HostCommand(host, "start", unit=unit, single_instance=spec.single_instance,
+                                           settle=spec.settle), f"systemctl start {unit}"))
         before["state"], after["state"] = state, "running"
         if spec.single_instance and instances >= 1:
             note = f"{instances} process(es) of {unit}'s command already run outside the unit: apply refuses to start another"
     elif spec.state == "stopped" and state in ("running", "starting", "restarting"):
-        steps.append(host_step(host, "stop", f"systemctl stop {unit}", unit=unit))
+        steps.append(host_step(HostCommand(host, "stop", unit=unit), f"systemctl stop {unit}"))
         before["state"], after["state"] = state, "stopped"
     if steps:
         out.append(Change(address=address, action=Action.UPDATE, before=before, after=after, reason=where,
@@ -184,20 +183,21 @@ def restart_items(ctx: PlanContext, mh: ManagedHost, changed: list[ManagedFile],
             triggers.setdefault(unit, []).append(mf)
     out = []
     for unit, files in triggers.items():
-        address = f"{mh.name}.service[{unit}]"
+        address = attribute(mh.name, "service", unit)
         spec = declared.get(unit)
         if spec is not None and spec.state == "stopped":
             continue
         deps = [f.address for f in files]
         existing = service_changes.get(address)
-        if existing is not None and any(s.fields.get("op") == "start" for s in existing.steps):
+        if existing is not None and any(HostCommand.of(s).op == "start" for s in existing.steps if s.kind == HostCommand.KIND):
             existing.depends_on += [d for d in deps if d not in existing.depends_on]
             continue
         live = ctx.observed.values.get(address) or {}
         if live.get("state") not in ("running", "starting", "restarting"):
             continue  # nothing runs the old values; a later start reads the new file
-        step = host_step(mh.name, "restart", f"systemctl restart {unit}  # {', '.join(f.path for f in files)} changed",
-                         unit=unit, single_instance=bool(spec and spec.single_instance), **_settle(spec))
+        step = host_step(HostCommand(mh.name, "restart", unit=unit, single_instance=bool(spec and spec.single_instance),
+                                     settle=spec.settle if spec is not None else None),
+                         f"systemctl restart {unit}  # {', '.join(f.path for f in files)} changed")
         if existing is not None:
             existing.steps.append(step)
             existing.depends_on += [d for d in deps if d not in existing.depends_on]

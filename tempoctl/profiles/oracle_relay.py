@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tempoctl.core.addrs import RoleMember, RoleSet, attribute
+from tempoctl.core.steps import Wait
 from tempoctl.plan.model import Action, Change, DriftItem, Step
 from tempoctl.profiles.base import PlanContext, PlanItem
 from tempoctl.profiles.risk_controller.model import RiskControllerContract, pair_id
 
 DEFAULT_WITHIN = 300.0  # RiskController's default oracleStalenessThreshold (reference §4.6)
+FRESH_SIGNAL = attribute("oracle", "fresh_signal")
+"""The wait that gates the old oracle signer's revocation on a signal signed with the new key."""
 
 
 class OracleRelayPlanner:
@@ -28,7 +32,7 @@ class OracleRelayPlanner:
         if oracle is None or oracle.relay is None:
             return
         relay = oracle.relay
-        members = ctx.observed.values.get(f"{oracle.contract}.role.{oracle.role}")
+        members = ctx.observed.values.get(str(RoleSet(oracle.contract, oracle.role)))
         old = [m for m in (members or []) if m != oracle.address]
         if not old:
             return
@@ -38,21 +42,21 @@ class OracleRelayPlanner:
                   if isinstance(c, RiskControllerContract) and c.network == network
                   for bname, b in c.circuit_breakers.items()]
         if not checks:
-            yield DriftItem("oracle.fresh_signal", "unchecked", "a fresh signal before the old signer is revoked", None,
+            yield DriftItem(FRESH_SIGNAL, "unchecked", "a fresh signal before the old signer is revoked", None,
                             "no circuit-breaker pair is declared on a risk controller, so no fresh signal can be checked")
             return
         within = float(oracle.fresh_signal_within or DEFAULT_WITHIN)
-        revokes = [f"{oracle.contract}.role.{oracle.role}[{m}]" for m in old]
-        step = Step(kind="wait", display=f"wait up to {within:g}s for a signal signed by {oracle.address} "
-                                         f"({', '.join(c['breaker'] for c in checks)})",
-                    fields={"network": network, "condition": "oracle_signal", "checks": checks, "within": within,
-                            "signer": oracle.address, "gates": revokes})
+        revokes = [str(RoleMember(oracle.contract, oracle.role, m)) for m in old]
+        wait = Wait(network=network, condition="oracle_signal", checks=checks, within=within, signer=oracle.address,
+                    gates=revokes)
+        step = Step(kind=Wait.KIND, display=f"wait up to {within:g}s for a signal signed by {oracle.address} "
+                                            f"({', '.join(c['breaker'] for c in checks)})", fields=wait.to_fields())
         where = ("oracle", "fresh_signal_within") if oracle.fresh_signal_within else ("oracle", "relay")
         yield Change(
-            address="oracle.fresh_signal", action=Action.UPDATE,
+            address=FRESH_SIGNAL, action=Action.UPDATE,
             before={"signer": old[0] if len(old) == 1 else old}, after={"signer": oracle.address, "within_s": within},
             reason=ctx.env.where(*where), steps=[step],
-            depends_on=[f"{oracle.contract}.role.{oracle.role}[{oracle.address}]",
-                        f"{relay.host}.env_file[{relay.env_file}]", f"{relay.host}.service[{relay.service}]"],
+            depends_on=[str(RoleMember(oracle.contract, oracle.role, oracle.address)),
+                        attribute(relay.host, "env_file", relay.env_file), attribute(relay.host, "service", relay.service)],
             note="the old signer is revoked only after the relay lands a fresh signal with the new key",
         )

@@ -32,8 +32,8 @@ def network_signers(ctx: ObserveContext) -> dict[str, str]:
 
 
 def observe_role_ids(ctx: ObserveContext, governance: str, roles: list[str]) -> ObserveGen:
-    """Resolve role names to ids on `governance`, recording `facts['role_id'][(governance, NAME)]`."""
-    ids: dict[tuple[str, str], str] = ctx.observed.facts.setdefault("role_id", {})
+    """Resolve role names to ids on `governance`, recording `observed.role_ids[(governance, NAME)]`."""
+    ids: dict[tuple[str, str], str] = ctx.observed.role_ids
     wanted = [r for r in dict.fromkeys(roles) if (governance, r) not in ids]
     if not wanted:
         return
@@ -46,15 +46,15 @@ def observe_role_ids(ctx: ObserveContext, governance: str, roles: list[str]) -> 
             ids[(governance, role)] = as_hex32(res.value)
         elif role == "ADMIN":
             ids[(governance, role)] = ZERO32  # OZ DEFAULT_ADMIN_ROLE is 0x00 by definition
-    ctx.observed.facts.setdefault("role_names", {}).update({v: k for (g, k), v in ids.items() if g == governance})
+    ctx.observed.role_names.update({v: k for (g, k), v in ids.items() if g == governance})
 
 
 def observe_signer_roles(ctx: ObserveContext, governance: str, roles: list[str]) -> ObserveGen:
-    """Record `facts['signer_roles'][(governance, ROLE)] = [signer names holding it live]`."""
+    """Record `observed.signer_roles[(governance, ROLE)] = [signer names holding it live]`."""
     yield from observe_role_ids(ctx, governance, roles)
-    ids: dict[tuple[str, str], str] = ctx.observed.facts["role_id"]
+    ids: dict[tuple[str, str], str] = ctx.observed.role_ids
     signers = network_signers(ctx)
-    holders: dict[tuple[str, str], list[str]] = ctx.observed.facts.setdefault("signer_roles", {})
+    holders: dict[tuple[str, str], list[str]] = ctx.observed.signer_roles
     pairs = [(r, n) for r in roles if (governance, r) in ids for n in signers if (governance, r) not in holders]
     if not pairs:
         return

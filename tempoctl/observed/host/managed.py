@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tempoctl.core.addrs import RoleMember, attribute
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import SecretValue
 from tempoctl.observed.host.plainfiles import PlainFile, declared_content
@@ -52,7 +53,7 @@ class ManagedFile:
 
     @property
     def address(self) -> str:
-        return f"{self.host}.env_file[{self.path}]"
+        return attribute(self.host, "env_file", self.path)
 
 
 @dataclass
@@ -104,7 +105,7 @@ def managed_hosts(env: DesiredEnvironment) -> dict[str, ManagedHost]:
                 continue
             where = ("contracts", cname, "consumers", i)
             mf = consumer_host.file(consumer.env_file, where)
-            deps = [f"{cname}.descriptor"] if c.descriptor else [f"{cname}.contract_id"]
+            deps = [attribute(cname, "descriptor")] if c.descriptor else [attribute(cname, "contract_id")]
             # A contract ID is public (it is on chain and in the YAML): shown as it is.
             mf.entries[consumer.variable] = Entry(value=c.contract_id, where=(*where, "variable"), depends_on=deps,
                                                   public=True, public_shape="contract")
@@ -115,7 +116,7 @@ def managed_hosts(env: DesiredEnvironment) -> dict[str, ManagedHost]:
         mh = hosts[relay.host]
         where = ("oracle", "relay")
         mf = mh.file(relay.env_file, where)
-        grant = f"{state.oracle.contract}.role.{state.oracle.role}[{state.oracle.address}]"
+        grant = str(RoleMember(state.oracle.contract, state.oracle.role, state.oracle.address))
         mf.entries[relay.key_variable] = Entry(secret=relay.new_key, expect_address=state.oracle.address,
                                                where=(*where, "new_key") if relay.new_key else where,
                                                depends_on=[grant])

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.reach import written_template
 from tempoctl.desired.types import strkey_valid
@@ -39,7 +40,7 @@ from tempoctl.observed.host.pool import map_hosts, name_host, raise_first
 from tempoctl.observed.host.roots import Confined, confine, local_confined
 from tempoctl.observed.host.secretcmp import CHANGED, SENSITIVE, ComparisonKey, verdict
 from tempoctl.observed.host.transport import Transport, shared_transport
-from tempoctl.observed.observation import Observation, ReadOptions
+from tempoctl.observed.observation import Observation, ObservedValues, ReadOptions
 
 
 def client_key(host: str) -> str:
@@ -62,7 +63,7 @@ class HostsSource:
         return bool(env.state.hosts) or bool(descriptor_contracts(env))
 
     def read(self, env: DesiredEnvironment, out: Observation, options: ReadOptions) -> None:
-        values, facts = out.observed.values, out.observed.facts
+        values, observed = out.observed.values, out.observed
         reach = env.reach
         key = ComparisonKey(env.state.backend, env.name, out.cwd, options.create_secret_key,
                             refused=reach.backend())
@@ -116,32 +117,32 @@ class HostsSource:
             try:
                 if isinstance(got, TempoctlError):
                     raise got
-                self._host_values(env, mh, got[0], got[1], key, values, facts)
+                self._host_values(env, mh, got[0], got[1], key, values, observed)
             except TempoctlError as exc:  # this host's error; the other hosts are still read and reported
                 errors.append(name_host(exc, mh.name))
         raise_first(errors)
         for cname, c in descriptor_contracts(env).items():
             problem = reach.descriptor(cname)
             if problem:
-                unread(out, f"{cname}.descriptor", problem)
+                unread(out, attribute(cname, "descriptor"), problem)
                 continue
-            values[f"{cname}.descriptor"] = _read_descriptor(str(c.descriptor), out.cwd)
+            values[attribute(cname, "descriptor")] = _read_descriptor(str(c.descriptor), out.cwd)
 
     def _host_values(self, env: DesiredEnvironment, mh: ManagedHost, confined: Confined, hf: HostFacts,
-                     key: ComparisonKey, values: dict[str, Any], facts: dict[str, Any]) -> None:
+                     key: ComparisonKey, values: dict[str, Any], observed: ObservedValues) -> None:
         reach = env.reach
-        self._units(env, mh, hf, values, facts)
+        self._units(env, mh, hf, values, observed)
         for path, mf in mh.files.items():
             if path in confined.refused:
                 values[mf.address] = {"refused": confined.refused[path]}
                 continue
-            status = facts.setdefault("host_secrets", {}).setdefault(mf.address, {})
+            status = observed.host_secrets.setdefault(mf.address, {})
             for name, entry in mf.entries.items():
                 guessable = entry.sensitive and entry.public_shape is None and entry.expect_address is None
                 problem = reach.entry_value(entry.where) if guessable else None
                 if problem:  # a verdict on a value the PR chose would confirm or deny the PR's guess
                     status[name] = f"unread: {problem}"
-                    facts.setdefault("notes", []).append(
+                    observed.notes.append(
                         f"{mf.address}: {name} not compared: {problem}")
             real = confined.real[path]
             values[mf.address] = _file_value(mf, hf.files.get(real, FileFacts(None)), key, status)
@@ -152,9 +153,9 @@ class HostsSource:
             values[pf.address] = observed_file(pf, hf.files.get(confined.real[path], FileFacts(None)))
 
     def _units(self, env: DesiredEnvironment, mh: ManagedHost, hf: HostFacts, values: dict[str, Any],
-               facts: dict[str, Any]) -> None:
+               observed: ObservedValues) -> None:
         declared = env.state.hosts[mh.name].services if mh.name in env.state.hosts else {}
-        unit_facts = facts.setdefault("host_units", {}).setdefault(mh.name, {})
+        unit_facts = observed.host_units.setdefault(mh.name, {})
         for unit in mh.units:
             uf = hf.units.get(unit)
             if uf is None:
@@ -163,8 +164,8 @@ class HostsSource:
             value: dict[str, Any] = {"state": state, "enabled": uf.enabled}
             spec = declared.get(unit)
             if spec is not None and spec.enabled is not None and uf.enabled is None and state != "missing":
-                facts.setdefault("notes", []).append(
-                    f"{mh.name}.service[{unit}]: `enabled:` does not apply to this unit (systemd reports "
+                observed.notes.append(
+                    f"{attribute(mh.name, 'service', unit)}: `enabled:` does not apply to this unit (systemd reports "
                     f"UnitFileState={uf.unit_file or '(none)'}: it has no [Install] section of its own) and is "
                     "ignored")
             if spec is not None and spec.single_instance:
@@ -172,16 +173,14 @@ class HostsSource:
                     raise FactsError(f"host {mh.name}: cannot list processes for single_instance of {unit}",
                                      detail=hf.processes_error)
                 value["instances"] = count_instances(hf.processes, uf.argv)
-            values[f"{mh.name}.service[{unit}]"] = value
+            values[attribute(mh.name, "service", unit)] = value
             unit_facts[unit] = {"main_pid": uf.main_pid, "argv": uf.argv}
 
 
 def unread(out: Observation, address: str, reason: str) -> None:
     """Mark `address` (and everything under it) as not read under the trusted base: a note in the plan, and
     no change or drift is computed for it (plan/build.py drops them)."""
-    facts = out.observed.facts
-    facts.setdefault("unread", []).append(address)
-    facts.setdefault("notes", []).append(f"{address}: not read: {reason}")
+    out.observed.mark_unread(address, reason)
 
 
 def _path_template(env: DesiredEnvironment, mf: ManagedFile) -> str:

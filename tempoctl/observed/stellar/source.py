@@ -54,7 +54,7 @@ class StellarSource:
             start = client.round_trips
             ledger = client.latest_ledger()
             out.pins[name] = {"passphrase": net.passphrase, "ledger": ledger}
-            out.observed.facts.setdefault("stellar_ledger", {})[name] = ledger
+            out.observed.stellar_ledgers[name] = ledger
             ctx = StellarReadContext(env, name, net.passphrase, client, ledger, out.observed, record)
             for cname, contract in env.state.contracts.items():
                 profile = STELLAR_PROFILES.get(contract.profile)
@@ -62,5 +62,5 @@ class StellarSource:
                     profile.read(ctx, cname, contract)
             from tempoctl.observed.stellar.channels import channel_notes
 
-            out.observed.facts.setdefault("notes", []).extend(channel_notes(env, name, client))
+            out.observed.notes.extend(channel_notes(env, name, client))
             out.round_trips += client.round_trips - start

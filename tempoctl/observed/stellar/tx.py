@@ -12,6 +12,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from tempoctl.core.steps import SorobanTx
 from tempoctl.observed.stellar import args as A
 from tempoctl.observed.stellar.client import StellarClient
 from tempoctl.observed.stellar.ledger import instance_key
@@ -45,36 +46,35 @@ class TxBuilder:
     def consume(self, source: str) -> None:
         self._seq[source] = self.sequence(source) + 1
 
-    def build(self, step_fields: dict[str, Any], timeout: int = TIMEOUT_SECONDS) -> Any:
+    def build(self, step: SorobanTx, timeout: int = TIMEOUT_SECONDS) -> Any:
         """The unsigned, unprepared envelope of a `soroban_invocation` or `soroban_extend_ttl` step (an
         ExtendFootprintTTL or RestoreFootprint over the step's `keys`), valid for
         `timeout` seconds (time bounds make a failure definitive)."""
         from stellar_sdk import Account, SorobanDataBuilder, TransactionBuilder
 
-        source = step_fields["source"]
+        source = str(step.source or "")
         acc = Account(source, self.sequence(source))
         tb = TransactionBuilder(acc, self.passphrase, base_fee=BASE_FEE).set_timeout(timeout)
-        function = step_fields.get("function")
+        function = step.function
         if function in ("ExtendFootprintTTL", "RestoreFootprint"):
             from stellar_sdk import xdr
 
             # the footprint is the step's own keys (instance, code, data entries); older plans named only the
             # instance. ExtendFootprintTTL reads them (read-only), RestoreFootprint writes them (read-write).
-            keys = [xdr.LedgerKey.from_xdr(k) for k in step_fields.get("keys") or []]
-            keys = keys or [instance_key(step_fields["contract"])]
+            keys = [xdr.LedgerKey.from_xdr(k) for k in step.keys or []]
+            keys = keys or [instance_key(step.contract)]
             if function == "RestoreFootprint":
                 tb.append_restore_footprint_op()
                 data = SorobanDataBuilder().set_read_write(keys).build()  # type: ignore[no-untyped-call]
             else:
-                tb.append_extend_footprint_ttl_op(int(step_fields["extend_to"]))
+                tb.append_extend_footprint_ttl_op(int(step.extend_to or 0))
                 data = SorobanDataBuilder().set_read_only(keys).build()  # type: ignore[no-untyped-call]
             tb.set_soroban_data(data)
         else:
-            tb.append_invoke_contract_function_op(step_fields["contract"], step_fields["function"],
-                                                  [A.to_scval(a) for a in step_fields["args"]])
+            tb.append_invoke_contract_function_op(step.contract, step.function, [A.to_scval(a) for a in step.args])
         return tb.build()
 
-    def simulate_many(self, many: list[dict[str, Any]], workers: int = 8) -> list[Simulated]:
+    def simulate_many(self, many: list[SorobanTx], workers: int = 8) -> list[Simulated]:
         """Simulate several steps at once. `simulateTransaction` takes exactly one transaction, so a plan of
         N Soroban steps costs N requests; they run `workers` at a time, not one after another. The
         results carry the raw simulation (`envelope` is the SDK response); `assemble` turns one into a
@@ -83,9 +83,9 @@ class TxBuilder:
 
         from tempoctl.observed.stellar.errors import decode_error
 
-        def one(fields: dict[str, Any]) -> Simulated:
+        def one(step: SorobanTx) -> Simulated:
             try:
-                te = self.build(fields)
+                te = self.build(step)
             except Exception as exc:  # noqa: BLE001 - e.g. source account missing on chain
                 return Simulated(ok=False, error=f"cannot build the transaction: {exc}"[:300])
             sim = self.client._rpc("simulateTransaction", self.client.server.simulate_transaction, te)
@@ -93,16 +93,16 @@ class TxBuilder:
                 return Simulated(ok=False, error=decode_error(sim.error))
             return Simulated(ok=True, envelope=sim)
 
-        for fields in many:  # account loads first, one per source, so the threads only simulate
+        for step in many:  # account loads first, one per source, so the threads only simulate
             with contextlib.suppress(Exception):  # a missing account is reported per step by `one`
-                self.sequence(fields["source"])
+                self.sequence(str(step.source))
         if len(many) == 1:
             return [one(many[0])]
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(one, many))
 
-    def assemble(self, step_fields: dict[str, Any], raw: Simulated, timeout: int = TIMEOUT_SECONDS) -> Simulated:
+    def assemble(self, step: SorobanTx, raw: Simulated, timeout: int = TIMEOUT_SECONDS) -> Simulated:
         """The prepared transaction (footprint, resource fee, auth from the simulation) at the source's
         current local sequence; assembling is local, no request."""
-        prepared = self.client.server.prepare_transaction(self.build(step_fields, timeout), raw.envelope)
+        prepared = self.client.server.prepare_transaction(self.build(step, timeout), raw.envelope)
         return Simulated(ok=True, fee=int(prepared.transaction.fee), envelope=prepared)

@@ -2,14 +2,17 @@
 
 Renderers work on the plain dict of `Plan.to_dict()`; everything here is pure and stdlib-only, so that
 `tempoctl show` of a saved JSON plan renders exactly like a fresh plan and no renderer can leak a secret
-that the others would hide.
+that the others would hide. Addresses are taken apart by `tempoctl.core.addrs`, which is stdlib-only too.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
+
+from tempoctl.core.addrs import Attribute, RoleMember, parse_address
 
 # DESIGN §5: a secret renders as `(sensitive)`, and a sensitive field of a change as `(sensitive) changed` or
 # `(sensitive) unchanged` — never a hash, which would let anyone holding a plan confirm a guessed secret.
@@ -205,21 +208,25 @@ def shorten(s: str) -> str:
 
 def short_address(address: str) -> str:
     """Shorten the key of a resource address (``governance.role.ORACLE[0xD7c3…6497]``) for headlines."""
-    if address.endswith("]") and "[" in address:
-        head, _, key = address[:-1].partition("[")
-        return f"{head}[{shorten(key)}]"
+    a = parse_address(address)
+    if isinstance(a, RoleMember):
+        return str(replace(a, member=shorten(a.member)))
+    if isinstance(a, Attribute) and a.key is not None:
+        return str(a.at(shorten(a.key)))
     return address
 
 
 def attribute_name(address: str) -> str:
-    """The attribute part of an address, used to label a scalar before -> after (``risk.paused`` → paused)."""
-    base = address.split("[", 1)[0]
-    return base.rsplit(".", 1)[-1]
+    """The attribute part of an address, used to label a scalar before -> after (``risk.paused`` → paused;
+    the role for role addresses)."""
+    a = parse_address(address)
+    if a is None:
+        return address
+    return a.attribute if isinstance(a, Attribute) else a.role
 
 
 def is_role_membership(address: str) -> bool:
-    parts = address.split("[", 1)[0].split(".")
-    return len(parts) >= 3 and parts[-2] == "role" and "[" in address
+    return isinstance(parse_address(address), RoleMember)
 
 
 def counts(changes: list[dict[str, Any]]) -> dict[str, int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.addrs import RoleAdmin, RoleMember, RoleSet
 from tempoctl.plan.model import Action, Change, DriftItem
 from tempoctl.profiles.access_control.model import AccessControlContract, RoleSpec
 from tempoctl.profiles.access_control.roles import declared_roles
@@ -79,7 +80,7 @@ class AccessControlProfile(EvmFolderProfile):
 
     def observe(self, ctx: ObserveContext, name: str, contract: AccessControlContract) -> ObserveGen:
         addr = contract.address
-        ids: dict[tuple[str, str], str] = ctx.observed.facts.setdefault("role_id", {})
+        ids: dict[tuple[str, str], str] = ctx.observed.role_ids
         for role, spec in contract.roles.items():
             if isinstance(spec, RoleSpec):
                 ids[(addr, role)] = spec.id
@@ -91,13 +92,12 @@ class AccessControlProfile(EvmFolderProfile):
         yield from observe_role_ids(ctx, addr, roles)
         missing = [r for r in roles if (addr, r) not in ids]
         if missing:
-            ctx.observed.facts.setdefault("errors", []).append(
-                (("contracts", name, "roles", missing[0]),
-                 f"{name} ({addr}) has no {missing[0]}_ROLE() getter; declare the role as {{id: 0x…, members: […]}}")
-            )
+            ctx.observed.error(
+                ("contracts", name, "roles", missing[0]),
+                f"{name} ({addr}) has no {missing[0]}_ROLE() getter; declare the role as {{id: 0x…, members: […]}}")
         known = [r for r in roles if (addr, r) in ids]
         role_id = {r: ids[(addr, r)] for r in known}
-        ctx.observed.facts.setdefault("role_names", {}).update({v: k for k, v in role_id.items()})
+        ctx.observed.role_names.update({v: k for k, v in role_id.items()})
 
         calls = [Call(addr, "getRoleAdmin(bytes32)(bytes32)", (bytes.fromhex(role_id[r][2:]),)) for r in known]
         if enumerable:
@@ -120,9 +120,9 @@ class AccessControlProfile(EvmFolderProfile):
         declared = declared_roles(ctx.env, name, contract)
         for r in known:
             if r in declared or r == "ADMIN":
-                ctx.observed.values[f"{name}.role.{r}"] = sorted(members.get(r, set()))
+                ctx.observed.values[str(RoleSet(name, r))] = sorted(members.get(r, set()))
             if admins.get(r) is not None:
-                ctx.observed.values[f"{name}.role_admin.{r}"] = admins[r]
+                ctx.observed.values[str(RoleAdmin(name, r))] = admins[r]
         yield from observe_signer_roles(ctx, addr, known)
 
     def _count_and_index(self, addr: str, roles: list[str], role_id: dict[str, str]) -> Any:
@@ -143,10 +143,9 @@ class AccessControlProfile(EvmFolderProfile):
         from tempoctl.observed.evm.logs import replay_role_events
 
         if contract.from_block is None:
-            ctx.observed.facts.setdefault("errors", []).append(
-                (("contracts", name), (f"{name} ({contract.address}) is not enumerable (no IAccessControlEnumerable); "
+            ctx.observed.error(
+                ("contracts", name), (f"{name} ({contract.address}) is not enumerable (no IAccessControlEnumerable); "
                  "declare `from_block:` (its deployment block) so members can be rebuilt from RoleGranted/RoleRevoked logs"))
-            )
             return {}
         replay = replay_role_events(ctx.client, contract.address, contract.from_block, ctx.block)
         by_id = {as_hex32(k): set(v) for k, v in replay.members.items()}
@@ -162,7 +161,7 @@ class AccessControlProfile(EvmFolderProfile):
 
     def plan(self, ctx: PlanContext, name: str, contract: AccessControlContract) -> Iterable[PlanItem]:
         env, values = ctx.env, ctx.observed.values
-        ids: dict[tuple[str, str], str] = ctx.observed.facts.get("role_id", {})
+        ids: dict[tuple[str, str], str] = ctx.observed.role_ids
         addr = contract.address
         declared = declared_roles(env, name, contract)
         admin_changes = {c.address: c for c in self._role_admin_changes(ctx, name, contract, declared)}
@@ -171,10 +170,10 @@ class AccessControlProfile(EvmFolderProfile):
             if (addr, role) not in ids:
                 continue
             rid = bytes.fromhex(ids[(addr, role)][2:])
-            have = set(values.get(f"{name}.role.{role}", []))
-            admin_role = ctx.role_names.get(values.get(f"{name}.role_admin.{role}", ""), "ADMIN")
+            have = set(values.get(str(RoleSet(name, role)), []))
+            admin_role = ctx.role_names.get(values.get(str(RoleAdmin(name, role)), ""), "ADMIN")
             signer, dep = _admin_signer(ctx, addr, admin_role, contract.signer)
-            admin_change = admin_changes.get(f"{name}.role_admin.{role}")
+            admin_change = admin_changes.get(str(RoleAdmin(name, role)))
             if signer is None and admin_change is not None and isinstance(admin_change.after, str):
                 # Nobody can send as the live admin, but this plan gives the role a new one: change the
                 # admin first, then grant and revoke as a holder of the new admin role.
@@ -185,9 +184,10 @@ class AccessControlProfile(EvmFolderProfile):
             for i, member in enumerate(want):
                 if member in have:
                     continue
-                membership.setdefault(role, []).append(f"{name}.role.{role}[{member}]")
+                address = str(RoleMember(name, role, member))
+                membership.setdefault(role, []).append(address)
                 yield Change(
-                    address=f"{name}.role.{role}[{member}]", action=Action.CREATE,
+                    address=address, action=Action.CREATE,
                     before=None, after={"role": role, "member": member},
                     reason=env.where(*path, i) if path[0] == "contracts" else env.where(*path),
                     steps=[ctx.step(name, addr, "grantRole(bytes32,address)", (rid, member), signer,
@@ -197,14 +197,15 @@ class AccessControlProfile(EvmFolderProfile):
             for member in sorted(have - set(want)):
                 if policy == "ignore":
                     continue
+                address = str(RoleMember(name, role, member))
                 if policy == "warn":
-                    yield DriftItem(address=f"{name}.role.{role}[{member}]", kind="unlisted_member",
+                    yield DriftItem(address=address, kind="unlisted_member",
                                     expected=None, actual={"role": role, "member": member},
                                     message=f"{member} holds {role} but is not declared (unlisted_members: warn)")
                     continue
-                membership.setdefault(role, []).append(f"{name}.role.{role}[{member}]")
+                membership.setdefault(role, []).append(address)
                 yield Change(
-                    address=f"{name}.role.{role}[{member}]", action=Action.DELETE,
+                    address=address, action=Action.DELETE,
                     before={"role": role, "member": member}, after=None, reason="not declared",
                     steps=[ctx.step(name, addr, "revokeRole(bytes32,address)", (rid, member), signer,
                                     f"revokeRole({role}, {member})")],
@@ -220,17 +221,17 @@ class AccessControlProfile(EvmFolderProfile):
         """setRoleAdmin for every declared role whose live admin is not the declared one: `role_admins`, a
         RoleSpec's `admin`, else ADMIN (OpenZeppelin's default), so removing an entry restores ADMIN."""
         env, values, addr = ctx.env, ctx.observed.values, contract.address
-        ids: dict[tuple[str, str], str] = ctx.observed.facts.get("role_id", {})
+        ids: dict[tuple[str, str], str] = ctx.observed.role_ids
         for role in dict.fromkeys([*declared, *contract.role_admins]):
             admin, where = _declared_admin(name, contract, role)
             if (addr, role) not in ids or (addr, admin) not in ids:
                 continue
-            live = values.get(f"{name}.role_admin.{role}")
+            live = values.get(str(RoleAdmin(name, role)))
             if live == ids[(addr, admin)] or (live is None and where is None):
                 continue
             signer, dep = ctx.signer_for(addr, "ADMIN", contract.signer)
             yield Change(
-                address=f"{name}.role_admin.{role}", action=Action.UPDATE,
+                address=str(RoleAdmin(name, role)), action=Action.UPDATE,
                 before=ctx.role_names.get(live or "", live), after=admin,
                 reason=env.where(*where) if where else "not in role_admins: ADMIN administers it by default",
                 steps=[ctx.step(name, addr, "setRoleAdmin(bytes32,bytes32)",
@@ -259,7 +260,7 @@ def _admin_signer(ctx: PlanContext, addr: str, admin_role: str, declared: str | 
     """
     if admin_role == "ADMIN":
         return ctx.signer_for(addr, "ADMIN", declared)
-    holders: list[str] = ctx.observed.facts.get("signer_roles", {}).get((addr, admin_role), [])
+    holders: list[str] = ctx.observed.signer_roles.get((addr, admin_role), [])
     if declared is not None and declared in holders:
         return declared, None
     return ctx.signer_for(addr, admin_role, None)

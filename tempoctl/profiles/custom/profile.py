@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.eip55 import to_checksum_address
 from tempoctl.plan.model import Action, Change
 from tempoctl.profiles.base import Call, EvmFolderProfile, ObserveContext, ObserveGen, PlanContext, PlanItem
@@ -72,14 +73,14 @@ class CustomProfile(EvmFolderProfile):
         for (sname, s, _), r in zip(keyed, res):
             _, _, outs = split_signature(s.read)
             if r.ok:
-                ctx.observed.values[f"{name}.setting[{sname}]"] = to_plain(outs[0], r.value)
+                ctx.observed.values[attribute(name, "setting", sname)] = to_plain(outs[0], r.value)
             else:
-                ctx.observed.facts.setdefault("errors", []).append(
-                    (("contracts", name, "settings", sname, "read"), f"{name}.setting[{sname}]: {s.read} reverted"))
+                address = attribute(name, "setting", sname)
+                ctx.observed.error(("contracts", name, "settings", sname, "read"), f"{address}: {s.read} reverted", address)
 
     def plan(self, ctx: PlanContext, name: str, contract: CustomContract) -> Iterable[PlanItem]:
         for sname, s in contract.settings.items():
-            key = f"{name}.setting[{sname}]"
+            key = attribute(name, "setting", sname)
             if key not in ctx.observed.values:
                 continue
             _, _, outs = split_signature(s.read)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from tempoctl.core.addrs import attribute
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork, Oracle
 from tempoctl.plan.model import Action, Change
@@ -33,18 +34,17 @@ class OracleProfile:
             return
         res = yield [Call(token, "balanceOf(address)(uint256)", (oracle.address,)), Call(token, "decimals()(uint8)")]
         if res[0].ok and res[1].ok:
-            ctx.observed.values[f"oracle.fee_balance[{oracle.address}]"] = int(res[0].value)
-            ctx.observed.facts["fee_token_decimals"] = int(res[1].value)
+            ctx.observed.values[attribute("oracle", "fee_balance", oracle.address)] = int(res[0].value)
+            ctx.observed.fee_token_decimals = int(res[1].value)
         else:
-            ctx.observed.facts.setdefault("errors", []).append(
-                (("networks",), f"fee token {token}: balanceOf/decimals failed; is `fee_token` a TIP-20/ERC-20?"))
+            ctx.observed.error(("networks",), f"fee token {token}: balanceOf/decimals failed; is `fee_token` a TIP-20/ERC-20?")
 
     def plan(self, ctx: PlanContext, name: str, oracle: Oracle) -> Iterable[PlanItem]:
-        key = f"oracle.fee_balance[{oracle.address}]"
+        key = attribute("oracle", "fee_balance", oracle.address)
         token = fee_token(ctx.env, oracle)
         if key not in ctx.observed.values or token is None or oracle.min_fee_balance is None:
             return
-        decimals = ctx.observed.facts.get("fee_token_decimals", 6)
+        decimals = 6 if ctx.observed.fee_token_decimals is None else ctx.observed.fee_token_decimals
         minimum = int(Decimal(oracle.min_fee_balance) * (10**decimals))
         have = int(ctx.observed.values[key])
         if have >= minimum:

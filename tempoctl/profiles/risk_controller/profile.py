@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.plan.model import Action, Change
 from tempoctl.profiles.base import (
     Call,
@@ -59,44 +60,43 @@ class RiskControllerProfile(EvmFolderProfile):
         self._require(ctx, name, res[0].ok, "governance()")
         governance = res[0].value if res[0].ok else None
         if contract.paused is not None and res[1].ok:
-            ctx.observed.values[f"{name}.paused"] = bool(res[1].value)
+            ctx.observed.values[attribute(name, "paused")] = bool(res[1].value)
         for (bname, _), r in zip(breakers, res[2:2 + len(breakers)]):
             if r.ok:
-                ctx.observed.values[f"{name}.circuit_breaker[{bname}]"] = bool(r.value)
+                ctx.observed.values[attribute(name, "circuit_breaker", bname)] = bool(r.value)
         params = res[2 + len(breakers):2 + len(breakers) + len(RISK_FIELDS)]
         for (bname, _), r in zip(breakers, res[2 + len(breakers) + len(RISK_FIELDS):]):
             if r.ok and int(r.value) > 0:  # 0: the pair never had a signal, so there is no age
                 signal = {"timestamp": int(r.value)}
-                chain_now = ctx.observed.facts.get("block_timestamps", {}).get(ctx.network)
+                chain_now = ctx.observed.block_timestamps.get(ctx.network)
                 if isinstance(chain_now, int):  # the age in chain time, as the contract measures staleness
                     signal["block_timestamp"] = chain_now
-                ctx.observed.facts.setdefault("oracle_signals", {})[bname] = signal
+                ctx.observed.oracle_signals[bname] = signal
         if contract.risk_params is not None and all(p.ok for p in params):
-            ctx.observed.values[f"{name}.risk_params"] = {f: int(p.value) for (f, _), p in zip(RISK_FIELDS, params)}
+            ctx.observed.values[attribute(name, "risk_params")] = {f: int(p.value) for (f, _), p in zip(RISK_FIELDS, params)}
         if governance:
-            ctx.observed.facts.setdefault("governance", {})[name] = governance
+            ctx.observed.governance[name] = governance
             yield from observe_signer_roles(ctx, governance, ["EMERGENCY", "RISK_OFFICER"])
 
     @staticmethod
     def _require(ctx: ObserveContext, name: str, ok: bool, what: str) -> None:
         if not ok:
-            ctx.observed.facts.setdefault("errors", []).append(
-                (("contracts", name, "address"), f"{name}: {what} failed; is this a TempoVault RiskController?"))
+            ctx.observed.error(("contracts", name, "address"), f"{name}: {what} failed; is this a TempoVault RiskController?")
 
     def plan(self, ctx: PlanContext, name: str, contract: RiskControllerContract) -> Iterable[PlanItem]:
         values, env, addr = ctx.observed.values, ctx.env, contract.address
-        governance = ctx.observed.facts.get("governance", {}).get(name, "")
-        if contract.paused is not None and f"{name}.paused" in values and values[f"{name}.paused"] != contract.paused:
+        governance = ctx.observed.governance.get(name, "")
+        if contract.paused is not None and attribute(name, "paused") in values and values[attribute(name, "paused")] != contract.paused:
             signer, dep = ctx.signer_for(governance, "EMERGENCY", contract.signer)
             yield Change(
-                address=f"{name}.paused", action=Action.UPDATE, before=values[f"{name}.paused"], after=contract.paused,
+                address=attribute(name, "paused"), action=Action.UPDATE, before=values[attribute(name, "paused")], after=contract.paused,
                 reason=env.where("contracts", name, "paused"),
                 steps=[ctx.step(name, addr, "toggleGlobalPause(bool)", (contract.paused,), signer,
                                 f"toggleGlobalPause({str(contract.paused).lower()})")],
                 depends_on=[dep] if dep else [],
             )
         for bname, spec in contract.circuit_breakers.items():
-            key = f"{name}.circuit_breaker[{bname}]"
+            key = attribute(name, "circuit_breaker", bname)
             if key not in values or values[key] == spec.broken:
                 continue
             pid = pair_id(spec)
@@ -109,7 +109,7 @@ class RiskControllerProfile(EvmFolderProfile):
                 depends_on=[dep] if dep else [],
             )
         want = contract.risk_params
-        have = values.get(f"{name}.risk_params")
+        have = values.get(attribute(name, "risk_params"))
         if want is not None and have is not None:
             target = want.model_dump()
             differ = [f for f, _ in RISK_FIELDS if have[f] != target[f]]
@@ -117,7 +117,7 @@ class RiskControllerProfile(EvmFolderProfile):
                 signer, dep = ctx.signer_for(governance, "RISK_OFFICER", contract.signer)
                 args = (tuple(target[f] for f, _ in RISK_FIELDS),)
                 yield Change(
-                    address=f"{name}.risk_params", action=Action.UPDATE,
+                    address=attribute(name, "risk_params"), action=Action.UPDATE,
                     before={f: have[f] for f in differ}, after={f: target[f] for f in differ},
                     reason=env.where("contracts", name, "risk_params", differ[0]),
                     steps=[ctx.step(name, addr, f"updateRiskParams({RISK_TUPLE})", args, signer,

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from tempoctl.core.addrs import attribute, keyed
 from tempoctl.observed.observation import ObservedValues
 from tempoctl.observed.record import ManagedRecord
 from tempoctl.plan.model import Action, Change, DriftItem
@@ -61,7 +62,7 @@ NO_LOGS_NOTE = ("{name}: approvals made outside tempoctl cannot be found without
 
 def scope(name: str, attr: str) -> str:
     """The managed-key record's scope of one whitelist of one vault: `vault.approved_token`."""
-    return f"{name}.{attr}"
+    return attribute(name, attr)
 
 
 def _recorded(ctx: ObserveContext, name: str, attr: str) -> set[str]:
@@ -75,7 +76,7 @@ def record_approvals(env: DesiredEnvironment, observed: ObservedValues, record: 
     """After an apply: every address a vault's declared lists name is tempoctl-managed (dropping it from the
     YAML later plans its revocation, with or without `from_block`), and a recorded one that is neither
     declared nor approved any more (revoked in a Safe batch or from a console) is forgotten."""
-    unapproved: dict[str, list[str]] = observed.facts.get("unapproved_records", {})
+    unapproved: dict[str, list[str]] = observed.unapproved_records
     for name, c in env.state.contracts.items():
         if not isinstance(c, TreasuryVaultContract):
             continue
@@ -99,40 +100,40 @@ class TreasuryVaultProfile(EvmFolderProfile):
         logged = _logged(ctx, contract)
         lists = [(field, attr, getter) for field, attr, getter, _, _ in LISTS if getattr(contract, field) is not None]
         if lists and contract.unlisted_approvals != "ignore" and contract.from_block is None:
-            ctx.observed.facts.setdefault("notes", []).append(NO_LOGS_NOTE.format(name=name))
-        keyed: list[tuple[str, str, str, bool, Call]] = []
+            ctx.observed.notes.append(NO_LOGS_NOTE.format(name=name))
+        reads: list[tuple[str, str, str, bool, Call]] = []
         for field, attr, getter in lists:  # a list not declared is not managed: neither read nor revoked
             declared = getattr(contract, field)
             recorded = _recorded(ctx, name, attr) if contract.unlisted_approvals != "ignore" else set()
             for item in dict.fromkeys([*declared, *sorted(logged[attr] | recorded)]):
-                keyed.append((f"{name}.{attr}[{item}]", attr, item, item in declared,
+                reads.append((attribute(name, attr, item), attr, item, item in declared,
                               Call(addr, f"{getter}(address)(bool)", (item,))))
         fixed = [Call(addr, "governance()(address)"), Call(addr, "feeTreasury()(address)"),
                  Call(addr, "performanceFeeBps()(uint16)"), Call(addr, "managementFeeBps()(uint16)")]
-        res = yield fixed + [c for *_, c in keyed]
-        for (key, attr, item, declared, _), r in zip(keyed, res[len(fixed):]):
+        res = yield fixed + [c for *_, c in reads]
+        for (key, attr, item, declared, _), r in zip(reads, res[len(fixed):]):
             # An undeclared candidate is kept only while it is approved: one the logs or the record name that
             # is no longer approved is not live state (and, if recorded, apply forgets it).
             if r.ok and (declared or r.value):
                 ctx.observed.values[key] = bool(r.value)
             elif r.ok:
-                ctx.observed.facts.setdefault("unapproved_records", {}).setdefault(scope(name, attr), []).append(item)
+                ctx.observed.unapproved_records.setdefault(scope(name, attr), []).append(item)
         if contract.fee_config is not None and all(r.ok for r in res[1:4]):
-            ctx.observed.values[f"{name}.fee_config"] = {
+            ctx.observed.values[attribute(name, "fee_config")] = {
                 "treasury": res[1].value, "performance_bps": int(res[2].value), "management_bps": int(res[3].value)}
         if res[0].ok:
-            ctx.observed.facts.setdefault("governance", {})[name] = res[0].value
+            ctx.observed.governance[name] = res[0].value
             yield from observe_signer_roles(ctx, res[0].value, ["ADMIN"])
 
     def plan(self, ctx: PlanContext, name: str, contract: TreasuryVaultContract) -> Iterable[PlanItem]:
         values, env, addr = ctx.observed.values, ctx.env, contract.address
-        governance = ctx.observed.facts.get("governance", {}).get(name, "")
+        governance = ctx.observed.governance.get(name, "")
         for field, attr, _, setter, _ in LISTS:
             declared = getattr(contract, field)
             if declared is None:
                 continue
             for i, item in enumerate(declared):
-                key = f"{name}.{attr}[{item}]"
+                key = attribute(name, attr, item)
                 if values.get(key, True):
                     continue
                 signer, dep = ctx.signer_for(governance, "ADMIN", contract.signer)
@@ -143,10 +144,9 @@ class TreasuryVaultProfile(EvmFolderProfile):
                                     record={"scope": scope(name, attr), "key": item, "op": "remember"})],
                     depends_on=[dep] if dep else [],
                 )
-            prefix = f"{name}.{attr}["
-            unlisted = sorted(k[len(prefix):-1] for k, v in values.items() if k.startswith(prefix) and v is True)
+            unlisted = sorted(i for k, i in keyed(values, name, attr) if values[k] is True)
             for item in (i for i in unlisted if i not in declared):
-                key = f"{name}.{attr}[{item}]"
+                key = attribute(name, attr, item)
                 if contract.unlisted_approvals == "warn":
                     yield DriftItem(address=key, kind="unlisted_approval", expected=False, actual=True,
                                     message=f"{item} is approved on {name} but not declared "
@@ -160,14 +160,14 @@ class TreasuryVaultProfile(EvmFolderProfile):
                                     record={"scope": scope(name, attr), "key": item, "op": "forget"})],
                     depends_on=[dep] if dep else [],
                 )
-        want, have = contract.fee_config, values.get(f"{name}.fee_config")
+        want, have = contract.fee_config, values.get(attribute(name, "fee_config"))
         if want is not None and have is not None:
             target = want.model_dump()
             differ = [k for k in target if target[k] != have[k]]
             if differ:
                 signer, dep = ctx.signer_for(governance, "ADMIN", contract.signer)
                 yield Change(
-                    address=f"{name}.fee_config", action=Action.UPDATE,
+                    address=attribute(name, "fee_config"), action=Action.UPDATE,
                     before={k: have[k] for k in differ}, after={k: target[k] for k in differ},
                     reason=env.where("contracts", name, "fee_config"),
                     steps=[ctx.step(name, addr, "setFeeConfig(address,uint16,uint16)",

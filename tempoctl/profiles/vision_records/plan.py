@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tempoctl.core.addrs import attribute, keyed
+from tempoctl.core.steps import SorobanTx, SorobanVerify
 from tempoctl.desired.base import StellarNetwork
 from tempoctl.diff.steps import soroban_step
 from tempoctl.errors import SafetyError
@@ -39,7 +41,7 @@ class _Planner:
         net = ctx.env.state.networks[c.network]
         assert isinstance(net, StellarNetwork)
         self.passphrase = net.passphrase
-        live_admin = (self.values.get(f"{name}.admin") or {}).get("admin")
+        live_admin = (self.values.get(attribute(name, "admin")) or {}).get("admin")
         self.caller, self.caller_address = self._signer(c.signer, live_admin)
 
     def _signer(self, declared: str | None, address: str | None) -> tuple[str | None, str | None]:
@@ -67,7 +69,7 @@ class _Planner:
 
     # --- what to plan ------------------------------------------------------------------------------
     def plan(self) -> Iterator[PlanItem]:
-        cid = self.values.get(f"{self.name}.contract_id") or {}
+        cid = self.values.get(attribute(self.name, "contract_id")) or {}
         yield from self.contract_id(cid)
         if not cid.get("exists"):
             return
@@ -82,7 +84,7 @@ class _Planner:
 
     def contract_id(self, cid: dict[str, Any]) -> Iterator[PlanItem]:
         recorded, live = cid.get("recorded"), self.c.contract_id
-        pin = self.ctx.observed.facts.get("wasm_pins", {}).get(self.name)
+        pin = self.ctx.observed.wasm_pins.get(self.name)
         problems = switch_problems(cid, pin, self.c.admin)
         changing = recorded is not None and recorded != live
         if problems and (changing or not cid.get("exists")):
@@ -92,24 +94,23 @@ class _Planner:
                 hint="A contract-ID change must point at an initialised contract whose wasm hash matches the pin "
                      "and whose admin is the declared admin.")
         if pin and cid.get("exists") and cid.get("wasm_sha256") != pin:
-            yield DriftItem(address=f"{self.name}.wasm_sha256", kind="wasm_pin", expected=pin,
+            yield DriftItem(address=attribute(self.name, "wasm_sha256"), kind="wasm_pin", expected=pin,
                             actual=cid.get("wasm_sha256"),
                             message=f"the live wasm of {live} differs from the pin ({self.where('wasm_sha256')}); "
                                     "a new version is a new contract ID")
         if changing:
-            step = Step(kind="soroban_verify", display=f"verify {A.short(live)}: exists, wasm pin, initialised, admin",
-                        fields={"network": self.c.network, "contract": live, "name": self.name,
-                                "wasm_sha256": pin, "admin": self.c.admin})
-            yield Change(address=f"{self.name}.contract_id", action=Action.UPDATE, before=recorded, after=live,
+            verify = SorobanVerify(network=self.c.network, contract=live, name=self.name, wasm_sha256=pin,
+                                   admin=self.c.admin)
+            step = Step(kind=SorobanVerify.KIND, display=f"verify {A.short(live)}: exists, wasm pin, initialised, admin",
+                        fields=verify.to_fields())
+            yield Change(address=attribute(self.name, "contract_id"), action=Action.UPDATE, before=recorded, after=live,
                          reason=self.where("contract_id"), steps=[step],
                          note="upgrade by indirection: consumers are repointed after this verification")
 
     def tiers(self) -> Iterator[PlanItem]:
         if "admin_tiers" not in self.c.model_fields_set:
             return
-        prefix = f"{self.name}.admin_tier["
-        for key in sorted(k for k in self.values if k.startswith(prefix)):
-            addr = key[len(prefix):-1]
+        for key, addr in keyed(self.values, self.name, "admin_tier"):
             live, want = self.values[key], self.c.admin_tiers.get(addr)
             if want is not None and live != want:
                 yield Change(address=key, action=Action.CREATE if live is None else Action.UPDATE, before=live,
@@ -128,17 +129,16 @@ class _Planner:
         wl = self.c.whitelist
         if wl is None:
             return
-        if wl.enabled is not None and self.values.get(f"{self.name}.whitelist_enabled") != wl.enabled:
-            yield Change(address=f"{self.name}.whitelist_enabled", action=Action.UPDATE,
-                         before=self.values.get(f"{self.name}.whitelist_enabled"), after=wl.enabled,
+        if wl.enabled is not None and self.values.get(attribute(self.name, "whitelist_enabled")) != wl.enabled:
+            yield Change(address=attribute(self.name, "whitelist_enabled"), action=Action.UPDATE,
+                         before=self.values.get(attribute(self.name, "whitelist_enabled")), after=wl.enabled,
                          reason=self.where("whitelist", "enabled"),
                          steps=[self.step("set_whitelist_enabled", [self.me(), A.boolean(wl.enabled)])])
         if wl.members is None:
             return
         want = set(wl.members)
-        prefix = f"{self.name}.whitelist["
-        for key in sorted(k for k in self.values if k.startswith(prefix)):
-            addr, live = key[len(prefix):-1], bool(self.values[key])
+        for key, addr in keyed(self.values, self.name, "whitelist"):
+            live = bool(self.values[key])
             if addr in want and not live:
                 yield Change(address=key, action=Action.CREATE, before=False, after=True,
                              reason=self.where("whitelist", "members", wl.members.index(addr)),
@@ -158,7 +158,7 @@ class _Planner:
         for tag, flag in sorted(p.functions.items()):
             wanted.append((tag, flag, A.vec(A.symbol("Function"), A.symbol(tag)), ("paused", "functions", tag)))
         for tag, flag, scope_arg, path in wanted:
-            key = f"{self.name}.paused[{tag}]"
+            key = attribute(self.name, "paused", tag)
             live = bool(self.values.get(key, False))
             if live != flag:
                 fn = "pause_contract" if flag else "resume_contract"
@@ -166,7 +166,7 @@ class _Planner:
                              steps=[self.step(fn, [self.me(), scope_arg])])
 
     def rate_limit(self) -> Iterator[PlanItem]:
-        key = f"{self.name}.rate_limit"
+        key = attribute(self.name, "rate_limit")
         live = self.values.get(key)
         if "rate_limit" in self.c.model_fields_set and self.c.rate_limit is None:
             if live is not None:
@@ -182,7 +182,7 @@ class _Planner:
         want = {"max_requests": rl.max_requests, "window_seconds": rl.window_seconds}
         if live != want:
             note = "cannot be unset once set; about 10 changes per hour per caller are accepted"
-            if self.ctx.observed.facts.get("stellar_contracts", {}).get(self.name, {}).get("multisig"):
+            if self.ctx.observed.stellar_contracts.get(self.name, {}).get("multisig"):
                 note = "multisig is configured on this contract: set_rate_limit_config will fail (reference §9)"
             yield Change(address=key, action=Action.CREATE if live is None else Action.UPDATE, before=live, after=want,
                          reason=self.where("rate_limit"), note=note,
@@ -192,32 +192,32 @@ class _Planner:
     def footprint_step(self, function: str, keys: list[str], display: str, **extra: Any) -> Step:
         """A RestoreFootprint or ExtendFootprintTTL step over explicit ledger keys (base64 XDR). Both are the
         `soroban_extend_ttl` kind: sent, journalled and settled like any footprint-TTL transaction."""
-        fields = {"network": self.c.network, "passphrase": self.passphrase, "contract": self.c.contract_id,
-                  "function": function, "args": [], "source": self.caller_address, "keys": keys, **extra}
-        return Step(kind="soroban_extend_ttl", display=display, signer=self.caller, fields=fields)
+        tx = SorobanTx(network=self.c.network, passphrase=self.passphrase, contract=self.c.contract_id,
+                       function=function, args=[], source=self.caller_address, keys=keys, extra=extra)
+        return Step(kind="soroban_extend_ttl", display=display, signer=self.caller, fields=tx.to_fields())
 
     def restore(self) -> Iterator[PlanItem]:
-        archived = self.values.get(f"{self.name}.archived") or []
+        archived = self.values.get(attribute(self.name, "archived")) or []
         if not archived:
             return
         what = [a["what"] for a in archived]
         step = self.footprint_step("RestoreFootprint", [a["key"] for a in archived],
                                    f"RestoreFootprint({_short_keys(what)})")
-        yield Change(address=f"{self.name}.archived", action=Action.UPDATE, before={"archived": what},
+        yield Change(address=attribute(self.name, "archived"), action=Action.UPDATE, before={"archived": what},
                      after={"archived": []}, reason="archived entries the plan depends on", steps=[step],
                      note="archived: invocations touching these entries fail and extending them does nothing until "
                           "they are restored; a restored entry lives the network's minimum persistent TTL")
 
     def ttl(self) -> Iterator[PlanItem]:
         minimum = self.c.min_instance_ttl_ledgers
-        live = self.values.get(f"{self.name}.instance_ttl") or {}
-        code = self.values.get(f"{self.name}.code_ttl") or {}
-        ledger = self.ctx.observed.facts.get("stellar_ledger", {}).get(self.c.network)
+        live = self.values.get(attribute(self.name, "instance_ttl")) or {}
+        code = self.values.get(attribute(self.name, "code_ttl")) or {}
+        ledger = self.ctx.observed.stellar_ledgers.get(self.c.network)
         if minimum is None or live.get("live_until") is None or ledger is None:
             return
-        limits = self.ctx.observed.facts.get("stellar_archival", {}).get(self.c.network) or {}
+        limits = self.ctx.observed.stellar_archival.get(self.c.network) or {}
         max_ttl = int(limits.get("max_entry_ttl") or MAX_ENTRY_TTL)
-        archived = {a["what"] for a in self.values.get(f"{self.name}.archived") or []}
+        archived = {a["what"] for a in self.values.get(attribute(self.name, "archived")) or []}
 
         def remaining(v: dict[str, Any], what: str) -> int:
             # a restored entry lives the minimum persistent TTL from the restore on
@@ -234,7 +234,7 @@ class _Planner:
             return
         extend_to = min(2 * minimum, max_ttl - 1)
         labels = ["instance", "code"][:len(keys)]
-        for a in self.values.get(f"{self.name}.archived") or []:
+        for a in self.values.get(attribute(self.name, "archived")) or []:
             if a["key"] not in keys:  # restored data entries get the same TTL
                 keys.append(a["key"])
                 labels.append(a["what"])
@@ -245,7 +245,7 @@ class _Planner:
         # rebuilt at apply time would never equal the approved one. An archived entry lives until ledger 0.
         until = min(int(live["live_until"]), int(code["live_until"]) if code.get("live_until") is not None
                     else int(live["live_until"]))
-        yield Change(address=f"{self.name}.instance_ttl", action=Action.UPDATE,
+        yield Change(address=attribute(self.name, "instance_ttl"), action=Action.UPDATE,
                      before={"live_until_ledger": until}, after={"extend_to_ledgers": extend_to},
                      reason=self.where("min_instance_ttl_ledgers"), steps=[step],
                      note=f"the instance/code live until ledger {until:,}, fewer than the minimum {minimum:,} "
@@ -260,23 +260,23 @@ class _Planner:
         want = self.c.admin
         if want is None:
             return
-        live = (self.values.get(f"{self.name}.admin") or {}).get("admin")
-        sa = self.values.get(f"{self.name}.super_admin")
+        live = (self.values.get(attribute(self.name, "admin")) or {}).get("admin")
+        sa = self.values.get(attribute(self.name, "super_admin"))
         former = [a for a in dict.fromkeys((live, sa)) if a and a != want]
-        holders = [a for a in former if (self.values.get(f"{self.name}.rbac_role[{a}]") or {}).get("role") == "Admin"]
+        holders = [a for a in former if (self.values.get(attribute(self.name, "rbac_role", a)) or {}).get("role") == "Admin"]
         blocked = {a: why for a in holders if (why := self.register_blocked(a))}
         for addr, why in blocked.items():
             remains = [(f"keeps RBAC role Admin (SystemAdmin, ManageUsers): register_user, the contract's only "
                        f"role setter, would be refused ({why})"), *self.remains(addr, removing_role=True)]
-            self.ctx.observed.facts.setdefault("notes", []).append(
+            self.ctx.observed.notes.append(
                 f"{self.name}: former admin {addr} {'; '.join(remains)}")
         holders = [a for a in holders if a not in blocked]
         granted: list[str] = []
-        if holders and f"{self.name}.rbac_role[{want}]" in self.values \
-                and self.values.get(f"{self.name}.rbac_role[{want}]") is None:
+        if holders and attribute(self.name, "rbac_role", want) in self.values \
+                and self.values.get(attribute(self.name, "rbac_role", want)) is None:
             # initialize gives the admin RBAC Role::Admin; a handover does not. Without it nobody may hold
             # ManageUsers once the old admin's role goes (reference §4, handover sequence step 2).
-            granted.append(f"{self.name}.rbac_role[{want}]")
+            granted.append(attribute(self.name, "rbac_role", want))
             yield Change(address=granted[0], action=Action.CREATE, before=None, after="Admin",
                          reason=self.where("admin"),
                          steps=[self.step("register_user", [A.address(holders[0]), A.address(want), A.u32(5),
@@ -287,18 +287,18 @@ class _Planner:
         for addr in former:
             if addr in blocked:
                 continue
-            ra = self.values.get(f"{self.name}.rbac_role[{addr}]")
+            ra = self.values.get(attribute(self.name, "rbac_role", addr))
             remains = self.remains(addr, removing_role=bool(ra and ra["role"] == "Admin"))
             if not (ra and ra["role"] == "Admin" and _active(ra)):
                 if remains:
-                    self.ctx.observed.facts.setdefault("notes", []).append(
+                    self.ctx.observed.notes.append(
                         f"{self.name}: former admin {addr} {'; '.join(remains)}")
                 continue
             note = ("register_user with Role::None is the contract's only way to change a role (there is no "
                     "revoke_role); it also rewrites the address's user record (name, registered_at), and needs "
                     "REG_USR unpaused and, with the whitelist on, the address whitelisted. ")
             note += f"After it, {addr} " + ("; ".join(remains) if remains else "holds no admin power")
-            yield Change(address=f"{self.name}.rbac_role[{addr}]", action=Action.UPDATE, before="Admin",
+            yield Change(address=attribute(self.name, "rbac_role", addr), action=Action.UPDATE, before="Admin",
                          after="None", reason=f"{A.short(addr)} is not the declared admin ({self.where('admin')})",
                          depends_on=list(granted),
                          steps=[self.step("register_user", [A.address(addr), A.address(addr), A.u32(0),
@@ -311,12 +311,12 @@ class _Planner:
         then `check_whitelist_access(caller)`), judged on the live state and what this plan declares."""
         v = self.values
         paused = self.c.paused
-        if v.get(f"{self.name}.paused[global]") or v.get(f"{self.name}.paused[REG_USR]") or (
+        if v.get(attribute(self.name, "paused", "global")) or v.get(attribute(self.name, "paused", "REG_USR")) or (
                 paused is not None and (paused.global_ or paused.functions.get("REG_USR"))):
             return "REG_USR is paused"
         wl = self.c.whitelist
-        on = bool(v.get(f"{self.name}.whitelist_enabled")) or bool(wl is not None and wl.enabled)
-        listed = bool(v.get(f"{self.name}.whitelist[{caller}]")) and not (
+        on = bool(v.get(attribute(self.name, "whitelist_enabled"))) or bool(wl is not None and wl.enabled)
+        listed = bool(v.get(attribute(self.name, "whitelist", caller))) and not (
             wl is not None and wl.members is not None and caller not in wl.members)
         if on and not listed:
             return f"the whitelist is on and {A.short(caller)} is not on it; declare it in whitelist.members"
@@ -325,7 +325,7 @@ class _Planner:
     def remains(self, addr: str, *, removing_role: bool) -> list[str]:
         """What `addr` keeps after this plan: tier, S_ADMIN, ADM_LIST, RBAC permissions."""
         out: list[str] = []
-        tier = self.values.get(f"{self.name}.admin_tier[{addr}]")
+        tier = self.values.get(attribute(self.name, "admin_tier", addr))
         managed = "admin_tiers" in self.c.model_fields_set
         if tier and not managed:
             out.append(f"keeps the {tier} tier (declare `admin_tiers` to have tempoctl reduce it to OperatorAdmin, "
@@ -335,12 +335,12 @@ class _Planner:
                        "resume the contract)")
         elif tier:
             out.append(f"keeps the declared {self.c.admin_tiers.get(addr)} tier")
-        if self.values.get(f"{self.name}.super_admin") == addr:
+        if self.values.get(attribute(self.name, "super_admin")) == addr:
             out.append("stays named by S_ADMIN (written once by initialize, no entry point changes it; "
                        "vision_records checks tiers, not S_ADMIN)")
-        if addr in (self.values.get(f"{self.name}.admin_list") or []) and not managed:
+        if addr in (self.values.get(attribute(self.name, "admin_list")) or []) and not managed:
             out.append("stays in ADM_LIST")
-        ra = self.values.get(f"{self.name}.rbac_role[{addr}]")
+        ra = self.values.get(attribute(self.name, "rbac_role", addr))
         if ra and not removing_role:
             from tempoctl.profiles.vision_records.read import BASE_PERMISSIONS
 
@@ -354,10 +354,10 @@ class _Planner:
 
     def admin(self) -> Iterator[PlanItem]:
         want = self.c.admin
-        live = self.values.get(f"{self.name}.admin") or {}
+        live = self.values.get(attribute(self.name, "admin")) or {}
         if want is None:
             return
-        key = f"{self.name}.admin"
+        key = attribute(self.name, "admin")
         if live.get("admin") == want:
             if live.get("pending"):
                 # cancel_admin_transfer checks current_admin.require_auth(): the admin's key signs it, not the
@@ -404,10 +404,10 @@ def _short_keys(labels: list[str]) -> str:
 def plan(ctx: PlanContext, name: str, contract: VisionRecordsContract) -> list[PlanItem]:
     items = list(_Planner(ctx, name, contract).plan())
     changes = [i for i in items if isinstance(i, Change)]
-    first = [c.address for c in changes if c.address in (f"{name}.contract_id", f"{name}.archived")]
-    others = [c.address for c in changes if c.address not in (*first, f"{name}.admin")]
+    first = [c.address for c in changes if c.address in (attribute(name, "contract_id"), attribute(name, "archived"))]
+    others = [c.address for c in changes if c.address not in (*first, attribute(name, "admin"))]
     for c in changes:
-        if c.address == f"{name}.admin":
+        if c.address == attribute(name, "admin"):
             c.depends_on += first + others
         elif c.address not in first:
             c.depends_on += first

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tempoctl.backend.base import BackendError
+from tempoctl.core.addrs import attribute, keyed
 from tempoctl.observed.stellar import ledger as L
 from tempoctl.profiles.base import StellarReadContext
 from tempoctl.profiles.vision_records import archival
@@ -30,8 +31,9 @@ KEYED_FUNCTIONS = {"add_to_whitelist": "whitelist", "remove_from_whitelist": "wh
                    "promote_admin": "admin_tier", "demote_admin": "admin_tier"}
 
 
-def scope(name: str, attribute: str) -> str:
-    return f"{name}.{attribute}"
+def scope(name: str, attr: str) -> str:
+    """The managed-key record's scope of one keyed attribute: `vision_records.whitelist`."""
+    return attribute(name, attr)
 
 
 def wasm_pin(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) -> str | None:
@@ -84,7 +86,7 @@ def switch_problems(summary: dict[str, Any], pin: str | None, admin: str | None)
 def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) -> None:
     cid = contract.contract_id
     pin = wasm_pin(ctx, name, contract)
-    ctx.observed.facts.setdefault("wasm_pins", {})[name] = pin
+    ctx.observed.wasm_pins[name] = pin
     tiers = set(contract.admin_tiers) | ctx.record.known(scope(name, "admin_tier"))
     members = set(contract.whitelist.members or []) if contract.whitelist else set()
     members |= ctx.record.known(scope(name, "whitelist"))
@@ -109,10 +111,10 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     values = ctx.observed.values
     entry = got.get(inst.to_xdr())
     summary, storage = instance(entry)
-    values[f"{name}.contract_id"] = {"contract_id": cid, **summary, "recorded": ctx.record.cursor(f"contract_id:{name}")}
+    values[attribute(name, "contract_id")] = {"contract_id": cid, **summary, "recorded": ctx.record.cursor(f"contract_id:{name}")}
     if entry is None:
         return
-    values[f"{name}.admin"] = {"admin": storage.get("ADMIN"), "pending": storage.get("PEND_ADM")}
+    values[attribute(name, "admin")] = {"admin": storage.get("ADMIN"), "pending": storage.get("PEND_ADM")}
     archived: list[dict[str, str]] = []
 
     def note_archived(what: str, key: Any, e: Any) -> None:
@@ -122,19 +124,19 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     note_archived("instance", inst, entry)
     for a, key in tier_keys.items():
         e = got.get(key.to_xdr())
-        values[f"{name}.admin_tier[{a}]"] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
+        values[attribute(name, "admin_tier", a)] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
         note_archived(f"ADM_TIER[{a}]", key, e)
-    values[f"{name}.whitelist_enabled"] = bool(storage.get("WL_EN", False))
+    values[attribute(name, "whitelist_enabled")] = bool(storage.get("WL_EN", False))
     for a, key in wl_keys.items():
         e = got.get(key.to_xdr())
-        values[f"{name}.whitelist[{a}]"] = bool(L.data_value(e.data)) if e is not None else False
+        values[attribute(name, "whitelist", a)] = bool(L.data_value(e.data)) if e is not None else False
         note_archived(f"WL_ADR[{a}]", key, e)
-    values[f"{name}.paused[global]"] = bool(storage.get("P_GLOB", False))
+    values[attribute(name, "paused", "global")] = bool(storage.get("P_GLOB", False))
     for tag in sorted(set(PAUSE_TAGS) | set(contract.paused.functions if contract.paused else {})):
-        values[f"{name}.paused[{tag}]"] = bool(storage.get(("P_FUNC", tag), False))
+        values[attribute(name, "paused", tag)] = bool(storage.get(("P_FUNC", tag), False))
     rl = storage.get("RL_IN_CFG")
-    values[f"{name}.rate_limit"] = {"max_requests": int(rl[0]), "window_seconds": int(rl[1])} if rl else None
-    values[f"{name}.instance_ttl"] = archival.ttl_value(entry, ctx.ledger)
+    values[attribute(name, "rate_limit")] = {"max_requests": int(rl[0]), "window_seconds": int(rl[1])} if rl else None
+    values[attribute(name, "instance_ttl")] = archival.ttl_value(entry, ctx.ledger)
     _read_privileges(ctx, name, contract, storage, got, adm_list, tier_keys, role_keys, note_archived)
     live_wasm = summary.get("wasm_sha256")
     if live_wasm and (ttl_managed or archived):
@@ -144,11 +146,11 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
             more, _ = ctx.client.entries(missing)
             got.update(more)
         code_entry = got.get(code.to_xdr())
-        values[f"{name}.code_ttl"] = {**archival.ttl_value(code_entry, ctx.ledger), "key": code.to_xdr()}
+        values[attribute(name, "code_ttl")] = {**archival.ttl_value(code_entry, ctx.ledger), "key": code.to_xdr()}
         note_archived("code", code, code_entry)
         limits = archival.state_archival(got.get(archival.state_archival_key().to_xdr()))
         if limits:
-            ctx.observed.facts.setdefault("stellar_archival", {})[ctx.network] = limits
+            ctx.observed.stellar_archival[ctx.network] = limits
     discovered = _scan_invocations(ctx, name, cid, _authorisers(ctx, name, contract, storage))
     new_tiers = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a)))
                  for a in sorted(discovered["admin_tier"] - set(tier_keys))}
@@ -158,14 +160,14 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
         more, _ = ctx.client.entries([*new_tiers.values(), *new_members.values()])
         for a, key in new_tiers.items():
             e = more.get(key.to_xdr())
-            values[f"{name}.admin_tier[{a}]"] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
+            values[attribute(name, "admin_tier", a)] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
             note_archived(f"ADM_TIER[{a}]", key, e)
         for a, key in new_members.items():
             e = more.get(key.to_xdr())
-            values[f"{name}.whitelist[{a}]"] = bool(L.data_value(e.data)) if e is not None else False
+            values[attribute(name, "whitelist", a)] = bool(L.data_value(e.data)) if e is not None else False
             note_archived(f"WL_ADR[{a}]", key, e)
-    values[f"{name}.archived"] = archived
-    ctx.observed.facts.setdefault("stellar_contracts", {})[name] = {
+    values[attribute(name, "archived")] = archived
+    ctx.observed.stellar_contracts[name] = {
         "network": ctx.network, "ledger": ctx.ledger, "multisig": "MSIG_CFG" in storage,
     }
 
@@ -196,8 +198,8 @@ def _read_privileges(ctx: StellarReadContext, name: str, contract: VisionRecords
     lst = got.get(adm_list.to_xdr())
     listed = [a for a in (L.data_value(lst.data) if lst is not None else ()) if isinstance(a, str)]
     note_archived("ADM_LIST", adm_list, lst)
-    values[f"{name}.super_admin"] = storage.get("S_ADMIN")
-    values[f"{name}.admin_list"] = listed
+    values[attribute(name, "super_admin")] = storage.get("S_ADMIN")
+    values[attribute(name, "admin_list")] = listed
     seen = [a for a in (storage.get("S_ADMIN"), storage.get("ADMIN"), storage.get("PEND_ADM"), *listed)
             if isinstance(a, str)]
     new = sorted(set(seen) - set(role_keys) - set(tier_keys))
@@ -211,7 +213,7 @@ def _read_privileges(ctx: StellarReadContext, name: str, contract: VisionRecords
         role_keys.update(more_roles)
         for a, key in more_tiers.items():
             e = got.get(key.to_xdr())
-            values[f"{name}.admin_tier[{a}]"] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
+            values[attribute(name, "admin_tier", a)] = TIERS.get(int(L.data_value(e.data))) if e is not None else None
             note_archived(f"ADM_TIER[{a}]", key, e)
         remember = set(new) - {contract.admin or ""}
         if remember:
@@ -219,11 +221,11 @@ def _read_privileges(ctx: StellarReadContext, name: str, contract: VisionRecords
                 ctx.record.save(scopes={scope(name, "privileged"): remember})
             except BackendError as exc:  # read-only credentials: read again next time, nothing is lost
                 why = (exc.detail or exc.summary).strip().splitlines()[0]
-                ctx.observed.facts.setdefault("notes", []).append(
+                ctx.observed.notes.append(
                     f"{name}: former admins not recorded in the backend ({why}); they are found again next time")
     for a, key in role_keys.items():
         e = got.get(key.to_xdr())
-        values[f"{name}.rbac_role[{a}]"] = role_assignment(e)
+        values[attribute(name, "rbac_role", a)] = role_assignment(e)
         note_archived(f"ROLE_ASN[{a}]", key, e)
 
 
@@ -234,9 +236,8 @@ def _authorisers(ctx: StellarReadContext, name: str, contract: VisionRecordsCont
     which lives in the instance entry read every time), and the declared signers of this network."""
     values = ctx.observed.values
     out = {contract.admin, storage.get("ADMIN"), storage.get("PEND_ADM"), storage.get("S_ADMIN"),
-           *(values.get(f"{name}.admin_list") or [])}
-    prefix = f"{name}.admin_tier["
-    out |= {k[len(prefix):-1] for k, v in values.items() if k.startswith(prefix) and v in ("ContractAdmin", "SuperAdmin")}
+           *(values.get(attribute(name, "admin_list")) or [])}
+    out |= {a for k, a in keyed(values, name, "admin_tier") if values[k] in ("ContractAdmin", "SuperAdmin")}
     out |= {s.address for s in ctx.env.state.signers.values() if getattr(s, "network", None) == ctx.network}
     return sorted(a for a in out if isinstance(a, str) and a.startswith("G"))
 
@@ -255,7 +256,7 @@ def _scan_invocations(ctx: StellarReadContext, name: str, cid: str, authorisers:
     start = int(last) + 1 if last else 1
     if start > ctx.ledger + 1:  # the network was reset below our cursor (a local or test network): rescan
         start = 1
-    notes = ctx.observed.facts.setdefault("notes", [])
+    notes = ctx.observed.notes
     who = ", ".join(a[:4] + "…" + a[-4:] for a in authorisers[:6]) + (" …" if len(authorisers) > 6 else "")
     try:
         oldest = ctx.client.oldest_ledger()
