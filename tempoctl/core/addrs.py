@@ -106,6 +106,28 @@ class RoleAdmin:
 
 
 @dataclass(frozen=True)
+class RoleId:
+    """The bytes32 id of a role on a contract that is not access-control (a timelock's PROPOSER, …), kept as a
+    plan input: `timelock.role_id.PROPOSER`."""
+
+    contract: str
+    role: str
+
+    def __str__(self) -> str:
+        return f"{self.contract}.role_id.{self.role}"
+
+    @property
+    def name(self) -> str:
+        return self.contract
+
+    @classmethod
+    def parse(cls, text: str) -> RoleId | None:
+        head, key = _split_key(text)
+        parts = _role_part(head, "role_id") if key is None else None
+        return cls(*parts) if parts else None
+
+
+@dataclass(frozen=True)
 class Attribute:
     """Any other address: `risk.paused`, `risk.circuit_breaker[pathUSD-AlphaUSD]`, `oracle.fee_balance[0x…]`,
     `legacy_risk.setting[oracle]`, `vision_records.admin_tier[G…]`, `vault-1.service[unit]`,
@@ -133,13 +155,14 @@ class Attribute:
         return cls(name, attribute, key) if dot and name and attribute else None
 
 
-Address = RoleMember | RoleSet | RoleAdmin | Attribute
+Address = RoleMember | RoleSet | RoleAdmin | RoleId | Attribute
 """Every address kind; `parse_address` returns the most specific one."""
 
 
 def parse_address(text: str) -> Address | None:
     """The typed address `text` spells (role kinds first), or None when it is not an address at all."""
-    return RoleMember.parse(text) or RoleSet.parse(text) or RoleAdmin.parse(text) or Attribute.parse(text)
+    return (RoleMember.parse(text) or RoleSet.parse(text) or RoleAdmin.parse(text) or RoleId.parse(text)
+            or Attribute.parse(text))
 
 
 def attribute(name: str, attribute: str, key: str | None = None) -> str:

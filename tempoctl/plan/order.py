@@ -12,19 +12,12 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 
-from tempoctl.core.addrs import Attribute, parse_address
 from tempoctl.core.steps import Wait
 from tempoctl.errors import SafetyError
 from tempoctl.observed.observation import ObservedValues
 from tempoctl.plan.model import Action, Change
 from tempoctl.profiles.base import OrderContext
 from tempoctl.profiles.catalog import folder_profiles
-
-
-def _is_fee_balance(address: str, holder: str | None = None) -> bool:
-    a = parse_address(address)
-    return (isinstance(a, Attribute) and a.attribute == "fee_balance" and a.key is not None
-            and (holder is None or a.key == holder))
 
 
 def _phase(change: Change) -> int:

@@ -8,28 +8,38 @@ on forked networks: the rest of the plan is not simulated, so its absence from t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from tempoctl.core.addrs import parse_address
+from tempoctl.core.steps import EvmTx
 from tempoctl.desired import DesiredEnvironment
+from tempoctl.observed.observation import _TYPED_FACTS, ObservedValues
 from tempoctl.plan.model import Change
 
 
-def _merged(original: Any, fresh: Any, forked_contracts: set[str]) -> Any:
-    """The plan's observation with every value and fact the fork read put in place of the live one; a live
-    value of a forked contract that the fork did not read again (gone on the fork) is dropped, not kept."""
-    from tempoctl.observed.observation import ObservedValues
+def _merged(original: ObservedValues, fresh: ObservedValues, forked_contracts: set[str]) -> ObservedValues:
+    """The plan's observation with every value and helper observation the fork read put in place of the live
+    one; a live value of a forked contract that the fork did not read again (gone on the fork) is dropped, not
+    kept. Typed mappings (role names, signer roles, …) are merged key by key; lists are the fork's."""
 
-    def contract_of(address: str) -> str:
-        return address.split(".", 1)[0].split("[", 1)[0]
+    def contract_of(address: str) -> str | None:
+        a = parse_address(address)
+        return a.name if a is not None else None
 
     values = {k: v for k, v in original.values.items() if contract_of(k) not in forked_contracts}
     values.update(fresh.values)
-    facts = dict(original.facts)
-    for key, value in fresh.facts.items():
-        old = facts.get(key)
-        facts[key] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
-    return ObservedValues(values=values, facts=facts)
+    typed: dict[str, Any] = {}
+    for f in dataclasses.fields(ObservedValues):
+        if f.name in ("values", "facts", "diagnostics"):
+            continue
+        old, new = getattr(original, f.name), getattr(fresh, f.name)
+        typed[f.name] = {**old, **new} if isinstance(old, dict) and isinstance(new, dict) else new
+    if typed["fee_token_decimals"] is None:
+        typed["fee_token_decimals"] = original.fee_token_decimals
+    untyped = {k: v for k, v in {**original.facts, **fresh.facts}.items() if k not in _TYPED_FACTS}
+    return ObservedValues(values=values, facts=untyped, **typed)
 
 
 def remaining_changes(env: DesiredEnvironment, obs: Any, fork_clients: dict[str, Any],
@@ -45,20 +55,19 @@ def remaining_changes(env: DesiredEnvironment, obs: Any, fork_clients: dict[str,
     from tempoctl.observed.engine import EvmSource
     from tempoctl.observed.observation import Observation, ObservationError, ReadOptions
     from tempoctl.plan.order import order
-    from tempoctl.profiles.base import ObservedValues
 
     fresh = Observation(observed=ObservedValues(), clients=dict(obs.clients) | fork_clients, cwd=obs.cwd)
     EvmSource().read(env, fresh, ReadOptions())
-    errors = fresh.observed.facts.get("errors", [])
+    errors = fresh.observed.errors
     if errors:
-        lines = [f"{env.where(*path)}: {msg}" for path, msg in errors]
+        lines = [f"{env.where(*d.path)}: {d.message}" for d in errors]
         raise ObservationError("the fork, after running the plan, no longer matches the declared contract interfaces",
                                detail="\n".join(lines))
     forked = set(fork_clients)
     contracts = {n for n, c in env.state.contracts.items() if getattr(c, "network", None) in forked}
     diff = compute(env, _merged(obs.observed, fresh.observed, contracts))
     left = [c for c in order(diff.changes)
-            if any(s.kind == "evm_transaction" and s.fields.get("network") in forked for s in c.steps)]
+            if any(s.kind == EvmTx.KIND and EvmTx.of(s).network in forked for s in c.steps)]
     if select is not None:
         left = select(left)
     return {

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from tempoctl.core.steps import EvmTx, StepFieldError
 from tempoctl.errors import RpcError
 from tempoctl.observed.evm.events import describe_log
 from tempoctl.observed.evm.reverts import Revert, decode_revert, hex_bytes
@@ -53,17 +54,19 @@ class ForkExecutor:
         return self._gas_cap
 
     def run(self, step: Step) -> ForkStep:
-        f = step.fields
-        sender = f.get("from")
-        if not sender:
+        try:
+            tx = EvmTx.of(step)
+        except StepFieldError as e:
+            return ForkStep(status="error", block=self.block, error=str(e))
+        if not tx.sender:
             return ForkStep(status="error", block=self.block,
                             error="no declared signer can send this step (none holds the role it needs)")
         try:
-            if f.get("via") == "safe":
+            if tx.via_safe:
                 from tempoctl.plan.fork.safe import run_via_safe
 
-                return run_via_safe(self, step)
-            return self.send(str(sender), str(f["to"]), str(f.get("data") or "0x"), int(f.get("value") or 0))
+                return run_via_safe(self, tx)
+            return self.send(tx.sender, tx.to, tx.data or "0x", int(tx.value or 0))
         except Revert as e:
             return ForkStep(status="revert", block=self.block,
                             error=decode_revert(e.data, role_names=self.role_names))

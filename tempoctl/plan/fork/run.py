@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tempoctl.core.steps import EvmTx, group_of
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork
 from tempoctl.plan.model import Change, ForkStep
@@ -47,7 +48,7 @@ def run_fork(env: DesiredEnvironment, changes: list[Change], obs: Any, networks:
     from tempoctl.plan.fork.node import find_anvil, fork_node
 
     binary = find_anvil(getattr(obs, "cwd", None))
-    role_names = dict(obs.observed.facts.get("role_names", {}))
+    role_names = dict(obs.observed.role_names)
     started = time.monotonic()
     report: dict[str, Any] = {"gas": GAS_LABEL, "networks": {}}
     with contextlib.ExitStack() as stack:
@@ -62,13 +63,13 @@ def run_fork(env: DesiredEnvironment, changes: list[Change], obs: Any, networks:
             report["networks"][net] = {"block": block, "steps": 0, "ok": 0, "revert": 0, "error": 0}
         for change in changes:
             for step in change.steps:
-                net = str(step.fields.get("network", ""))
-                if step.kind == "evm_transaction" and net in executors:
+                net = group_of(step)
+                if step.kind == EvmTx.KIND and net in executors:
                     step.fork = executors[net].run(step)
                     counts = report["networks"][net]
                     counts["steps"] += 1
                     counts[step.fork.status] = counts.get(step.fork.status, 0) + 1
-                elif step.kind == "evm_transaction":
+                elif step.kind == EvmTx.KIND:
                     step.fork = ForkStep(status="not_simulated", note=f"not fork-simulated (network {net} not forked)")
                 else:
                     step.fork = ForkStep(status="not_simulated", note=_label(step.kind))

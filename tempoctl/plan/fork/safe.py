@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tempoctl.core.steps import EvmTx
 from tempoctl.observed.evm.abi import SignatureError, decode_return, encode_call
-from tempoctl.plan.model import ForkStep, Step
+from tempoctl.plan.model import ForkStep
 
 if TYPE_CHECKING:
     from tempoctl.plan.fork.execute import ForkExecutor
@@ -48,9 +49,8 @@ def pre_validated_signature(owner: str) -> bytes:
     return bytes.fromhex(owner[2:].lower()).rjust(32, b"\0") + bytes(32) + b"\x01"
 
 
-def run_via_safe(ex: ForkExecutor, step: Step) -> ForkStep:
-    f = step.fields
-    safe, to, data, value = str(f["from"]), str(f["to"]), str(f.get("data") or "0x"), int(f.get("value") or 0)
+def run_via_safe(ex: ForkExecutor, tx: EvmTx) -> ForkStep:
+    safe, to, data, value = str(tx.sender), tx.to, tx.data or "0x", int(tx.value or 0)
     code = ex.client.get_code(safe, "latest")
     if not code:
         ex.prepare(safe)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tempoctl.core.addrs import RoleMember, RoleSet
 from tempoctl.profiles.access_control.model import AccessControlContract, RoleSpec
 from tempoctl.profiles.access_control.roles import declared_roles
 from tempoctl.profiles.base import Call, ImportContext
@@ -41,7 +42,7 @@ def undeclared(ictx: ImportContext, name: str, contract: AccessControlContract, 
     oracle = ictx.env.state.oracle
     oracle_role = oracle.role if oracle is not None and oracle.contract == name else None
     for role in dict.fromkeys(["ADMIN", *declared, *probed]):
-        live = values.get(f"{name}.role.{role}")
+        live = values.get(str(RoleSet(name, role)))
         if live is None:
             continue
         want = declared[role][0] if role in declared else []
@@ -58,4 +59,4 @@ def undeclared(ictx: ImportContext, name: str, contract: AccessControlContract, 
         if isinstance(spec, RoleSpec):
             path += ("members",)
         for m in new:
-            ictx.found(f"{name}.role.{role}[{m}]", path, [m])
+            ictx.found(str(RoleMember(name, role, m)), path, [m])

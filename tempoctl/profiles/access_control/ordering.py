@@ -16,31 +16,30 @@ holders the YAML does not list.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
+from tempoctl.core.addrs import Attribute, RoleAdmin, RoleMember, RoleSet, parse_address
 from tempoctl.errors import SafetyError
 from tempoctl.observed.observation import ObservedValues
 from tempoctl.plan.model import Action, Change
 
-ROLE_MEMBER = re.compile(r"^(?P<contract>[^.]+)\.role\.(?P<role>[^\[]+)\[(?P<member>[^\]]+)\]$")
-ROLE_SET = re.compile(r"^(?P<contract>[^.]+)\.role\.(?P<role>[^\[]+)$")
-ROLE_ADMIN = re.compile(r"^(?P<contract>[^.]+)\.role_admin\.(?P<role>.+)$")
 
-
-def is_funding(address: str) -> bool:
-    """The oracle block's fee-token top-up of a member about to be granted a role."""
-    return ".fee_balance[" in address
+def is_funding(address: str, holder: str | None = None) -> bool:
+    """The oracle block's fee-token top-up (`<oracle>.fee_balance[<member>]`) of a member about to be granted a
+    role; of `holder` when given."""
+    a = parse_address(address)
+    return (isinstance(a, Attribute) and a.attribute == "fee_balance" and a.key is not None
+            and (holder is None or a.key == holder))
 
 
 def live_role_admins(observed: ObservedValues) -> dict[tuple[str, str], str]:
     """(contract, role) -> the name of the role's live admin role, from the observed `<c>.role_admin.<ROLE>`."""
-    names = observed.facts.get("role_names", {})
+    names = observed.role_names
     out: dict[tuple[str, str], str] = {}
     for key, value in observed.values.items():
-        m = ROLE_ADMIN.match(key)
-        if m:
-            out[(m["contract"], m["role"])] = names.get(value, value)
+        a = RoleAdmin.parse(key)
+        if a:
+            out[(a.contract, a.role)] = names.get(value, value)
     return out
 
 
@@ -50,24 +49,24 @@ def add_role_edges(changes: list[Change], signer_addresses: Mapping[str, str],
     by_addr = {c.address: c for c in changes}
     grants: dict[tuple[str, str], list[str]] = {}
     for c in changes:
-        m = ROLE_MEMBER.match(c.address)
+        m = RoleMember.parse(c.address)
         if m and c.action == Action.CREATE:
-            grants.setdefault((m["contract"], m["role"]), []).append(c.address)
-            fund = next((a for a in by_addr if is_funding(a) and a.endswith(f"[{m['member']}]")), None)
+            grants.setdefault((m.contract, m.role), []).append(c.address)
+            fund = next((a for a in by_addr if is_funding(a, m.member)), None)
             if fund:
                 _dep(c, fund)
     address_to_signer = {a: n for n, a in signer_addresses.items()}
     for c in changes:
-        m = ROLE_MEMBER.match(c.address)
+        m = RoleMember.parse(c.address)
         if not m or c.action != Action.DELETE:
             continue
-        for g in grants.get((m["contract"], m["role"]), []):
+        for g in grants.get((m.contract, m.role), []):
             _dep(c, g)
-        own = address_to_signer.get(m["member"])
+        own = address_to_signer.get(m.member)
         if own:
             for other in changes:
                 if (other is not c and any(s.signer == own for s in other.steps)
-                        and _may_need(other, m["contract"], m["role"], role_admins, by_addr)):
+                        and _may_need(other, m.contract, m.role, role_admins, by_addr)):
                     _dep(c, other.address)
 
 
@@ -76,16 +75,16 @@ def _may_need(change: Change, contract: str, role: str, role_admins: Mapping[tup
     """Whether `change`'s steps may need `role` on `contract`. Only role changes say what they need (a
     grant or revoke: its role's admin, or the new admin when it waits for a setRoleAdmin; a setRoleAdmin:
     ADMIN); any other step may need any role its signer holds."""
-    m = ROLE_MEMBER.match(change.address)
+    m = RoleMember.parse(change.address)
     if m:
-        needs = {role_admins.get((m["contract"], m["role"]), "ADMIN")}
-        new_admin = by_addr.get(f"{m['contract']}.role_admin.{m['role']}")
+        needs = {role_admins.get((m.contract, m.role), "ADMIN")}
+        new_admin = by_addr.get(str(m.role_admin))
         if new_admin is not None and new_admin.address in change.depends_on and isinstance(new_admin.after, str):
             needs = {new_admin.after}
-        return m["contract"] == contract and role in needs
-    a = ROLE_ADMIN.match(change.address)
+        return m.contract == contract and role in needs
+    a = RoleAdmin.parse(change.address)
     if a:
-        return a["contract"] == contract and role == "ADMIN"
+        return a.contract == contract and role == "ADMIN"
     return True
 
 
@@ -99,22 +98,23 @@ def check_lockout(changes: list[Change], observed: ObservedValues) -> None:
     values = observed.values
     final: dict[tuple[str, str], set[str]] = {}
     for key, members in values.items():
-        m = ROLE_SET.match(key)
-        if m:
-            final[(m["contract"], m["role"])] = set(members)
+        s = RoleSet.parse(key)
+        if s:
+            final[(s.contract, s.role)] = set(members)
     admin_roles: dict[str, set[str]] = {}
-    names: dict[str, str] = observed.facts.get("role_names", {})
+    names: dict[str, str] = observed.role_names
     for key, admin_id in values.items():
-        m = ROLE_ADMIN.match(key)
-        if m:
-            admin_roles.setdefault(m["contract"], {"ADMIN"}).add(names.get(admin_id, admin_id))
+        a = RoleAdmin.parse(key)
+        if a:
+            admin_roles.setdefault(a.contract, {"ADMIN"}).add(names.get(admin_id, admin_id))
     for c in changes:
-        m = ROLE_MEMBER.match(c.address)
-        if m and (m["contract"], m["role"]) in final:
-            (final[(m["contract"], m["role"])].add if c.action == Action.CREATE else final[(m["contract"], m["role"])].discard)(m["member"])
-        rm = ROLE_ADMIN.match(c.address)
+        m = RoleMember.parse(c.address)
+        if m and (m.contract, m.role) in final:
+            held = final[(m.contract, m.role)]
+            (held.add if c.action == Action.CREATE else held.discard)(m.member)
+        rm = RoleAdmin.parse(c.address)
         if rm and isinstance(c.after, str):
-            admin_roles.setdefault(rm["contract"], {"ADMIN"}).add(c.after)
+            admin_roles.setdefault(rm.contract, {"ADMIN"}).add(c.after)
     problems = []
     for contract, roles in sorted(admin_roles.items()):
         for role in sorted(roles):

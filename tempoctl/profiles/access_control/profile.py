@@ -48,7 +48,7 @@ class AccessControlProfile(EvmFolderProfile):
 
     def declared_holders(self, env: Any, name: str, contract: AccessControlContract, role: str) -> list[tuple[str, str]]:
         members = declared_roles(env, name, contract).get(role, ([], (), ""))[0]
-        return [(m, f"{name}.role.{role}[{m}]") for m in members]
+        return [(m, str(RoleMember(name, role, m))) for m in members]
 
     def order_edges(self, changes: list[Change], octx: OrderContext) -> None:
         from tempoctl.profiles.access_control.ordering import add_role_edges, live_role_admins

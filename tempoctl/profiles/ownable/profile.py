@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.errors import SafetyError
 from tempoctl.plan.model import Action, Change, DriftItem
 from tempoctl.profiles.base import Call, EvmFolderProfile, ObserveContext, ObserveGen, PlanContext, PlanItem
@@ -42,26 +43,25 @@ class OwnableProfile(EvmFolderProfile):
         owner, pending = yield [Call(contract.address, "owner()(address)"),
                                 Call(contract.address, "pendingOwner()(address)")]
         if not owner.ok:
-            ctx.observed.facts.setdefault("errors", []).append(
-                (("contracts", name, "address"), (f"{name} ({contract.address}) has no owner() getter: not an "
-                                                 "OpenZeppelin Ownable contract")))
+            ctx.observed.error(("contracts", name, "address"),
+                               f"{name} ({contract.address}) has no owner() getter: not an OpenZeppelin Ownable contract")
             return
-        ctx.observed.values[f"{name}.owner"] = str(owner.value)
+        ctx.observed.values[attribute(name, "owner")] = str(owner.value)
         if pending.ok:  # Ownable2Step
-            ctx.observed.values[f"{name}.pending_owner"] = str(pending.value)
+            ctx.observed.values[attribute(name, "pending_owner")] = str(pending.value)
 
     def plan(self, ctx: PlanContext, name: str, contract: OwnableContract) -> Iterable[PlanItem]:
         values = ctx.observed.values
-        have = values.get(f"{name}.owner")
+        have = values.get(attribute(name, "owner"))
         if not isinstance(have, str):
             return
-        want, pending = contract.owner, values.get(f"{name}.pending_owner")
+        want, pending = contract.owner, values.get(attribute(name, "pending_owner"))
         two_step = isinstance(pending, str)
         reason = ctx.env.where("contracts", name, "owner")
         current = _signer_of(ctx, contract.network, have)
         if have.lower() == want.lower():
             if two_step and pending != ZERO_ADDRESS:
-                yield Change(address=f"{name}.pending_owner", action=Action.UPDATE, before=pending, after=None,
+                yield Change(address=attribute(name, "pending_owner"), action=Action.UPDATE, before=pending, after=None,
                              reason=reason, note="a transfer to another address is pending: cancelled",
                              steps=[ctx.step(name, contract.address, "transferOwnership(address)", (ZERO_ADDRESS,),
                                              current, f"transferOwnership({ZERO_ADDRESS})")])
@@ -70,7 +70,7 @@ class OwnableProfile(EvmFolderProfile):
             if not contract.allow_renounce:
                 raise SafetyError(f"refusing to renounce ownership of {name} without `allow_renounce: true`",
                                   detail=f"{reason}: owner is 0x000…000")
-            yield Change(address=f"{name}.owner", action=Action.UPDATE, before=have, after=want, reason=reason,
+            yield Change(address=attribute(name, "owner"), action=Action.UPDATE, before=have, after=want, reason=reason,
                          note="renounceOwnership() is irreversible (allow_renounce: true)",
                          steps=[ctx.step(name, contract.address, "renounceOwnership()", (), current,
                                          "renounceOwnership()")])
@@ -84,7 +84,7 @@ class OwnableProfile(EvmFolderProfile):
                     detail=f"{reason}: transferOwnership() on a one-step Ownable takes effect at once; a wrong "
                            "address loses the contract for good",
                     hint="Declare the new owner under `signers:` (a key or `via: safe`), or use Ownable2Step.")
-            yield Change(address=f"{name}.owner", action=Action.UPDATE, before=have, after=want, reason=reason,
+            yield Change(address=attribute(name, "owner"), action=Action.UPDATE, before=have, after=want, reason=reason,
                          steps=[ctx.step(name, contract.address, "transferOwnership(address)", (want,), current,
                                          f"transferOwnership({want})")])
             return
@@ -95,17 +95,17 @@ class OwnableProfile(EvmFolderProfile):
         want = contract.owner
         after: list[str] = []
         if pending.lower() != want.lower():
-            after = [f"{name}.pending_owner"]
-            yield Change(address=f"{name}.pending_owner", action=Action.UPDATE,
+            after = [attribute(name, "pending_owner")]
+            yield Change(address=attribute(name, "pending_owner"), action=Action.UPDATE,
                          before=None if pending == ZERO_ADDRESS else pending, after=want, reason=reason,
                          steps=[ctx.step(name, contract.address, "transferOwnership(address)", (want,), current,
                                          f"transferOwnership({want})")])
         if new is None:
-            yield DriftItem(address=f"{name}.owner", kind="awaiting_acceptance", expected=want, actual=have,
+            yield DriftItem(address=attribute(name, "owner"), kind="awaiting_acceptance", expected=want, actual=have,
                             message=f"{want} must call acceptOwnership() on {name}: no declared signer has "
                                     "that address")
             return
-        yield Change(address=f"{name}.owner", action=Action.UPDATE, before=have, after=want, reason=reason,
+        yield Change(address=attribute(name, "owner"), action=Action.UPDATE, before=have, after=want, reason=reason,
                      steps=[ctx.step(name, contract.address, "acceptOwnership()", (), new, "acceptOwnership()")],
                      depends_on=after)
 

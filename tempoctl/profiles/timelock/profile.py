@@ -21,6 +21,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.addrs import RoleId, attribute
+from tempoctl.observed.observation import ObservedValues
 from tempoctl.plan.model import Action, Change, DriftItem
 from tempoctl.profiles.base import Call, EvmFolderProfile, ObserveContext, ObserveGen, PlanContext, PlanItem
 from tempoctl.profiles.signer_roles import as_hex32
@@ -33,16 +35,17 @@ SALTS = 4  # identical operations done before: the next salt is used
 _HASH = "hashOperationBatch(address[],uint256[],bytes[],bytes32,bytes32)(bytes32)"
 
 
-def _calls(name: str, contract: TimelockContract, values: dict[str, Any]) -> list[tuple[str, tuple[Any, ...], str]]:
+def _calls(name: str, contract: TimelockContract, observed: ObservedValues) -> list[tuple[str, tuple[Any, ...], str]]:
     """(signature, args, display) of every call that brings the timelock to the YAML, in a stable order."""
     out: list[tuple[str, tuple[Any, ...], str]] = []
-    live_delay = values.get(f"{name}.min_delay")
+    values = observed.values
+    live_delay = values.get(attribute(name, "min_delay"))
     if contract.min_delay is not None and isinstance(live_delay, int) and live_delay != contract.min_delay:
         out.append(("updateDelay(uint256)", (contract.min_delay,), f"updateDelay({contract.min_delay})"))
     for key, role in ROLES.items():
         want = getattr(contract, key)
-        have = values.get(f"{name}.{key}")
-        rid = values.get(f"{name}.role_id.{role}")
+        have = values.get(attribute(name, key))
+        rid = values.get(str(RoleId(name, role)))
         if want is None or not isinstance(have, list) or not isinstance(rid, str):
             continue
         for m in want:
@@ -71,10 +74,10 @@ def _summary(name: str, contract: TimelockContract, values: dict[str, Any]) -> t
     """Live and declared values of what the operation changes (delay, member lists), for the plan."""
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
-    if contract.min_delay is not None and values.get(f"{name}.min_delay") != contract.min_delay:
-        before["min_delay"], after["min_delay"] = values.get(f"{name}.min_delay"), contract.min_delay
+    if contract.min_delay is not None and values.get(attribute(name, "min_delay")) != contract.min_delay:
+        before["min_delay"], after["min_delay"] = values.get(attribute(name, "min_delay")), contract.min_delay
     for key in ROLES:
-        want, have = getattr(contract, key), values.get(f"{name}.{key}")
+        want, have = getattr(contract, key), values.get(attribute(name, key))
         if want is not None and isinstance(have, list) and set(want) != set(have):
             before[key], after[key] = have, list(want)
     return before, after
@@ -89,11 +92,11 @@ class TimelockProfile(EvmFolderProfile):
         addr = contract.address
         first = yield [Call(addr, "getMinDelay()(uint256)"), *(Call(addr, f"{r}_ROLE()(bytes32)") for r in ROLES.values())]
         if not all(r.ok for r in first):
-            ctx.observed.facts.setdefault("errors", []).append(
-                (("contracts", name, "address"), (f"{name} ({addr}) does not answer getMinDelay()/PROPOSER_ROLE(): "
-                                                 "not an OpenZeppelin TimelockController")))
+            ctx.observed.error(("contracts", name, "address"),
+                               f"{name} ({addr}) does not answer getMinDelay()/PROPOSER_ROLE(): "
+                               "not an OpenZeppelin TimelockController")
             return
-        ctx.observed.values[f"{name}.min_delay"] = int(first[0].value)
+        ctx.observed.values[attribute(name, "min_delay")] = int(first[0].value)
         ids = {key: as_hex32(r.value) for key, r in zip(ROLES, first[1:])}
         replay = replay_role_events(ctx.client, addr, contract.from_block, ctx.block)
         by_id = {as_hex32(k): set(v) for k, v in replay.members.items()}
@@ -101,9 +104,9 @@ class TimelockProfile(EvmFolderProfile):
                  for m in sorted(by_id.get(ids[key], set()) | set(getattr(contract, key) or []))]
         res = yield [Call(addr, "hasRole(bytes32,address)(bool)", (bytes.fromhex(ids[k][2:]), m)) for k, m in pairs]
         for key, role in ROLES.items():
-            ctx.observed.values[f"{name}.role_id.{role}"] = ids[key]
-            ctx.observed.values[f"{name}.{key}"] = sorted(m for (k, m), x in zip(pairs, res) if k == key and x.ok and x.value)
-        calls = _calls(name, contract, ctx.observed.values)
+            ctx.observed.values[str(RoleId(name, role))] = ids[key]
+            ctx.observed.values[attribute(name, key)] = sorted(m for (k, m), x in zip(pairs, res) if k == key and x.ok and x.value)
+        calls = _calls(name, contract, ctx.observed)
         if not calls:
             return
         targets, vals, payloads = _batch(addr, calls)
@@ -114,19 +117,19 @@ class TimelockProfile(EvmFolderProfile):
         for k, op in enumerate(op_ids):
             ts, ready = state[2 * k], state[2 * k + 1]
             if ts.ok and int(ts.value) != 1:  # 1: done; the next salt names a fresh operation
-                ctx.observed.values[f"{name}.operation"] = {
+                ctx.observed.values[attribute(name, "operation")] = {
                     "id": "0x" + op.hex(), "salt": k, "digest": _digest(calls), "ready_at": int(ts.value),
                     "ready": bool(ready.ok and ready.value)}
                 return
 
     def plan(self, ctx: PlanContext, name: str, contract: TimelockContract) -> Iterable[PlanItem]:
         values = ctx.observed.values
-        calls = _calls(name, contract, values)
-        op = values.get(f"{name}.operation")
+        calls = _calls(name, contract, ctx.observed)
+        op = values.get(attribute(name, "operation"))
         if not calls:
             return
         if not isinstance(op, dict) or op.get("digest") != _digest(calls):
-            yield DriftItem(address=f"{name}.operation", kind="operation_unread", expected=[d for _, _, d in calls],
+            yield DriftItem(address=attribute(name, "operation"), kind="operation_unread", expected=[d for _, _, d in calls],
                             actual=None, message=f"{name}: the timelock did not answer for the operation that "
                             f"makes these changes (or the last {SALTS} identical ones are done); nothing planned")
             return
@@ -135,10 +138,10 @@ class TimelockProfile(EvmFolderProfile):
         shown = "; ".join(d for _, _, d in calls)
 
         def change(note: str, steps: list[Any], *, pending: bool = False) -> Change:
-            return Change(address=f"{name}.operation", action=Action.UPDATE, before=before, after=after, reason=ctx.env.where("contracts", name), note=note,
+            return Change(address=attribute(name, "operation"), action=Action.UPDATE, before=before, after=after, reason=ctx.env.where("contracts", name), note=note,
                           steps=steps, pending=pending)
 
-        delay = int(values.get(f"{name}.min_delay", 0))
+        delay = int(values.get(attribute(name, "min_delay"), 0))
         before, after = _summary(name, contract, values)
         if op["ready_at"] == 0:
             signer = self._holder(ctx, name, contract, "proposers")
@@ -158,7 +161,7 @@ class TimelockProfile(EvmFolderProfile):
     def _holder(self, ctx: PlanContext, name: str, contract: TimelockContract, key: str) -> str | None:
         """The contract's signer when it holds the role live, else a declared signer that does (any declared
         signer on the network when 0x000…000 holds it: the role is open)."""
-        live = ctx.observed.values.get(f"{name}.{key}") or []
+        live = ctx.observed.values.get(attribute(name, key)) or []
         on_net = {n: s.address for n, s in ctx.env.state.signers.items() if s.network == contract.network}
         if contract.signer in on_net and (on_net[contract.signer] in live or ZERO in live):
             return contract.signer
