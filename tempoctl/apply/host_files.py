@@ -9,6 +9,7 @@ itself refuses to replace a symlink (transport's write script). Journal before w
 from __future__ import annotations
 
 from tempoctl.apply.context import ApplyContext, SentStep
+from tempoctl.core.steps import HostFileWrite
 from tempoctl.errors import TempoctlError
 from tempoctl.observed.host.plainfiles import declared_content
 from tempoctl.observed.host.roots import confine
@@ -28,9 +29,10 @@ class HostFileExecutor:
 
     def _content(self, change: Change, step: Step) -> str:
         files = self.actx.env.state.hosts[self.host].files
-        index = int(step.fields["index"])
-        content = declared_content(self.actx.env, files[index]) if index < len(files) else None
-        if content is None or files[index].path != step.fields["path"] or content_digest(content) != step.fields["sha256"]:
+        write = HostFileWrite.of(step)
+        index = write.index
+        content = declared_content(self.actx.env, files[index]) if 0 <= index < len(files) else None
+        if content is None or files[index].path != write.path or content_digest(content) != write.sha256:
             raise HostFileError(f"{change.address}: the declared content is not the one the plan showed",
                                 hint="Run plan again and apply the new plan.")
         return content
@@ -44,15 +46,15 @@ class HostFileExecutor:
         t = transport_for(self.actx.fresh.clients, self.host, host.connection)
         sent = []
         for change, step in items:
-            path = str(step.fields["path"])
+            write = HostFileWrite.of(step)
+            path = write.path
             content = self._content(change, step)
             confined = confine(t, host.connection, host.roots, [path])
             if path in confined.refused:
                 raise HostFileError(f"{change.address}: refusing to write {path}: it {confined.refused[path]}")
             self.actx.journal.record("intent", address=change.address, display=step.display, host=self.host)
-            mode, owner = step.fields.get("mode"), step.fields.get("owner")
-            t.write_file_atomic(confined.real[path], content.encode(), mode=str(mode) if mode else None,
-                                owner=str(owner) if owner else None)
+            t.write_file_atomic(confined.real[path], content.encode(), mode=write.mode or None,
+                                owner=write.owner or None)
             self.actx.journal.record("done", address=change.address, host=self.host)
             sent.append(SentStep(change, step, summary=f"wrote {path} on {self.host}"))
         return sent

@@ -285,6 +285,33 @@ class DescriptorWrite:
                    document=_need(k, d, "document", dict), host=str(d.get("host") or ""))
 
 
+@dataclass(frozen=True)
+class HostFileWrite:
+    """A `host_file`: write the declared content of `hosts.<host>.files[index]` to `path`; `sha256` pins the
+    content the plan showed (apply refuses another), `installs` is what the plan shows of it (never a secret)."""
+
+    KIND = "host_file"
+
+    host: str
+    path: str
+    index: int
+    sha256: str
+    mode: str | None
+    owner: str | None
+    installs: Any = None
+
+    def to_fields(self) -> dict[str, Any]:
+        return {"host": self.host, "path": self.path, "index": self.index, "sha256": self.sha256,
+                "mode": self.mode, "owner": self.owner, "installs": self.installs}
+
+    @classmethod
+    def of(cls, step: StepLike) -> HostFileWrite:
+        d, k = _check_kind(step, (cls.KIND,)), cls.KIND
+        return cls(host=_need(k, d, "host", str), path=_need(k, d, "path", str), index=_need(k, d, "index", int),
+                   sha256=_need(k, d, "sha256", str), mode=_opt(k, d, "mode", str), owner=_opt(k, d, "owner", str),
+                   installs=d.get("installs"))
+
+
 def group_of(step: StepLike) -> str:
     """The network or host a step belongs to: the runner hands each (kind, group) to one executor."""
     return str(step.fields.get("network") or step.fields.get("host") or "")

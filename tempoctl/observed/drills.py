@@ -46,7 +46,7 @@ def read_drills(env: DesiredEnvironment, out: Observation) -> None:
     refused = env.reach.backend()
     if refused:
         for name in names:
-            unread(out, f"{name}.drill", refused)
+            unread(out, attribute(name, "drill"), refused)
         return
     summary, error = _summary(env, out)
     now = dt.datetime.now(dt.UTC)

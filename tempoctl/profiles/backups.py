@@ -125,18 +125,18 @@ def _drill_drift(env_name: str, name: str, drill: dict[str, Any]) -> DriftItem |
     fix = f"no apply action: run `tempoctl backup drill {env_name} {name}`"
     expected = f"a passed restore drill within {_duration(every)}"
     if drill.get("error"):
-        return DriftItem(address=f"{name}.drill", kind="drill_unknown", expected=expected,
+        return DriftItem(address=attribute(name, "drill"), kind="drill_unknown", expected=expected,
                          actual=f"drill record unreadable: {drill['error']}", message=fix)
     if drill.get("last_outcome") == "failed":
-        return DriftItem(address=f"{name}.drill", kind="drill_failed", expected=expected,
+        return DriftItem(address=attribute(name, "drill"), kind="drill_failed", expected=expected,
                          actual=f"the last drill ({drill.get('last_at')}) failed: {drill.get('last_detail')}",
                          message=f"{fix} once the backup is fixed")
     age = drill.get("last_success_age_seconds")
     if age is None:
-        return DriftItem(address=f"{name}.drill", kind="drill_overdue", expected=expected,
+        return DriftItem(address=attribute(name, "drill"), kind="drill_overdue", expected=expected,
                          actual="never drilled", message=fix)
     if int(age) <= every:
         return None
-    return DriftItem(address=f"{name}.drill", kind="drill_overdue", expected=expected,
+    return DriftItem(address=attribute(name, "drill"), kind="drill_overdue", expected=expected,
                      actual=f"last passed drill is {_duration(int(age))} old ({drill.get('last_success_at')})",
                      message=fix)

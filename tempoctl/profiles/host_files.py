@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from tempoctl.core.steps import HostFileWrite
 from tempoctl.observed.host.managed import managed_hosts
 from tempoctl.observed.host.plainfiles import UNCHANGED, PlainFile
 from tempoctl.plan.model import Action, Change, DriftItem, Step
@@ -75,10 +76,11 @@ def file_items(ctx: PlanContext, pf: PlainFile) -> list[PlanItem]:
     if live is None:
         after = {"content": "as declared", "mode": mode or NEW_FILE_MODE, **({"owner": pf.owner} if pf.owner else {})}
     n = len(pf.content.splitlines())
-    step = Step(kind="host_file", display=f"write {pf.path} on {pf.host} ({n} line(s))",
-                fields={"host": pf.host, "path": pf.path, "index": pf.index, "sha256": content_digest(pf.content),
-                        "mode": mode or (NEW_FILE_MODE if live is None else None), "owner": pf.owner,
-                        "installs": shown_content(pf, live)})
+    write = HostFileWrite(host=pf.host, path=pf.path, index=pf.index, sha256=content_digest(pf.content),
+                          mode=mode or (NEW_FILE_MODE if live is None else None), owner=pf.owner,
+                          installs=shown_content(pf, live))
+    step = Step(kind=HostFileWrite.KIND, display=f"write {pf.path} on {pf.host} ({n} line(s))",
+                fields=write.to_fields())
     return [Change(address=pf.address, action=Action.CREATE if live is None else Action.UPDATE,
                    before=None if live is None else before, after=after,
                    reason=ctx.env.where("hosts", pf.host, "files", pf.index, "content"), steps=[step])]

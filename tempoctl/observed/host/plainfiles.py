@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tempoctl.core.addrs import attribute
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import HostFile
 from tempoctl.observed.host.facts import FileFacts
@@ -31,7 +32,7 @@ class PlainFile:
 
     @property
     def address(self) -> str:
-        return f"{self.host}.file[{self.path}]"
+        return attribute(self.host, "file", self.path)
 
 
 def declared_content(env: DesiredEnvironment, hf: HostFile) -> str:

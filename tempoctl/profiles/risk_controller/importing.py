@@ -4,6 +4,7 @@ found from `CircuitBreakerTriggered` events since the import's `--from-block` an
 
 from __future__ import annotations
 
+from tempoctl.core.addrs import attribute
 from tempoctl.profiles.base import Call, ImportContext
 from tempoctl.profiles.risk_controller.model import RiskControllerContract, pair_id
 
@@ -37,5 +38,5 @@ def undeclared(ictx: ImportContext, name: str, contract: RiskControllerContract)
         while bname in taken:
             bname += "-1"
         taken.add(bname)
-        ictx.found(f"{name}.circuit_breaker[{bname}]", ("contracts", name, "circuit_breakers", bname),
+        ictx.found(attribute(name, "circuit_breaker", bname), ("contracts", name, "circuit_breakers", bname),
                    {"id": pid, "broken": True})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tempoctl.core.addrs import Attribute
 from tempoctl.profiles.base import ImportContext
 from tempoctl.profiles.vision_records.model import VisionRecordsContract
 
@@ -10,14 +11,12 @@ def undeclared(ictx: ImportContext, name: str, contract: VisionRecordsContract) 
     values = ictx.observed.values if ictx.observed is not None else {}
     wl = contract.whitelist
     declared = set(wl.members or []) if wl is not None else set()
-    whitelist_prefix, tier_prefix = f"{name}.whitelist[", f"{name}.admin_tier["
     for address in sorted(values):
-        live = values[address]
-        if address.startswith(whitelist_prefix) and live is True:
-            key = address[len(whitelist_prefix):-1]
-            if key not in declared:
-                ictx.found(address, ("contracts", name, "whitelist", "members"), [key])
-        elif address.startswith(tier_prefix) and isinstance(live, str):
-            key = address[len(tier_prefix):-1]
-            if key not in contract.admin_tiers:
-                ictx.found(address, ("contracts", name, "admin_tiers", key), live)
+        live, a = values[address], Attribute.parse(address)
+        if a is None or a.name != name or a.key is None:
+            continue
+        key = a.key
+        if a.attribute == "whitelist" and live is True and key not in declared:
+            ictx.found(address, ("contracts", name, "whitelist", "members"), [key])
+        elif a.attribute == "admin_tier" and isinstance(live, str) and key not in contract.admin_tiers:
+            ictx.found(address, ("contracts", name, "admin_tiers", key), live)
