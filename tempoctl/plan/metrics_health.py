@@ -19,10 +19,11 @@ with the report. Only names, states, counts and durations: no observed value, UR
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
+
+from tempoctl.core.addrs import Attribute
 
 Series = tuple[str, dict[str, str], float]
 
@@ -40,9 +41,6 @@ HELP = {
     "tempoctl_rpc_errors": "HTTP requests of the last check to the network's RPC that failed.",
 }
 
-_BREAKER = re.compile(r"^(?P<contract>.+?)\.circuit_breaker\[(?P<breaker>.+)\]$")
-_PAUSED = re.compile(r"^(?P<contract>[^.\[]+)\.paused$")
-_CHECK = re.compile(r"^(?P<host>[^.\[]+)\.check\[(?P<what>.+)\]$")
 _DB_DOWN = "database unreadable"  # observed.checks: connecting or querying failed (other errors: not that far)
 _DB_READ = "indexer_state has no row"  # connected and queried: the database is up, the indexer is not
 
@@ -67,23 +65,24 @@ def contract_series(values: Mapping[str, Any]) -> Iterable[Series]:
     """Breakers and pauses read by the risk-controller profile."""
     for address in sorted(values):
         value = values[address]
-        m = _BREAKER.match(address)
-        if m and isinstance(value, bool):
-            yield ("tempoctl_breaker_tripped", {"contract": m["contract"], "breaker": m["breaker"]}, float(value))
-        m = _PAUSED.match(address)
-        if m and isinstance(value, bool):
-            yield ("tempoctl_contract_paused", {"contract": m["contract"]}, float(value))
+        a = Attribute.parse(address)
+        if a is None or not isinstance(value, bool):
+            continue
+        if a.attribute == "circuit_breaker" and a.key is not None:
+            yield ("tempoctl_breaker_tripped", {"contract": a.name, "breaker": a.key}, float(value))
+        elif a.attribute == "paused" and a.key is None:
+            yield ("tempoctl_contract_paused", {"contract": a.name}, float(value))
 
 
 def check_series(values: Mapping[str, Any], drifting: set[str]) -> Iterable[Series]:
     """Host checks (`observed.checks`): indexer lag and database reachability, HTTP up and duration."""
     for address in sorted(values):
-        m = _CHECK.match(address)
+        a = Attribute.parse(address)
         value = values[address]
-        if not m or not isinstance(value, Mapping):
+        if a is None or a.attribute != "check" or a.key is None or not isinstance(value, Mapping):
             continue
-        host = {"host": m["host"]}
-        if m["what"] == "indexer_lag":
+        host = {"host": a.name}
+        if a.key == "indexer_lag":
             error = str(value.get("error") or "")
             if error.startswith(_DB_DOWN):
                 yield ("tempoctl_database_up", host, 0.0)
