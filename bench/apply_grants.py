@@ -261,11 +261,11 @@ def render(data: dict[str, Any]) -> str:
     out = [
         "# Apply of N role grants: tempoctl vs a `cast send` loop",
         "",
-        f"anvil mining a block every {c['block_time_s']:g} s (block gas limit {c['block_gas_limit']:,}), behind a "
+        (f"anvil mining a block every {c['block_time_s']:g} s (block gas limit {c['block_gas_limit']:,}), behind a "
         f"proxy adding {c['latency_ms']:g} ms per HTTP request; median of {c['runs']} run(s). tempoctl: one "
         "`tempoctl apply ENV --auto-approve` (settle, plan, rebuild, pre-send simulation, sends, receipts, "
         "re-plan). Requests: HTTP requests through the proxy (a JSON-RPC batch is one). Blocks: blocks the "
-        "grants landed in.",
+        "grants landed in."),
         "",
         "| grants | tempoctl wall | requests | blocks | cast send loop wall | requests | blocks | speed-up | cast figure |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -283,9 +283,9 @@ def render(data: dict[str, Any]) -> str:
     if data.get("where_time_goes"):
         out += ["", "Where the time goes (1,000 grants):", "", data["where_time_goes"]]
     out += ["", *notes, "",
-            f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, "
+            (f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python {m['python']}, "
             f"load average {m['load_average_at_start']} at start, {m['load_average_at_end']} at end; "
-            f"{m['tools'].get('anvil', '?')}; {m['tools'].get('cast', '?')}. Created {data['created_at']}.", ""]
+            f"{m['tools'].get('anvil', '?')}; {m['tools'].get('cast', '?')}. Created {data['created_at']}."), ""]
     return "\n".join(out)
 
 
