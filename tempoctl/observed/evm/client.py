@@ -508,8 +508,8 @@ class EvmClient:
 
         The hash is computed locally, so a resend after a dropped connection that the node answers with
         "already known", or "nonce too low" for a transaction that is in fact known, gives the same hash
-        instead of a refusal: a sent transaction is never reported as unsent. Those "nonce too low" cases
-        are checked in one more batched request.
+        instead of a refusal: a sent transaction is never reported as unsent. Any other refusal is checked
+        by hash in one more batched request, and a transaction the node knows counts as sent.
 
         Raises:
             RpcError: the endpoint failed after retries (the batch may or may not have reached the node).
@@ -519,24 +519,25 @@ class EvmClient:
         hashes = ["0x" + keccak(bytes(raw)).hex() for raw in raws]
         replies = self.batch([("eth_sendRawTransaction", ["0x" + bytes(raw).hex()]) for raw in raws])
         out: list[str | RpcResponseError] = []
-        low: list[int] = []
+        refused: list[int] = []
         for i, (tx_hash, reply) in enumerate(zip(hashes, replies, strict=True)):
             if "error" not in reply:
                 out.append(tx_hash)  # the hash of the bytes sent, whatever a hostile node answers
                 continue
-            msg = str(reply["error"].get("message", "")).lower()
-            if "already known" in msg or "known transaction" in msg or "alreadyknown" in msg.replace(" ", ""):
+            msg = str(reply["error"].get("message", "")).lower().replace(" ", "")
+            if any(w in msg for w in _KNOWN_TX):
                 out.append(tx_hash)
                 continue
             err = self._error("eth_sendRawTransaction", reply["error"])
             out.append(err if isinstance(err, RpcResponseError) else RpcResponseError(
                 err.summary, code=None, message=err.summary))
-            if "nonce too low" in msg:
-                low.append(i)
-        if low:
-            known = self.batch([("eth_getTransactionByHash", [hashes[i]]) for i in low])
-            for i, reply in zip(low, known, strict=True):
-                if reply.get("result") is not None and "error" not in reply:
+            refused.append(i)
+        if refused:
+            # Nodes word "I have it already" in many ways (a resend after a lost answer meets its own
+            # transaction: "nonce too low" once mined); whatever the words, a hash the node knows was sent.
+            known = self.batch([("eth_getTransactionByHash", [hashes[i]]) for i in refused])
+            for i, reply in zip(refused, known, strict=True):
+                if isinstance(reply.get("result"), dict):
                     out[i] = hashes[i]
         return out
 
@@ -599,6 +600,11 @@ class EvmClient:
                 )
             time.sleep(poll)
         return found
+
+
+_KNOWN_TX = ("alreadyknown", "knowntransaction", "alreadyimported", "alreadyinmempool", "alreadyexists")
+"""How nodes say a transaction is already theirs (geth, erigon: "already known"; anvil: "transaction already
+imported"; others), compared without spaces or case."""
 
 
 class _BatchRejected(Exception):
