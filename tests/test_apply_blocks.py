@@ -177,3 +177,27 @@ def test_a_transaction_that_needs_more_than_a_block_holds_is_refused_before_anyt
         assert "more than the block gas limit" in r.output and "can never be mined" in r.output
         assert "eth_sendRawTransaction" not in proxy.stats.snapshot()["by_method"]
     assert not [e for e in _journal(tmp_path) if e["event"] == "intent"]
+
+
+def test_a_wave_whose_send_batch_never_reached_the_node_is_resent_from_the_journal_in_batches(  # type: ignore[no-untyped-def]
+        slow_chain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every attempt at the send batch fails before the node sees it: the apply stops (exit 3: journalled, maybe
+    sent). The next apply re-sends the identical signed bytes, lowest nonce first then the rest (two send
+    requests, not one per transaction), and each grant lands exactly once."""
+    node, d = slow_chain
+    n = 8
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    first = int(str(node.rpc("eth_blockNumber")), 16) + 1
+    with RpcProxy(node.url, rules=[Fault("5xx", method="eth_sendRawTransaction", status=503, limit=5)]) as proxy:
+        ws, folder = _setup(node, d, tmp_path, "resend", n, proxy)
+        r = ws.run("apply", str(folder), "--auto-approve")
+        assert r.exit_code == 3, r.output
+        assert "maybe sent" in r.stderr and proxy.stats.snapshot()["faults"] == {"5xx": 5}
+        assert not landed(node, first, d.governance)["calls"]
+        requests = _Requests(proxy)
+        r = ws.run("apply", str(folder), "--auto-approve")
+    assert r.exit_code == 0, r.output
+    assert f"Settling {n} transaction(s)" in r.output and r.output.count("re-sent ") == n
+    assert len(requests.with_method("eth_sendRawTransaction")) == 2
+    _check_once(node, d, first, "resend", n)
+    assert "abandoned" not in r.output

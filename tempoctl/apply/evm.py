@@ -1,5 +1,6 @@
-"""Send EVM steps: simulate again as the signer, estimate gas with a margin, manage nonces locally, sign,
-journal, send back to back, then await the receipts of a wave together.
+"""Send EVM steps: simulate again as the signer and estimate gas with a margin (one batch for the wave, see
+`apply/evm_wave.py`), manage nonces locally, sign the whole wave, journal it in one commit, send it in
+JSON-RPC batches one block's worth at a time, and await the receipts with one batched query per poll.
 
 Tempo has no native gas token (fees are charged in a TIP-20), so `value` is always 0 and the native
 balance is never checked; gas is estimated per transaction because first writes to a storage slot cost
