@@ -165,21 +165,29 @@ class _RequestLog:
         self.proxy.stats.record = self._record  # type: ignore[method-assign]
 
     def phases(self, wall: float) -> dict[str, float]:
-        """start-up (to the first request); plan, rebuild and pre-send (to the first send); sends and receipts
-        (to the last receipt poll); re-plan and exit (the rest)."""
-        sends = [t for t, m in self.seen if "eth_sendRawTransaction" in m]
-        polls = [t for t, m in self.seen if "eth_getTransactionReceipt" in m]
-        if not self.seen or not sends or not polls:
+        """Each phase runs from its first request to the next phase's first: the plan shown (it opens with
+        eth_chainId), the rebuild that guards sending (the second eth_chainId), the pre-send batch (nonces,
+        simulations, estimates) then signing and journalling (to the first send), sends and receipts (to the
+        last receipt poll), the re-plan and exit (the rest)."""
+        def at(method: str, nth: int = 0, last: bool = False) -> float | None:
+            hits = [t for t, m in self.seen if method in m]
+            return (hits[-1] if last else hits[nth]) if len(hits) > nth else None
+
+        marks = [("start-up", 0.0), ("plan shown (with simulation)", at("eth_chainId")),
+                 ("rebuild and compare", at("eth_chainId", 1)),
+                 ("pre-send batch, signing, journalling", at("eth_getTransactionCount")),
+                 ("sends and receipts (waiting for blocks)", at("eth_sendRawTransaction")),
+                 ("re-plan and exit", at("eth_getTransactionReceipt", last=True)), ("", wall)]
+        if any(t is None for _, t in marks):
             return {}
-        first, send, mined = self.seen[0][0], sends[0], polls[-1]
-        return {"start-up": round(first, 2), "plan, rebuild, pre-send, signing": round(send - first, 2),
-                "sends and receipts (waiting for blocks)": round(mined - send, 2),
-                "re-plan and exit": round(wall - mined, 2)}
+        times = [float(t or 0.0) for _, t in marks]
+        return {name: round(nxt - t, 2) for (name, _), t, nxt in zip(marks, times, times[1:], strict=False)}
 
 
-def cast_run(proxy: RpcProxy, cast: str, d: TempoVaultDeployment, tag: str, k: int) -> dict[str, Any]:
+def cast_run(node: Anvil, proxy: RpcProxy, cast: str, d: TempoVaultDeployment, tag: str, k: int) -> dict[str, Any]:
     """The runbook: `cast send` per grant, each waiting for its receipt, one after another (k grants)."""
     env = dict(os.environ, FOUNDRY_DISABLE_NIGHTLY_WARNING="1", NO_COLOR="1")
+    first = int(str(node.rpc("eth_blockNumber")), 16) + 1
     proxy.stats.reset()
     total = 0.0
     for rid, who in grants(tag, k):
@@ -188,7 +196,11 @@ def cast_run(proxy: RpcProxy, cast: str, d: TempoVaultDeployment, tag: str, k: i
         if code != 0 or "status" not in out or "1 (success)" not in out:
             raise ProcessFailed(f"cast send exited {code}: {out[-400:]} {err[-400:]}")
         total += wall
-    return {"wall_s": total, "requests": proxy.stats.round_trips, "grants": k}
+    requests = proxy.stats.round_trips
+    seen = landed(node, first, d.governance)
+    if sum(seen["calls"].values()) != k:
+        raise ProcessFailed(f"the cast loop landed {sum(seen['calls'].values())} grants, not {k}")
+    return {"wall_s": total, "requests": requests, "grants": k, "blocks": len(seen["blocks"])}
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -226,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             casts = []
             for r in range(a.runs):
                 say(f"cast send loop, {a.cast_sample} grants (run {r + 1}/{a.runs})")
-                casts.append(cast_run(proxy, cast, d, f"cast{r}", a.cast_sample))
+                casts.append(cast_run(node, proxy, cast, d, f"cast{r}", a.cast_sample))
             per_grant = statistics.median(c["wall_s"] / c["grants"] for c in casts)
             req_per_grant = statistics.median(c["requests"] / c["grants"] for c in casts)
             for n in sizes:
@@ -266,7 +278,9 @@ def _row(n: int, runs: list[dict[str, Any]], casts: list[dict[str, Any]], per_gr
                      "runs": len(runs), "samples": runs},
         "cast_loop": {"wall_s": cast_wall,
                       "requests": int(med(c["requests"] for c in casts)) if measured else round(req_per_grant * n),
-                      "blocks": n, "how": "measured" if measured else (
+                      "blocks": int(med(c["blocks"] for c in casts)) if measured else round(
+                          med(c["blocks"] / c["grants"] for c in casts) * n),
+                      "how": "measured" if measured else (
                           f"extrapolated: median over {len(casts)} runs of a {k}-grant `cast send` loop, "
                           f"scaled per grant to {n:,} (each send waits for its receipt; its cost does not "
                           "depend on how many come after)"),
