@@ -128,7 +128,12 @@ class EvmExecutor:
 
     def _send_share(self, txs: list[tuple[Change, Step, int, Any]]) -> list[SentStep]:
         """Send one block's worth in one batch and journal each outcome (one commit). A refusal is final for
-        that transaction (`abandoned`) and stops the apply once the others are journalled as sent."""
+        that transaction (`abandoned`) and stops the apply once the others are journalled as sent.
+
+        Known limit: a refusal of a signer's nonce n in the middle of a batch (the pre-send simulation passed,
+        so e.g. fees that rose between signing and sending) leaves that signer's later transactions of the
+        same batch in the node's queue behind a nonce gap; the next apply's settling waits for them and says
+        they are still pending until nonce n is used."""
         results = self.client.send_raw_many([bytes(signed.raw_transaction) for _, _, _, signed in txs])
         events: list[tuple[str, dict[str, Any]]] = []
         out: list[SentStep] = []
