@@ -1,5 +1,6 @@
-"""Send EVM steps: simulate again as the signer, estimate gas with a margin, manage nonces locally, sign,
-journal, send back to back, then await the receipts of a wave together.
+"""Send EVM steps: simulate again as the signer and estimate gas with a margin (one batch for the wave, see
+`apply/evm_wave.py`), manage nonces locally, sign the whole wave, journal it in one commit, send it in
+JSON-RPC batches one block's worth at a time, and await the receipts with one batched query per poll.
 
 Tempo has no native gas token (fees are charged in a TIP-20), so `value` is always 0 and the native
 balance is never checked; gas is estimated per transaction because first writes to a storage slot cost
@@ -17,7 +18,7 @@ from tempoctl.apply.journal import Journal
 from tempoctl.apply.signers import SignerError, load_evm_account
 from tempoctl.core.steps import EvmTx
 from tempoctl.desired.models import EvmNetwork
-from tempoctl.errors import ApplyError
+from tempoctl.errors import ApplyError, TempoctlError
 from tempoctl.observed.evm.client import RpcResponseError
 from tempoctl.plan.model import Change, Step
 
@@ -59,8 +60,6 @@ class EvmExecutor:
     _nonces: dict[str, int] = field(default_factory=dict)
 
     def _next_nonce(self, address: str) -> int:
-        if address not in self._nonces:
-            self._nonces[address] = self.client.nonce(address, "pending")
         n = self._nonces[address]
         self._nonces[address] = n + 1
         return n
@@ -80,70 +79,116 @@ class EvmExecutor:
             self.accounts[step.signer] = load_evm_account(step.signer, signer, environ=self.actx.environ,
                                                           prompt=self.actx.prompt, cwd=self.actx.cwd)
 
-    def preflight(self, items: list[tuple[Change, Step]]) -> None:
-        """Simulate every step of a wave at the latest block, as its signer; refuse the wave on a revert."""
-        from tempoctl.observed.evm.client import EthCall
-        from tempoctl.observed.evm.reverts import decode_revert
-
-        txs = [EvmTx.of(s) for _, s in items]
-        calls = [EthCall(to=tx.to, data=tx.calldata, sender=tx.sender) for tx in txs]
-        for (change, step), res in zip(items, self.client.call_many(calls, "latest")):
-            if not res.ok:
-                reason = decode_revert(bytes(res.data), role_names=self.role_names)
-                raise ApplyError(f"{change.address}: {step.display} would revert: {reason}",
-                                 hint="Nothing of this step was sent. Check the signer's role, then re-plan.")
-
     def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
-        """Sign and send every step of a wave back to back (journal before send); return what was sent."""
-        self.preflight(items)
-        fees = self.client.fee_fields().tx_fields()
-        sent: list[SentStep] = []
-        for change, step in items:
+        """Sign every step of the wave, journal all of them (one commit) before any is sent, then send them in
+        JSON-RPC batches, one block's worth at a time (`evm_wave.pack_blocks`): each share but the last is
+        awaited here, the last by `await_wave`.
+
+        A share that stops the apply (a refusal, a lost answer, a failed receipt) leaves the later shares
+        unsent: they are journalled `abandoned` at once, so the next apply never re-sends them from the
+        journal, and re-planning decides what remains. Steps already final ride on the error (`sent_steps`)."""
+        from tempoctl.apply.evm_wave import pack_blocks, read_presend
+
+        senders = {step.signer or "": self.accounts[step.signer or ""].address for _, step in items}
+        new = [a for a in dict.fromkeys(senders.values()) if a not in self._nonces]
+        pre = read_presend(self.client, items, senders, new, self.role_names)
+        self._nonces.update(pre.nonces)
+        signed_txs: list[tuple[Change, Step, int, Any]] = []
+        gas_limits = [min(GAS_CAP, g + g * self.gas_margin_percent // 100) for g in pre.gas]
+        shares = pack_blocks(gas_limits, pre.block_gas_limit)  # before signing: refuse with nothing journalled
+        intents: list[tuple[str, dict[str, Any]]] = []
+        for (change, step), gas in zip(items, gas_limits, strict=True):
             account = self.accounts[step.signer or ""]
             evm = EvmTx.of(step)
-            tx: dict[str, Any] = {"from": account.address, "to": evm.to, "data": evm.data, "value": 0}
-            gas = self.client.estimate_gas(tx)
-            gas = min(GAS_CAP, gas + gas * self.gas_margin_percent // 100)
             nonce = self._next_nonce(account.address)
-            tx.update({"gas": gas, "nonce": nonce, "chainId": self.chain_id, **fees})
-            tx.pop("from")
+            tx: dict[str, Any] = {"to": evm.to, "data": evm.data, "value": 0, "gas": gas,
+                                  "nonce": nonce, "chainId": self.chain_id, **pre.fees}
             signed = account.sign_transaction(tx)
+            signed_txs.append((change, step, nonce, signed))
             # The signed bytes hold no key; keeping them lets a later apply re-send exactly this transaction
             # (same nonce, same hash) if this process dies before the node has it (apply/resume.py).
-            self.journal.record("intent", kind=step.kind, address=change.address, display=step.display,
-                                call=signed_call(change, step), signer=step.signer, sender=account.address, nonce=nonce, to=evm.to,
-                                network=self.network, data=evm.data,
-                                data_sha256=hashlib.sha256(evm.data.encode()).hexdigest(),
-                                tx_hash="0x" + bytes(signed.hash).hex(),
-                                raw_tx="0x" + bytes(signed.raw_transaction).hex())
+            intents.append(("intent", {
+                "kind": step.kind, "address": change.address, "display": step.display, "call": signed_call(change, step),
+                "signer": step.signer, "sender": account.address, "nonce": nonce, "to": evm.to, "network": self.network,
+                "data": evm.data, "data_sha256": hashlib.sha256(evm.data.encode()).hexdigest(),
+                "tx_hash": "0x" + bytes(signed.hash).hex(), "raw_tx": "0x" + bytes(signed.raw_transaction).hex()}))
+        self.journal.record_many(intents)  # journal before send: one commit for the whole wave
+        if len(shares) > 1 and self.actx is not None:
+            self.actx.echo(f"  {len(items)} transactions reserve {sum(gas_limits):,} gas, over the block gas limit "
+                           f"{pre.block_gas_limit:,}: sending them over {len(shares)} blocks")
+        sent: list[SentStep] = []
+        for k, share in enumerate(shares):
             try:
-                tx_hash = self.client.send_raw(bytes(signed.raw_transaction))
-            except RpcResponseError as exc:
-                # The node answered "no" (not a lost connection): this transaction will never be mined.
-                self.journal.record("abandoned", address=change.address, tx_hash="0x" + bytes(signed.hash).hex(),
-                                    nonce=nonce, sender=account.address, network=self.network, reason=exc.summary)
+                part = self._send_share([signed_txs[i] for i in share])
+                sent += part
+                if k < len(shares) - 1:
+                    self.await_wave(part)
+            except TempoctlError as exc:
+                self._abandon([signed_txs[i] for later in shares[k + 1:] for i in later])
+                exc.sent_steps = [s for s in sent if s.finished]  # type: ignore[attr-defined]
                 raise
-            self.journal.record("sent", address=change.address, tx_hash=tx_hash, nonce=nonce, sender=account.address)
-            sent.append(SentStep(change, step, tx_hash, nonce, finished=False))
         return sent
 
+    def _send_share(self, txs: list[tuple[Change, Step, int, Any]]) -> list[SentStep]:
+        """Send one block's worth in one batch and journal each outcome (one commit). A refusal is final for
+        that transaction (`abandoned`) and stops the apply once the others are journalled as sent.
+
+        Known limit: a refusal of a signer's nonce n in the middle of a batch (the pre-send simulation passed,
+        so e.g. fees that rose between signing and sending) leaves that signer's later transactions of the
+        same batch in the node's queue behind a nonce gap; the next apply's settling waits for them and says
+        they are still pending until nonce n is used."""
+        results = self.client.send_raw_many([bytes(signed.raw_transaction) for _, _, _, signed in txs])
+        events: list[tuple[str, dict[str, Any]]] = []
+        out: list[SentStep] = []
+        refused: list[RpcResponseError] = []
+        for (change, step, nonce, signed), res in zip(txs, results, strict=True):
+            sender = self.accounts[step.signer or ""].address
+            if isinstance(res, RpcResponseError):
+                # The node answered "no" (not a lost connection): this transaction will never be mined.
+                events.append(("abandoned", {"address": change.address, "tx_hash": "0x" + bytes(signed.hash).hex(),
+                                                 "nonce": nonce, "sender": sender, "network": self.network,
+                                                 "reason": res.summary}))
+                refused.append(res)
+                continue
+            events.append(("sent", {"address": change.address, "tx_hash": res, "nonce": nonce, "sender": sender}))
+            out.append(SentStep(change, step, res, nonce, finished=False))
+        self.journal.record_many(events)
+        if refused:
+            raise refused[0]
+        return out
+
+    def _abandon(self, txs: list[tuple[Change, Step, int, Any]]) -> None:
+        """Journal signed transactions that will not be sent (an earlier share stopped the apply)."""
+        self.journal.record_many([("abandoned", {
+            "address": change.address, "tx_hash": "0x" + bytes(signed.hash).hex(), "nonce": nonce,
+            "sender": self.accounts[step.signer or ""].address, "network": self.network,
+            "reason": "never sent: the apply stopped before this transaction's block"}) for change, step, nonce, signed in txs])
+
     def await_wave(self, sent: list[SentStep]) -> None:
-        """Wait for all receipts of a wave together; a failed receipt stops the apply."""
+        """Wait for the receipts of the wave's steps not yet final (one batched query per poll), journal them
+        in one commit; a failed receipt stops the apply."""
+        sent = [s for s in sent if not s.finished]
+        if not sent:
+            return
         echo = self.actx.echo if self.actx is not None else None
         receipts = self.client.wait_receipts([s.tx_hash for s in sent], timeout=self.receipt_timeout,
                                              progress=echo)
         failed = []
+        events: list[tuple[str, dict[str, Any]]] = []
         for s in sent:
             s.receipt, s.finished = receipts[s.tx_hash], True
             status = int(str(s.receipt.get("status", "0x0")), 16)
-            self.journal.record("receipt", address=s.change.address, tx_hash=s.tx_hash, status=status,
-                                block=int(str(s.receipt.get("blockNumber", "0x0")), 16),
-                                gas_used=int(str(s.receipt.get("gasUsed", "0x0")), 16))
-            s.summary = f"tx {s.tx_hash}  gas {int(str(s.receipt.get('gasUsed', '0x0')), 16):,}"
+            gas_used = int(str(s.receipt.get("gasUsed", "0x0")), 16)
+            events.append(("receipt", {"address": s.change.address, "tx_hash": s.tx_hash, "status": status,
+                                           "block": int(str(s.receipt.get("blockNumber", "0x0")), 16),
+                                           "gas_used": gas_used}))
+            s.summary = f"tx {s.tx_hash}  gas {gas_used:,}"
             if status != 1:
                 s.failed = True
                 failed.append(s)
-            else:
+        self.journal.record_many(events)
+        for s in sent:
+            if not s.failed:
                 self._learn(s.step)
         if failed:
             raise ApplyError(f"{len(failed)} transaction(s) failed on chain: " + ", ".join(

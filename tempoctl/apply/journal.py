@@ -26,6 +26,12 @@ class Journal:
         """Write one event; it is durable when this returns."""
         self.backend.journal_append(self.environment, self.apply_id, event, {"plan": self.fingerprint, **fields})
 
+    def record_many(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Write several events in one commit (one fsync); all are durable when this returns. A wave's
+        `intent`s go in one such batch before any of them is sent."""
+        self.backend.journal_append_many(self.environment, self.apply_id,
+                                         [(event, {"plan": self.fingerprint, **fields}) for event, fields in events])
+
     def entries(self) -> list[dict[str, Any]]:
         """This apply's events, oldest first."""
         return self.backend.journal_entries(self.environment, self.apply_id)

@@ -26,7 +26,7 @@ from tempoctl.apply.settle_context import SettleContext, network_client
 from tempoctl.backend import Backend
 from tempoctl.desired import DesiredEnvironment
 from tempoctl.desired.models import EvmNetwork, StellarNetwork
-from tempoctl.errors import ApplyError, PartialApplyError, TempoctlError
+from tempoctl.errors import ApplyError, PartialApplyError
 
 Settler = Callable[[SettleContext, str, list[dict[str, Any]]], None]
 
@@ -80,9 +80,8 @@ def settle_evm(ctx: SettleContext, network: str, entries: list[dict[str, Any]]) 
             waiting[e["tx_hash"]] = e
         else:
             unknown.append(e)
-    for e in sorted(unknown, key=lambda e: (str(e.get("sender")), int(e.get("nonce") or 0))):
-        if _resend(ctx, client, e):
-            waiting[e["tx_hash"]] = e
+    for e in _resend_all(ctx, client, sorted(unknown, key=lambda e: (str(e.get("sender")), int(e.get("nonce") or 0)))):
+        waiting[e["tx_hash"]] = e
     if not waiting:
         return
     try:
@@ -99,40 +98,80 @@ def settle_evm(ctx: SettleContext, network: str, entries: list[dict[str, Any]]) 
         _record_receipt(ctx, waiting[h], r)
 
 
-def _resend(ctx: SettleContext, client: Any, e: dict[str, Any]) -> bool:
-    """Re-broadcast the identical signed bytes of a never-broadcast transaction whose nonce is still free;
-    otherwise record it abandoned. True when it was re-sent."""
-    from tempoctl.observed.evm.client import EthCall
+def _resend_all(ctx: SettleContext, client: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Re-broadcast the identical signed bytes of never-broadcast transactions whose nonces are still free, in
+    nonce order per sender; record the others abandoned. Returns the entries re-sent.
+
+    The signers' pending nonces and the simulations are read in one batch each, and the re-sends go in two
+    batches: first the lowest nonce of each sender, then the rest of the senders whose first was accepted, so
+    a refusal (say, fees risen since signing) never leaves that sender's later transactions queued behind a
+    nonce gap. A wave of 1,000 interrupted between journalling and sending costs 4 requests, not 3,000."""
+    from tempoctl.observed.evm.client import EthCall, RpcResponseError
     from tempoctl.observed.evm.reverts import decode_revert
 
-    sender, nonce, raw = str(e.get("sender")), int(e.get("nonce") or 0), e.get("raw_tx")
-    nxt = client.nonce(sender, "pending")
-    reason = ""
-    if not raw:
-        reason = "never broadcast, and the journal holds no signed bytes to re-send"
-    elif nxt > nonce:
-        reason = f"never broadcast; nonce {nonce} of {sender} was since used by another transaction"
-    elif nxt < nonce:
-        reason = f"never broadcast; nonce {nonce} of {sender} cannot be used before nonce {nxt}"
-    elif e.get("to") and e.get("data"):
-        [res] = client.call_many([EthCall(to=str(e["to"]), data=bytes.fromhex(str(e["data"])[2:]), sender=sender)],
-                                 "latest")
-        if not res.ok:
-            reason = f"never broadcast, and it would now revert: {decode_revert(bytes(res.data))}"
-    if not reason:
-        try:
-            client.send_raw(bytes.fromhex(str(raw).removeprefix("0x")))
-        except TempoctlError as exc:
-            reason = f"never broadcast; re-sending the same signed bytes was refused: {exc.summary}"
-    if reason:
-        ctx.journal.record("abandoned", address=e.get("address"), tx_hash=e["tx_hash"], nonce=nonce, sender=sender,
-                           network=e.get("network"), reason=reason, of_apply=e.get("apply_id"))
-        ctx.echo(f"  abandoned {e.get('address')}: {e['tx_hash']} ({reason}); re-planning decides what remains")
-        return False
-    ctx.journal.record("resent", address=e.get("address"), tx_hash=e["tx_hash"], nonce=nonce, sender=sender,
-                       network=e.get("network"), of_apply=e.get("apply_id"))
-    ctx.echo(f"  re-sent {e.get('address')}: the same signed transaction {e['tx_hash']} (nonce {nonce})")
-    return True
+    if not entries:
+        return []
+    senders = list(dict.fromkeys(str(e.get("sender")) for e in entries))
+    nxt: dict[str, int] = {}
+    for sender, reply in zip(senders, client.batch([("eth_getTransactionCount", [a, "pending"]) for a in senders]),
+                             strict=True):
+        if "error" in reply or not isinstance(reply.get("result"), str):
+            nxt[sender] = client.nonce(sender, "pending")  # raises the node's error with its words
+        else:
+            nxt[sender] = int(reply["result"], 16)
+    sims = [e for e in entries if e.get("to") and e.get("data") and e.get("raw_tx")]
+    calls = [EthCall(to=str(e["to"]), data=bytes.fromhex(str(e["data"])[2:]), sender=str(e.get("sender"))) for e in sims]
+    verdict = {id(e): r for e, r in zip(sims, client.call_many(calls, "latest") if calls else [], strict=True)}
+    events: list[tuple[str, dict[str, Any]]] = []
+    lines: list[str] = []
+
+    def abandon(e: dict[str, Any], reason: str) -> None:
+        events.append(("abandoned", {"address": e.get("address"), "tx_hash": e["tx_hash"], "nonce": e.get("nonce"),
+                                     "sender": e.get("sender"), "network": e.get("network"), "reason": reason,
+                                     "of_apply": e.get("apply_id")}))
+        lines.append(f"  abandoned {e.get('address')}: {e['tx_hash']} ({reason}); re-planning decides what remains")
+
+    candidates: list[dict[str, Any]] = []
+    for e in entries:
+        sender, nonce = str(e.get("sender")), int(e.get("nonce") or 0)
+        res = verdict.get(id(e))
+        if not e.get("raw_tx"):
+            abandon(e, "never broadcast, and the journal holds no signed bytes to re-send")
+        elif nxt[sender] > nonce:
+            abandon(e, f"never broadcast; nonce {nonce} of {sender} was since used by another transaction")
+        elif nxt[sender] < nonce:
+            abandon(e, f"never broadcast; nonce {nonce} of {sender} cannot be used before nonce {nxt[sender]}")
+        elif res is not None and not res.ok:
+            abandon(e, f"never broadcast, and it would now revert: {decode_revert(bytes(res.data))}")
+        else:
+            candidates.append(e)
+            nxt[sender] = nonce + 1
+    first = {str(e.get("sender")): e for e in reversed(candidates)}  # the lowest nonce of each sender
+    rounds = [list(first.values()), [e for e in candidates if first[str(e.get("sender"))] is not e]]
+    refused: set[str] = set()
+    resent: list[dict[str, Any]] = []
+    for batch in rounds:
+        batch = [e for e in batch if str(e.get("sender")) not in refused]
+        results = client.send_raw_many([bytes.fromhex(str(e["raw_tx"]).removeprefix("0x")) for e in batch]) if batch else []
+        for e, out in zip(batch, results, strict=True):
+            if isinstance(out, RpcResponseError):
+                refused.add(str(e.get("sender")))
+                abandon(e, f"never broadcast; re-sending the same signed bytes was refused: {out.summary}")
+                continue
+            resent.append(e)
+            events.append(("resent", {"address": e.get("address"), "tx_hash": e["tx_hash"], "nonce": e.get("nonce"),
+                                      "sender": e.get("sender"), "network": e.get("network"),
+                                      "of_apply": e.get("apply_id")}))
+            lines.append(f"  re-sent {e.get('address')}: the same signed transaction {e['tx_hash']} "
+                         f"(nonce {e.get('nonce')})")
+    done = {str(ev[1]["tx_hash"]) for ev in events}
+    for e in candidates:  # later nonces of a sender whose lowest was refused: never sent, and never can be
+        if str(e.get("sender")) in refused and e["tx_hash"] not in done:
+            abandon(e, f"never broadcast; an earlier nonce of {e.get('sender')} could not be re-sent")
+    ctx.journal.record_many(events)
+    for line in lines:
+        ctx.echo(line)
+    return resent
 
 
 def _record_receipt(ctx: SettleContext, e: dict[str, Any], receipt: dict[str, Any]) -> None:

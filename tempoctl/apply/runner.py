@@ -5,8 +5,8 @@ The plan handed in (a saved file, or the plan a person just confirmed) is an app
 bytes or commands: only the steps of the plan rebuilt here from the state files and live state are signed
 and run, and only when `tempoctl.plan.compare` finds nothing in the approval that differs from them.
 
-A wave is a set of changes whose dependencies are all applied: their transactions go out back to back and
-their receipts are awaited together (Soroban: one transaction per source account per ledger, in parallel
+A wave is a set of changes whose dependencies are all applied: their transactions go out together (EVM: in
+JSON-RPC batches, one block's worth at a time, see `tempoctl.apply.evm`) and their receipts are awaited together (Soroban: one transaction per source account per ledger, in parallel
 across channel accounts, see `tempoctl.apply.stellar_lanes`); the next wave starts only when the previous one
 is mined, so "grant before revoke" and "fund before grant" hold on chain, not just in the plan.
 """

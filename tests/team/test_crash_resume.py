@@ -172,6 +172,9 @@ def test_kill_9_at_random_points_then_resume_converges_with_no_transaction_twice
         stats["converged"] += 1
     print(f"\nkill -9 rounds ({mode}): {rounds}, " + ", ".join(f"{k}: {v}" for k, v in sorted(stats.items())))
     assert stats["converged"] == rounds
-    assert stats["killed mid-apply"] >= rounds // 2  # the kills really land inside the apply
+    # The kills really land inside the apply. A wave's transactions go out in one batch (issue 15), so the
+    # signers' sent count moves in 4 jumps, not 20 steps, and a kill after the k-th send lands at one of those
+    # boundaries: mid-apply in about a third of the rounds rather than half.
+    assert stats["killed mid-apply"] >= rounds // 5
     if mode == "mempool":
         assert stats["killed with txs in the mempool"] >= 1

@@ -28,15 +28,17 @@ def test_lost_send_answer_stops_with_exit_3_and_the_next_apply_settles_it(  # ty
     assert r.exit_code == 3, r.output
     assert "apply stopped" in r.stderr
     reached = _txs_since(anvil, first)
-    assert len(reached) == 1  # the node has it; tempoctl never heard back
+    # The first wave went out as one JSON-RPC batch: the node has all of it; tempoctl never heard back.
+    assert len(reached) > 1
+    n = len(reached)
 
     del workspace.env["TEMPOCTL_LOCAL_RPC"]
     # A plan made meanwhile (a PR, the drift job) warns that a send may already be on chain.
     r = workspace.run("plan", "local")
-    assert "stopped with 1 transaction(s) journalled but not settled" in r.output, r.output
+    assert f"stopped with {n} transaction(s) journalled but not settled" in r.output, r.output
     r = workspace.run("apply", "local", "--auto-approve")
     assert r.exit_code == 0, r.output
-    assert "Settling 1 transaction(s)" in r.output and "mined in block" in r.output and "re-sent" not in r.output
+    assert f"Settling {n} transaction(s)" in r.output and "mined in block" in r.output and "re-sent" not in r.output
     assert "Re-plan after apply: no changes" in r.output
     txs = _txs_since(anvil, first)
     calls = Counter((str(t["to"]).lower(), str(t["input"]).lower()) for t in txs)
@@ -45,15 +47,16 @@ def test_lost_send_answer_stops_with_exit_3_and_the_next_apply_settles_it(  # ty
         outcomes = [a["outcome"] for a in backend.applies("local")]
         assert backend.unsettled("local") == []
     assert outcomes == ["ok", "partial"]  # newest first
+
     assert "journalled but not settled" not in workspace.run("plan", "local").output
 
-    # The audit trail: the lost send belongs to the partial apply, and was settled by the next one.
+    # The audit trail: the lost sends belong to the partial apply, and were settled by the next one.
     newest, oldest = json.loads(workspace.run("history", "local", "--format", "json").stdout)["applies"]
     assert (oldest["outcome"], newest["outcome"]) == ("partial", "ok")
-    [lost] = [s for s in oldest["steps"] if s.get("settled_by")]
-    assert lost["settled_by"] == newest["apply_id"] and lost["status"] == "mined"
-    assert lost["tx_hash"] == reached[0]["hash"] and newest["settled"] == [oldest["apply_id"]]
-    assert sum(s["status"] == "mined" for s in newest["steps"]) == 13
+    lost = [s for s in oldest["steps"] if s.get("settled_by")]
+    assert {s["settled_by"] for s in lost} == {newest["apply_id"]} and {s["status"] for s in lost} == {"mined"}
+    assert {s["tx_hash"] for s in lost} == {t["hash"] for t in reached} and newest["settled"] == [oldest["apply_id"]]
+    assert sum(s["status"] == "mined" for s in newest["steps"]) == 14 - n
     text = workspace.run("history", "local").output
     assert f"settled by apply {newest['apply_id']}" in text and "partial" in text
     assert reached[0]["input"][2:] not in text  # signed bytes and calldata stay in the journal

@@ -98,6 +98,13 @@ class RpcResponseError(RpcError):
         self.code, self.message, self.data = code, message, data
 
 
+FEE_READS: list[tuple[str, list[Any]]] = [
+    ("eth_getBlockByNumber", ["latest", False]),
+    ("eth_gasPrice", []),
+    ("eth_maxPriorityFeePerGas", []),
+]
+"""What `fee_fields` reads; the block also gives the block gas limit (`gas_limit_from`)."""
+
 PROGRESS_EVERY = 10.0  # seconds between progress lines of a receipt wait
 
 
@@ -464,12 +471,12 @@ class EvmClient:
         EIP-1559 (max fee = 2 × base fee + tip) when the latest block has ``baseFeePerGas``; legacy
         ``gasPrice`` otherwise. A node without ``eth_maxPriorityFeePerGas`` gets `tip_default`.
         """
-        reads = [
-            ("eth_getBlockByNumber", ["latest", False]),
-            ("eth_gasPrice", []),
-            ("eth_maxPriorityFeePerGas", []),
-        ]
-        blk, price, tip = self.batch(reads)
+        return self.fees_from(self.batch(FEE_READS), tip_default)
+
+    def fees_from(self, replies: Sequence[JsonDict], tip_default: int = 0) -> FeeFields:
+        """`fee_fields` from the replies to `FEE_READS` (in that order), so a caller can put those three reads
+        in a larger batch of its own (apply reads them with a wave's simulations and nonces)."""
+        blk, price, tip = replies
         block = blk.get("result")
         if isinstance(block, dict) and block.get("baseFeePerGas") is not None:
             base = _int(block["baseFeePerGas"], "baseFeePerGas", self.host)
@@ -479,28 +486,71 @@ class EvmClient:
             raise self._error("eth_gasPrice", price["error"])
         return FeeFields(gas_price=_int(price.get("result"), "eth_gasPrice", self.host))
 
-    def send_raw(self, raw: bytes) -> str:
-        """Broadcast a signed transaction; returns its hash.
+    def gas_limit_from(self, reply: JsonDict) -> int:
+        """The block gas limit in the reply to ``eth_getBlockByNumber`` (the first of `FEE_READS`): how much
+        gas the transactions of one block may reserve in all. Read from the node, never assumed.
 
-        The hash is computed locally, so a resend after a dropped connection that the node answers with
-        "already known", or "nonce too low" for a transaction that is in fact known, returns the same hash
-        instead of failing: a sent transaction is never reported as unsent.
+        Raises:
+            RpcError: no block, or no usable ``gasLimit`` in it.
+        """
+        block = reply.get("result")
+        if not isinstance(block, dict):
+            raise RpcError(f"{self.host} returned no latest block.")
+        limit = _int(block.get("gasLimit"), "block gasLimit", self.host)
+        if limit <= 0:
+            raise RpcError(f"{self.host} reports a block gas limit of {limit}.")
+        return limit
+
+    def send_raw(self, raw: bytes) -> str:
+        """Broadcast a signed transaction; returns its hash (see `send_raw_many`).
 
         Raises:
             RpcResponseError: the node rejected it (underpriced, nonce too low for another tx, …).
         """
+        [out] = self.send_raw_many([raw])
+        if isinstance(out, RpcResponseError):
+            raise out
+        return out
+
+    def send_raw_many(self, raws: Sequence[bytes]) -> list[str | RpcResponseError]:
+        """Broadcast signed transactions in one JSON-RPC batch (per `max_batch`), in order; per transaction
+        its hash, or the node's refusal as an `RpcResponseError` (returned, not raised: the others of the
+        batch were sent all the same, and the caller journals each outcome).
+
+        The hash is computed locally, so a resend after a dropped connection that the node answers with
+        "already known", or "nonce too low" for a transaction that is in fact known, gives the same hash
+        instead of a refusal: a sent transaction is never reported as unsent. Any other refusal is checked
+        by hash in one more batched request, and a transaction the node knows counts as sent.
+
+        Raises:
+            RpcError: the endpoint failed after retries (the batch may or may not have reached the node).
+        """
         from tempoctl.observed.evm.abi import keccak
 
-        tx_hash = "0x" + keccak(bytes(raw)).hex()
-        reply = self.batch([("eth_sendRawTransaction", ["0x" + bytes(raw).hex()])])[0]
-        if "error" not in reply:
-            return str(reply.get("result") or tx_hash)
-        msg = str(reply["error"].get("message", "")).lower()
-        if "already known" in msg or "known transaction" in msg or "alreadyknown" in msg.replace(" ", ""):
-            return tx_hash
-        if "nonce too low" in msg and self.request("eth_getTransactionByHash", [tx_hash]) is not None:
-            return tx_hash
-        raise self._error("eth_sendRawTransaction", reply["error"])
+        hashes = ["0x" + keccak(bytes(raw)).hex() for raw in raws]
+        replies = self.batch([("eth_sendRawTransaction", ["0x" + bytes(raw).hex()]) for raw in raws])
+        out: list[str | RpcResponseError] = []
+        refused: list[int] = []
+        for i, (tx_hash, reply) in enumerate(zip(hashes, replies, strict=True)):
+            if "error" not in reply:
+                out.append(tx_hash)  # the hash of the bytes sent, whatever a hostile node answers
+                continue
+            msg = str(reply["error"].get("message", "")).lower().replace(" ", "")
+            if any(w in msg for w in _KNOWN_TX):
+                out.append(tx_hash)
+                continue
+            err = self._error("eth_sendRawTransaction", reply["error"])
+            out.append(err if isinstance(err, RpcResponseError) else RpcResponseError(
+                err.summary, code=None, message=err.summary))
+            refused.append(i)
+        if refused:
+            # Nodes word "I have it already" in many ways (a resend after a lost answer meets its own
+            # transaction: "nonce too low" once mined); whatever the words, a hash the node knows was sent.
+            known = self.batch([("eth_getTransactionByHash", [hashes[i]]) for i in refused])
+            for i, reply in zip(refused, known, strict=True):
+                if isinstance(reply.get("result"), dict):
+                    out[i] = hashes[i]
+        return out
 
     def receipt(self, tx_hash: str) -> JsonDict | None:
         """The receipt of `tx_hash`, or None while it is not mined."""
@@ -561,6 +611,11 @@ class EvmClient:
                 )
             time.sleep(poll)
         return found
+
+
+_KNOWN_TX = ("alreadyknown", "knowntransaction", "alreadyimported", "alreadyinmempool", "alreadyexists")
+"""How nodes say a transaction is already theirs (geth, erigon: "already known"; anvil: "transaction already
+imported"; others), compared without spaces or case."""
 
 
 class _BatchRejected(Exception):
