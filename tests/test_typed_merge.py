@@ -64,3 +64,23 @@ def test_fork_merge_keeps_typed_observations_of_both_reads() -> None:
     assert merged.role_names == {"0x00": "ADMIN", "0x01": "ORACLE"}
     assert merged.fee_token_decimals == 6
     assert merged.facts["role_names"] is merged.role_names
+
+
+@pytest.mark.parametrize("profile", ["ownable", "timelock"])
+def test_a_contract_that_does_not_answer_is_a_diagnostic_on_its_address(profile: str) -> None:
+    """ownable/timelock report a wrong contract with observed.error() (the read raises on `errors`), not by
+    appending to facts['errors']."""
+    from tempoctl.profiles.base import ObserveContext, Result
+    from tempoctl.profiles.ownable.profile import OwnableProfile
+    from tempoctl.profiles.timelock.profile import TimelockProfile
+
+    plugin = OwnableProfile() if profile == "ownable" else TimelockProfile()
+    contract = type("C", (), {"address": A, "from_block": 1})()
+    observed = ObservedValues()
+    ctx = ObserveContext(env=None, network="tempo", chain_id=1, block=1, client=None, observed=observed)  # type: ignore[arg-type]
+    gen = plugin.observe(ctx, "thing", contract)  # type: ignore[arg-type]
+    calls = next(gen)
+    with pytest.raises(StopIteration):
+        gen.send([Result(ok=False, value=None) for _ in calls])
+    assert [(d.path, d.is_error) for d in observed.errors] == [(("contracts", "thing", "address"), True)]
+    assert "errors" not in observed.facts and observed.values == {}
