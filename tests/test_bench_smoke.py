@@ -40,6 +40,10 @@ def test_benchmark_runs_at_size_10_on_both_chains_and_writes_its_results(tmp_pat
     assert "| items | method | wall time |" in table and " cores, " in table
     assert "`tempoctl --help` < 0.3 s" in table
     assert "Soroban RPC emulator" in table and "stand-in" in table
+    if (out / "chart.png").exists():  # drawn when matplotlib (the `bench` extra) is installed
+        from bench.report import CHART_KEY, chart_digest, png_text
+
+        assert png_text(out / "chart.png")[CHART_KEY] == chart_digest(data) == data["chart_data_sha256"]
 
 
 def test_hosts_drift_benchmark_runs_at_smoke_size_over_real_ssh(tmp_path: Path) -> None:
