@@ -41,7 +41,7 @@ ANVIL = EVM_TOOLS / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin"
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="10,100,1000,5000", help="managed items per environment (comma-separated)")
+    ap.add_argument("--sizes", default="10,100,1000,5000,10000", help="managed items per environment (comma-separated)")
     ap.add_argument("--chains", default="anvil,soroban",
                     help="which sides to run: anvil (TempoVault, vs a `cast call` loop) and/or soroban (Teye on the "
                          "Soroban RPC emulator, vs a `stellar contract invoke` loop)")

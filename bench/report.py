@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
 import re
+import struct
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,7 @@ SOROBAN_RUNBOOK_NOTE = (
     "another, through the unmodified stellar-sdk in one process; wall and CPU time are the loop's own "
     "(interpreter and stellar-sdk start-up are not charged). The real CLI also starts a process per call, so "
     "this row is a lower bound on the runbook's cost.")
+PLAN_10K_S = {"anvil": 3.0, "soroban": 6.0}  # issue 15: 10,000 items planned
 README_BEGIN, README_END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
@@ -109,6 +112,12 @@ def targets(rows: list[Row], startup: dict[str, dict[str, list[float]]], latency
         check(chain, "5,000 items, idle-machine estimate (CPU + latency × round trips) ≤ 4 s",
               p5.cpu_s + lat * p5.round_trips if p5 else None, 4.0, unit="s")
         check(chain, "5,000 items: peak RSS < 300 MB", p5.peak_rss_mb if p5 else None, 300, unit="MB")
+        p10 = _row(rows, "plan", 10000, chain)
+        limit10 = PLAN_10K_S[chain]
+        check(chain, f"10,000 items: plan wall time ≤ {limit10:g} s", p10.wall_s if p10 else None, limit10, unit="s")
+        check(chain, f"10,000 items, idle-machine estimate (CPU + latency × round trips) ≤ {limit10:g} s",
+              p10.cpu_s + latency_ms / 1000 * p10.round_trips if p10 else None, limit10, unit="s")
+        check(chain, "10,000 items: peak RSS < 400 MB", p10.peak_rss_mb if p10 else None, 400, unit="MB")
         check(chain, f"1,000 items: ≥ 50× faster than {RUNBOOK_NAME[chain]}",
               c1.wall_s / p1.wall_s if (p1 and c1) else None, 50, below=False, unit="×")
         check(chain, "1,000 items: ≥ 5× faster than unbatched", u1.wall_s / p1.wall_s if (p1 and u1) else None, 5,
@@ -120,6 +129,9 @@ def targets(rows: list[Row], startup: dict[str, dict[str, list[float]]], latency
         check(chain, f"`tempoctl validate` ({n:,} items) < 0.3 s", _median(startup[key]["wall_s"]), 0.3, unit="s")
         check(chain, f"`tempoctl validate` ({n:,} items), CPU time < 0.3 s", _median(startup[key]["cpu_s"]), 0.3,
               unit="s")
+        if n == 5000:  # issue 15: cold (a new process, no parse cache)
+            check(chain, "`tempoctl validate` (5,000 items, cold) ≤ 0.6 s", _median(startup[key]["wall_s"]), 0.6,
+                  unit="s")
     return out
 
 
@@ -170,7 +182,10 @@ def markdown(data: dict[str, Any], chart: str | None) -> str:
         lines.append(f"| {t['target']} | {CHAIN_NAMES.get(t.get('chain', 'anvil'), '?')} | {t['value']:,}{(' ' + t['unit']) if t['unit'] else ''} | "
                      f"{'yes' if t['ok'] else '**no**'} |")
     if chart:
-        lines += ["", f"![benchmark chart]({chart})"]
+        lines += ["", f"![benchmark chart]({chart})", "",
+                  (f"Table, JSON and chart come from this one run; the chart carries the digest of the figures it "
+                  f"draws (`{data.get('chart_data_sha256', chart_digest(data))}`), checked against `results.json` "
+                  "by `tests/test_bench_results.py`.")]
     return "\n".join(lines) + "\n"
 
 
@@ -206,6 +221,40 @@ def _chain_table(data: dict[str, Any], rows: list[Row], chain: str) -> list[str]
     if notes or checks or chain == "soroban":
         lines.append("")
     return lines
+
+
+CHART_KEY = "tempoctl-bench-data"  # the PNG text chunk holding the digest of the figures drawn
+
+
+def chart_data(data: dict[str, Any]) -> list[list[Any]]:
+    """Exactly the figures the chart draws, from `results.json`'s rows: (chain, method, size, wall s, round
+    trips, extrapolated) — the table's rows, so a chart from another run cannot pass for this one's."""
+    return sorted([r["chain"], r["method"], r["size"], round(r["wall_s"], 6), r["round_trips"],
+                   r["how"] != "measured"] for r in data["rows"])
+
+
+def chart_digest(data: dict[str, Any]) -> str:
+    text = json.dumps({"created_at": data["created_at"], "rows": chart_data(data)}, sort_keys=True)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def png_text(path: Path) -> dict[str, str]:
+    """The tEXt chunks of a PNG file (where matplotlib writes `savefig(metadata=…)`), without an image library."""
+    blob = path.read_bytes()
+    if blob[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path} is not a PNG file")
+    out: dict[str, str] = {}
+    at = 8
+    while at + 8 <= len(blob):
+        length, kind = struct.unpack(">I4s", blob[at:at + 8])
+        body = blob[at + 8:at + 8 + length]
+        if kind == b"tEXt" and b"\0" in body:
+            key, value = body.split(b"\0", 1)
+            out[key.decode("latin-1")] = value.decode("latin-1")
+        if kind == b"IEND":
+            break
+        at += 12 + length
+    return out
 
 
 def write_chart(data: dict[str, Any], path: Path) -> bool:
@@ -248,15 +297,21 @@ def write_chart(data: dict[str, Any], path: Path) -> bool:
                  "(hatched: extrapolated)", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata={CHART_KEY: chart_digest(data)})
     plt.close(fig)
     return True
 
 
 def write_all(data: dict[str, Any], out: Path, readme: Path | None) -> None:
+    """results.json, chart.png and results.md (and the README's section) from the same `data`, together: the
+    chart carries the digest of its figures (`chart_digest`), which results.json records too. Without
+    matplotlib an old chart is removed rather than left to disagree with the new table."""
     out.mkdir(parents=True, exist_ok=True)
+    data["chart_data_sha256"] = chart_digest(data)
     (out / "results.json").write_text(json.dumps(data, indent=2) + "\n")
     has_chart = write_chart(data, out / "chart.png")
+    if not has_chart:
+        (out / "chart.png").unlink(missing_ok=True)
     (out / "results.md").write_text(markdown(data, "chart.png" if has_chart else None))
     if readme is not None:
         rel = os.path.relpath(out / "chart.png", readme.parent) if has_chart else None

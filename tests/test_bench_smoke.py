@@ -40,3 +40,24 @@ def test_benchmark_runs_at_size_10_on_both_chains_and_writes_its_results(tmp_pat
     assert "| items | method | wall time |" in table and " cores, " in table
     assert "`tempoctl --help` < 0.3 s" in table
     assert "Soroban RPC emulator" in table and "stand-in" in table
+    if (out / "chart.png").exists():  # drawn when matplotlib (the `bench` extra) is installed
+        from bench.report import CHART_KEY, chart_digest, png_text
+
+        assert png_text(out / "chart.png")[CHART_KEY] == chart_digest(data) == data["chart_data_sha256"]
+
+
+def test_hosts_drift_benchmark_runs_at_smoke_size_over_real_ssh(tmp_path: Path) -> None:
+    """bench/hosts_drift.py at 1 and 3 hosts: every host read over its own proxy with one login per run, the
+    default (parallel) and the sequential reading both measured, the target row and the model written."""
+    out = tmp_path / "results"
+    r = subprocess.run([sys.executable, "-m", "bench.hosts_drift", "--smoke", "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    data = json.loads((out / "hosts_drift.json").read_text())
+    rows = {(row["hosts"], row["parallelism"]): row for row in data["rows"]}
+    assert set(rows) == {(1, 10), (1, 1), (3, 10), (3, 1)}
+    assert all(row["connections_per_host_per_run"] == 1 and row["wall_s"] > 0 for row in rows.values())
+    assert [t["target"] for t in data["targets"]] == ["3 hosts at --parallelism 10 ≤ 2× one host",
+                                                      "3 hosts at --parallelism 1 ≤ 2× one host"]
+    table = (out / "hosts_drift.md").read_text()
+    assert "| 3 | `drift --parallelism 1 (sequential)` |" in table and " cores, " in table

@@ -91,16 +91,39 @@ class HostExecutor:
 
     # --- steps ----------------------------------------------------------------------------------------
 
+    concurrent = True  # the runner may run this host's group beside other hosts' (apply/concurrent.py)
+
     def send_wave(self, items: list[tuple[Change, Step]]) -> list[SentStep]:
         sent = []
         for change, step in items:
-            op = HostCommand.of(step).op
-            self.actx.journal.record("intent", address=change.address, display=step.display, host=self.host, op=op)
-            summary = self._run(change, step, op)
-            self.actx.journal.record("done", address=change.address, host=self.host, op=op)
-            # A start or restart is finished once the unit is active (await_wave), not when systemctl returns.
-            sent.append(SentStep(change, step, summary=summary, finished=op not in ("start", "restart")))
+            self.intend([(change, step)])
+            sent.append(self._step(change, step))
+            self.record_done([(change, step)])
         return sent
+
+    def intend(self, items: list[tuple[Change, Step]]) -> None:
+        """Journal that these steps are about to run (durable before any of them runs)."""
+        for change, step in items:
+            self.actx.journal.record("intent", address=change.address, display=step.display, host=self.host,
+                                     op=HostCommand.of(step).op)
+
+    def record_done(self, items: list[tuple[Change, Step]]) -> None:
+        for change, step in items:
+            self.actx.journal.record("done", address=change.address, host=self.host, op=HostCommand.of(step).op)
+
+    def perform(self, items: list[tuple[Change, Step]], sent: list[SentStep]) -> None:
+        """Run the steps and wait for them without touching the journal: the concurrent path (another
+        thread) journals in plan order around it. Each step that ran is appended to `sent` as it returns,
+        so a stop in the middle still reports what was done."""
+        for change, step in items:
+            sent.append(self._step(change, step))
+        self.await_wave(sent)
+
+    def _step(self, change: Change, step: Step) -> SentStep:
+        op = HostCommand.of(step).op
+        summary = self._run(change, step, op)
+        # A start or restart is finished once the unit is active (await_wave), not when systemctl returns.
+        return SentStep(change, step, summary=summary, finished=op not in ("start", "restart"))
 
     def _run(self, change: Change, step: Step, op: str) -> str:
         cmd = HostCommand.of(step)

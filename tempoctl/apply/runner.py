@@ -200,7 +200,7 @@ def apply_plan(env: DesiredEnvironment, plan: Plan, *, clients: dict[str, Any] |
         echo.begin(sum(len(c.steps) for c in plan.changes))
     try:
         for wave in waves(plan.changes):
-            _run_wave(handoffs.admit(wave), executors, report, echo, handoffs.held)
+            _run_wave(handoffs.admit(wave), executors, report, echo, handoffs.held, parallelism)
     except TempoctlError as exc:
         done = [_outcome(s) for s in report.sent if s.finished]
         # A transaction journalled as intent may have reached the node even if its send "failed" (the answer
@@ -246,14 +246,28 @@ def _in_doubt(journal: Journal, settled: set[str | None]) -> list[tuple[str, str
 
 
 def _run_wave(wave: list[Change], executors: dict[tuple[str, str], Executor], report: ApplyReport,
-              echo: Callable[[str], None], held: dict[str, str | None]) -> None:
+              echo: Callable[[str], None], held: dict[str, str | None], parallelism: int = 1) -> None:
     """Step i of every change of the wave runs before step i+1 of any; each group's steps go back to back.
 
-    A change whose step was handed off (pending: a multisig, an offline signer) runs no further steps except
-    ones for the same signer (they join the same hand-off, in order): the rest waits for that hand-off and
-    shows in the next plan. `held` maps such changes to the signer that took them."""
+    Groups whose executor may run beside others (`concurrent`: hosts) run at the same time, at most
+    `parallelism` at once, at the place of the first of them; their output and journal stay in plan order
+    (`tempoctl.apply.concurrent`). A change whose step was handed off (pending: a multisig, an offline signer)
+    runs no further steps except ones for the same signer (they join the same hand-off, in order): the rest
+    waits for that hand-off and shows in the next plan. `held` maps such changes to the signer that took them."""
     if not wave:
         return
+    events = echo if isinstance(echo, StepEvents) else None
+
+    def show(sent: list[SentStep], seconds: float) -> None:
+        for done in sent:
+            if done.pending:
+                held[done.change.address] = done.step.signer
+            if events is not None:
+                events.finished(done, seconds)
+                continue
+            tag = "pending" if done.pending else done.change.action.glyph
+            echo(f"  {tag} {done.change.address}: {done.step.display}  {done.summary}".rstrip())
+
     depth = max(len(c.steps) for c in wave)
     for i in range(depth):
         by_group: dict[tuple[str, str], list[tuple[Change, Step]]] = {}
@@ -261,9 +275,16 @@ def _run_wave(wave: list[Change], executors: dict[tuple[str, str], Executor], re
             if i < len(c.steps) and (c.address not in held or held[c.address] == c.steps[i].signer):
                 s = c.steps[i]
                 by_group.setdefault((s.kind, group_of(s)), []).append((c, s))
+        together = [k for k in by_group if getattr(executors[k], "concurrent", False)]
+        if parallelism < 2 or len(together) < 2:
+            together = []
         for key, items in by_group.items():
+            if key in together[1:]:
+                continue  # ran with the first of them
+            if together and key == together[0]:
+                _run_together([(executors[k], by_group[k]) for k in together], report, events, show, parallelism)
+                continue
             ex = executors[key]
-            events = echo if isinstance(echo, StepEvents) else None
             if events is not None:
                 events.started(items)
             t0 = time.monotonic()
@@ -276,12 +297,23 @@ def _run_wave(wave: list[Change], executors: dict[tuple[str, str], Executor], re
                 raise
             report.sent += sent
             ex.await_wave(sent)
-            seconds = time.monotonic() - t0  # a group's steps go out together and are final together
-            for done in sent:
-                if done.pending:
-                    held[done.change.address] = done.step.signer
-                if events is not None:
-                    events.finished(done, seconds)
-                    continue
-                tag = "pending" if done.pending else done.change.action.glyph
-                echo(f"  {tag} {done.change.address}: {done.step.display}  {done.summary}".rstrip())
+            show(sent, time.monotonic() - t0)  # a group's steps go out together and are final together
+
+
+def _run_together(groups: list[tuple[Executor, list[tuple[Change, Step]]]], report: ApplyReport,
+                  events: StepEvents | None, show: Callable[[list[SentStep], float], None], parallelism: int) -> None:
+    from tempoctl.apply.concurrent import GroupRun, run_groups
+
+    if events is not None:
+        events.started([item for _, items in groups for item in items])
+    runs = [GroupRun(ex, items) for ex, items in groups]  # type: ignore[arg-type]  # concurrent executors
+
+    def shown(run: GroupRun) -> None:
+        if run.error is None:  # a failed group shows nothing, as when run alone; the stop report lists it
+            show(run.sent, run.seconds)
+
+    try:
+        report.sent += run_groups(runs, parallelism, shown)
+    except TempoctlError as exc:
+        report.sent += list(getattr(exc, "sent_steps", []))
+        raise

@@ -94,16 +94,18 @@ class Sanitiser:
         return self._scalar(node, path, parent, pos)
 
     def _scalar(self, node: str, path: KeyPath, parent: Any, pos: Positions) -> Any:
-        where, dotted = pos.value(path), render_path(path)
+        # Where and the dotted path are only rendered for a refusal or an expansion: a plain value (nearly
+        # every one of a 10,000-item file) costs no path formatting.
         hex_ok = hex_allowed(path, parent)
         kind = find_secret(node, hex_ok=hex_ok)
         if kind is not None:
-            return self._refuse(where, dotted, secret_message(kind))
+            return self._refuse(pos.value(path), render_path(path), secret_message(kind))
         bad = find_control(node, allow_newline=free_text(path))
         if bad is not None:
-            return self._refuse(where, dotted, control_words(node[bad]))
+            return self._refuse(pos.value(path), render_path(path), control_words(node[bad]))
         if "${" not in node:
             return node
+        where, dotted = pos.value(path), render_path(path)
 
         def policy(name: str) -> Refusal | None:
             reason = self.trusted.secret_reason(name, self.secrets)

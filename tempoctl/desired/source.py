@@ -137,8 +137,12 @@ def _load_file(path: Path, text: str, cwd: Path | None) -> LoadedFile:
     yaml.allow_duplicate_keys = False
     yaml.Composer = BoundedComposer  # aliases and depth bounded while composing, before any expansion
     where0 = positions.render(Pos(path, 1, 1))
+    from tempoctl.desired.fastyaml import FALLBACK, load_c
+
+    root = load_c(text)
     try:
-        root = yaml.load(text)
+        if root is FALLBACK:
+            root = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = positions.render(Pos(path, mark.line + 1, mark.column + 1)) if mark else where0

@@ -7,6 +7,7 @@ Kept free of web3 and stellar-sdk so that `tempoctl validate` stays fast (DESIGN
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 from typing import Annotated, Any
 
@@ -44,13 +45,9 @@ _STRKEY_VERSIONS = {"G": 6 << 3, "C": 2 << 3, "S": 18 << 3, "M": 12 << 3}
 
 
 def _crc16_xmodem(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
-            crc &= 0xFFFF
-    return crc
+    """CRC-16/XMODEM, the strkey checksum: `binascii.crc_hqx` from 0 is exactly it, in C (a Python loop over
+    bits cost 0.1 ms per key, a second of `validate` at 10,000 Stellar items)."""
+    return binascii.crc_hqx(data, 0)
 
 
 def strkey_valid(value: str, kind: str) -> bool:

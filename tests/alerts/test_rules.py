@@ -158,7 +158,7 @@ def _without_annotations(text: str) -> str:
     cases check expr, for and labels (the annotations are checked once, below)."""
     from ruamel.yaml import YAML
 
-    doc = YAML(typ="safe").load(text)
+    doc = YAML(typ="safe", pure=True).load(text)
     for group in doc["groups"]:
         for rule in group["rules"]:
             rule.pop("annotations", None)

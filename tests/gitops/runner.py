@@ -89,7 +89,7 @@ class Actions:
     # --- running ----------------------------------------------------------------------------------------
     def run(self, workflow: str, event_name: str, event: dict[str, Any], sha: str, *,
             approve: Approver | None = None, fork: bool = False, rerun_of: Run | None = None) -> Run:
-        wf = YAML(typ="safe").load((self.workflows / workflow).read_text())
+        wf = YAML(typ="safe", pure=True).load((self.workflows / workflow).read_text())
         assert event_name in wf["on"], f"{workflow} does not run on {event_name}"
         run = Run(rerun_of.id if rerun_of else len(self.runs) + 1, workflow, event_name, sha)
         if rerun_of is None:

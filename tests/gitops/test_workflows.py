@@ -20,7 +20,7 @@ WORKFLOWS = REPO / ".github" / "workflows"
 
 
 def _load(name: str) -> dict[str, Any]:
-    return YAML(typ="safe").load((WORKFLOWS / name).read_text())  # type: ignore[no-any-return]
+    return YAML(typ="safe", pure=True).load((WORKFLOWS / name).read_text())  # type: ignore[no-any-return]
 
 
 def _actionlint() -> str:

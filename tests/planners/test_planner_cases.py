@@ -122,7 +122,7 @@ def compact(change: Change, names: dict[str, str], with_note: bool) -> dict[str,
 
 
 def load_case(path: Path) -> dict[str, Any]:
-    case: dict[str, Any] = YAML(typ="safe").load(path.read_text())
+    case: dict[str, Any] = YAML(typ="safe", pure=True).load(path.read_text())
     return case
 
 

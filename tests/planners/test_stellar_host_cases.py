@@ -87,7 +87,7 @@ def _subst(text: str) -> str:
 
 
 def _load(path: Path) -> Any:
-    return YAML(typ="safe").load(_subst(path.read_text()))
+    return YAML(typ="safe", pure=True).load(_subst(path.read_text()))
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

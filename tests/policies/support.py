@@ -61,7 +61,7 @@ def soroban_plan(tmp_path: Path, case: str, desired: dict[str, Any] | None = Non
     folder.mkdir(parents=True)
     if (src.parent / "_base.yaml").exists():
         shutil.copy(src.parent / "_base.yaml", folder / "_base.yaml")
-    yaml = YAML(typ="safe")
+    yaml = YAML(typ="safe", pure=True)
     doc = yaml.load(src.read_text())
     doc["desired"] = _deep_merge(doc.get("desired") or {}, desired or {})
     path = folder / src.name

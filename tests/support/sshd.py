@@ -54,7 +54,8 @@ def _keygen(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def start_sshd(root: Path) -> Iterator[Sshd]:
+def start_sshd(root: Path, extra_config: str = "") -> Iterator[Sshd]:
+    """`extra_config`: more sshd_config lines (the hosts benchmark raises `MaxStartups`)."""
     root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o700)
     user = getpass.getuser()
@@ -73,6 +74,7 @@ def start_sshd(root: Path) -> Iterator[Sshd]:
         f"AuthorizedKeysFile {auth}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
         f"PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\n"
         f"LogLevel VERBOSE\nMaxSessions 50\nSetEnv PATH={path} TEMPOCTL_TEST_SYSTEMCTL_STATE={state}\n"
+        + extra_config
     )
     pub_host = (root / "host_ed25519.pub").read_text().split()
     known = root / "known_hosts"

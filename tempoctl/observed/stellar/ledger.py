@@ -4,9 +4,14 @@ accounts. Values are turned into plain Python (strkeys, ints, bools, tuples) for
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 
+# Decoding a strkey (base32 and a checksum, in pure Python in stellar-sdk) was a third of a 10,000-item Soroban
+# plan's CPU time (issue 15): every key of a contract names the same contract, and an address is in up to
+# three keys (whitelist, tier, role). The XDR values are only ever packed, never changed, so they are shared.
+@functools.lru_cache(maxsize=65536)
 def _sc_address(addr: str) -> Any:
     from stellar_sdk import Address
 
@@ -28,10 +33,12 @@ def storage_key(name: str, *args: Any) -> Any:
     return scval.to_vec([sym(name), *args])
 
 
+@functools.lru_cache(maxsize=65536)
 def address_val(addr: str) -> Any:
-    from stellar_sdk import scval
+    """SCV_ADDRESS of a strkey (shared, see `_sc_address`)."""
+    from stellar_sdk import xdr
 
-    return scval.to_address(addr)
+    return xdr.SCVal(xdr.SCValType.SCV_ADDRESS, address=_sc_address(addr))
 
 
 def instance_key(contract_id: str) -> Any:
