@@ -1,6 +1,8 @@
 """Read a vision_records deployment: the instance entry (wasm hash, ADMIN, PEND_ADM, INIT, S_ADMIN, WL_EN, P_GLOB,
-P_FUNC, RL_IN_CFG, TTL), `ADM_LIST`, and the per-key entries `("ADM_TIER", addr)` / `("WL_ADR", addr)` /
-`("ROLE_ASN", addr)` for declared ∪ recorded keys, all in one `getLedgerEntries` list (chunked by 200). The
+P_FUNC, RL_IN_CFG, TTL), `ADM_LIST`, the per-key entries `("ADM_TIER", addr)` / `("WL_ADR", addr)` for
+declared ∪ recorded keys and `("ROLE_ASN", addr)` of the admin and former admins, all in one `getLedgerEntries`
+list (chunked by 200: stellar-rpc `getLedgerEntriesMaxKeys`; each entry's TTL comes with it as
+`liveUntilLedgerSeq`, TTL keys themselves are refused). The
 out-of-band scan (`scan`: transactions the authorisers paid for since the last scan) adds keys changed from a
 console to the record, so a whitelist entry added out of band shows up as drift even though the contract has
 no enumeration and no event for it; keys it discovers are read in one more request. Archived entries
@@ -94,7 +96,10 @@ def read(ctx: StellarReadContext, name: str, contract: VisionRecordsContract) ->
     # their tier and RBAC role are read in the same request; new ones cost one more request, once.
     privileged = ctx.record.known(scope(name, "privileged")) - {contract.admin or ""}
     tiers |= privileged
-    roles = tiers | ({contract.admin} if contract.admin else set())
+    # RBAC roles only of the declared admin and of admins past and present: the handover (plan.py
+    # `rbac_changes`, `remains`) looks at no other role, and a ROLE_ASN key per declared tier holder made
+    # the read half as long again (N/2 more keys at N items, ~25 more requests at 10,000).
+    roles = privileged | ({contract.admin} if contract.admin else set())
     inst = L.instance_key(cid)
     adm_list = L.persistent_key(cid, L.sym("ADM_LIST"))
     tier_keys = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a))) for a in sorted(tiers)}
@@ -200,12 +205,14 @@ def _read_privileges(ctx: StellarReadContext, name: str, contract: VisionRecords
     note_archived("ADM_LIST", adm_list, lst)
     values[attribute(name, "super_admin")] = storage.get("S_ADMIN")
     values[attribute(name, "admin_list")] = listed
-    seen = [a for a in (storage.get("S_ADMIN"), storage.get("ADMIN"), storage.get("PEND_ADM"), *listed)
-            if isinstance(a, str)]
-    new = sorted(set(seen) - set(role_keys) - set(tier_keys))
+    admins = {a for a in (storage.get("S_ADMIN"), storage.get("ADMIN"), storage.get("PEND_ADM")) if isinstance(a, str)}
+    # ADM_LIST holds every promoted address (`track_admin`): a declared tier holder in it is read already and
+    # its role is not needed; an undeclared one is a former admin, read and remembered like S_ADMIN.
+    listed_new = {a for a in listed if isinstance(a, str)} - set(tier_keys) - set(role_keys)
+    new = sorted((admins - set(role_keys)) | listed_new)
     if new:
         more_tiers = {a: L.persistent_key(cid, L.storage_key("ADM_TIER", L.address_val(a)))
-                      for a in new if a != contract.admin}
+                      for a in new if a != contract.admin and a not in tier_keys}
         more_roles = {a: _role_key(cid, a) for a in new}
         more, _ = ctx.client.entries([*more_tiers.values(), *more_roles.values()])
         got.update(more)
