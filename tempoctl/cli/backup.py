@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     # Annotations only: importing the models at module level costs every `tempoctl --help` ~0.2 s (DESIGN §10).
     from tempoctl.cli.context import Ctx
     from tempoctl.desired import DesiredEnvironment
-    from tempoctl.desired.models import Backup
+    from tempoctl.desired.models import Backup, Host
+    from tempoctl.observed.host.transport import Transport
 
 
 @click.group()
@@ -35,24 +36,10 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
 
     def go() -> int:
         from tempoctl.backup.run import run_backup
-        from tempoctl.desired import load_environment
         from tempoctl.observed.host.roots import confine
-        from tempoctl.observed.host.transport import LocalTransport, open_transport
+        from tempoctl.safetext import one_line  # file names and host output are outside text
 
-        if on_host:
-            _enter_repository(env_spec)
-        env = load_environment(env_spec)
-        policy = _declared(env, name)
-        from tempoctl.safetext import for_terminal, one_line  # file names and host output are outside text
-
-        log = (lambda line: click.echo(for_terminal(line), err=True)) if c.verbose else None
-        host = env.state.hosts[policy.host]
-        transport = LocalTransport(log=log) if on_host else open_transport(host.connection, log=log)
-        try:
-            refused = confine(transport, host.connection, host.roots, [policy.destination]).refused
-            if refused:
-                raise ConfigError(f"backup {name}: refusing destination {policy.destination}: it "
-                                  f"{refused[policy.destination]}")
+        with _on_backup_host(c, env_spec, name, on_host) as (_env, policy, host, transport):
             if policy.kind == "files":
                 # tar runs from the job user's home (`cd &&`), so that is the base of relative paths here; a
                 # path (or a symlink on it) that resolves outside the roots is not archived.
@@ -62,8 +49,6 @@ def run(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
                 if bad:
                     raise ConfigError(f"backup {name}: refusing to archive {'; '.join(bad)}")
             result = run_backup(transport, name, policy)
-        finally:
-            transport.close()
         click.echo(one_line(f"{name}: wrote {result.path} ({result.size:,} bytes, "
                             f"{'verified' if result.verified else 'not verified: verify is off'})"))
         if result.removed:
@@ -88,27 +73,11 @@ def drill(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
     def go() -> int:
         from tempoctl.backend import open_backend
         from tempoctl.backup.drill import run_drill
-        from tempoctl.desired import load_environment
-        from tempoctl.observed.host.roots import confine
-        from tempoctl.observed.host.transport import LocalTransport, open_transport
-        from tempoctl.safetext import for_terminal, one_line
+        from tempoctl.safetext import one_line
 
-        if on_host:
-            _enter_repository(env_spec)
-        env = load_environment(env_spec)
-        policy = _declared(env, name)
-        log = (lambda line: click.echo(for_terminal(line), err=True)) if c.verbose else None
-        host = env.state.hosts[policy.host]
-        transport = LocalTransport(log=log) if on_host else open_transport(host.connection, log=log)
-        try:
-            refused = confine(transport, host.connection, host.roots, [policy.destination]).refused
-            if refused:
-                raise ConfigError(f"backup {name}: refusing destination {policy.destination}: it "
-                                  f"{refused[policy.destination]}")
-            with open_backend(env.state.backend) as records, _killable():
-                result = run_drill(transport, records, env.name, name, policy, _chain_head(env))
-        finally:
-            transport.close()
+        with (_on_backup_host(c, env_spec, name, on_host) as (env, policy, _host, transport),
+              open_backend(env.state.backend) as records, _killable()):
+            result = run_drill(transport, records, env.name, name, policy, _chain_head(env))
         for line in result.cleanup[:-1] if result.scratch else result.cleanup:
             click.echo(one_line(f"{name}: {line}"))
         if result.backup_file:
@@ -124,6 +93,33 @@ def drill(c: Ctx, env_spec: str, name: str, on_host: bool) -> None:
         return ExitCode.OK if result.passed else ExitCode.ERROR
 
     c.run(go)
+
+
+@contextmanager
+def _on_backup_host(c: Ctx, env_spec: str, name: str, on_host: bool) -> Iterator[tuple[DesiredEnvironment, Backup, Host, Transport]]:
+    """The environment, backup NAME's policy, its host and an open transport to it (here with `--on-host`),
+    after refusing a destination outside the host's roots; the transport is closed whatever happens. Shared
+    by `backup run` and `backup drill`, which must reach the same host the same way."""
+    from tempoctl.desired import load_environment
+    from tempoctl.observed.host.roots import confine
+    from tempoctl.observed.host.transport import LocalTransport, open_transport
+    from tempoctl.safetext import for_terminal
+
+    if on_host:
+        _enter_repository(env_spec)
+    env = load_environment(env_spec)
+    policy = _declared(env, name)
+    log = (lambda line: click.echo(for_terminal(line), err=True)) if c.verbose else None
+    host = env.state.hosts[policy.host]
+    transport = LocalTransport(log=log) if on_host else open_transport(host.connection, log=log)
+    try:
+        refused = confine(transport, host.connection, host.roots, [policy.destination]).refused
+        if refused:
+            raise ConfigError(f"backup {name}: refusing destination {policy.destination}: it "
+                              f"{refused[policy.destination]}")
+        yield env, policy, host, transport
+    finally:
+        transport.close()
 
 
 def _chain_head(env: DesiredEnvironment) -> Callable[[str], int]:
