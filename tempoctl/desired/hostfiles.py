@@ -23,10 +23,21 @@ def content_error(content: str) -> str | None:
     return None
 
 
-def file_mode_error(mode: str | None) -> str | None:
-    """No world-writable managed file (anyone on the host could change it) and no setuid/setgid/sticky."""
+def mode_error(mode: str | None, noun: str, consequence: str) -> str | None:
+    """A file tempoctl writes on a host (a managed file, an env file) is never world-writable (anyone on the host
+    could change it) and never setuid/setgid/sticky; `noun` and `consequence` say what that file is and why."""
     if mode is None:
         return None
+    bits = int(mode, 8)
+    if bits & 0o7000:
+        return f"mode {mode} sets setuid, setgid or sticky bits, which {noun} never needs"
+    if bits & 0o002:
+        return f"mode {mode} makes the {consequence}"
+    return None
+
+
+def file_mode_error(mode: str | None) -> str | None:
+    return mode_error(mode, "a managed file", "file world-writable: anyone on the host could change it")
     bits = int(mode, 8)
     if bits & 0o7000:
         return f"mode {mode} sets setuid, setgid or sticky bits, which a managed file never needs"

@@ -465,8 +465,9 @@ def _connection_error(connection: str) -> str | None:
 
 def _mode_error(mode: str | None) -> str | None:
     """Env files hold secrets: no world-writable file, no setuid/setgid/sticky bits."""
-    if mode is None:
-        return None
+    from tempoctl.desired.hostfiles import mode_error
+
+    return mode_error(mode, "an env file", "env file world-writable: anyone on the host could change what services read")
     bits = int(mode, 8)
     if bits & 0o7000:
         return f"mode {mode} sets setuid, setgid or sticky bits, which an env file never needs"
