@@ -38,9 +38,3 @@ def mode_error(mode: str | None, noun: str, consequence: str) -> str | None:
 
 def file_mode_error(mode: str | None) -> str | None:
     return mode_error(mode, "a managed file", "file world-writable: anyone on the host could change it")
-    bits = int(mode, 8)
-    if bits & 0o7000:
-        return f"mode {mode} sets setuid, setgid or sticky bits, which a managed file never needs"
-    if bits & 0o002:
-        return f"mode {mode} makes the file world-writable: anyone on the host could change it"
-    return None
