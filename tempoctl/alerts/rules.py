@@ -17,7 +17,6 @@ from typing import Any
 from tempoctl.desired.alerting import ALERT_NAMES, Alerts
 from tempoctl.desired.models import DesiredState, RiskControllerContract
 
-DRILL_EVERY = 30 * 86400.0  # the runbook's monthly backup verification, when a backup declares no drill_every
 # The Teye policy's own `for:` (prometheus/alerts.yml), unless `alerts.for.rules` names the alert.
 _TEYE_FOR = {"HighErrorRate": 120.0, "SlowRPCResponse": 180.0}
 
@@ -174,12 +173,14 @@ class _Builder:
                           for n, b in items]),
                  "The newest good backup {{ $labels.backup }} is {{ $value | humanizeDuration }} old",
                  "Older than the backup's declared max_age: check its cron/timer job and destination.")
-        drilled = [(n, b) for n, b in items if _drills_declared(b)]
+        # Drills are part of a backup's desired state only when it declares `drill:`. A never-drilled backup's
+        # last-drill timestamp is written as 0, so `time() - last > drill_every` covers it without absent().
+        drilled = [(n, b) for n, b in items if b.drill is not None]
         if not drilled:
             return
         self.add("BackupDrillOverdue", "warning",
                  _any_of([f"time() - {_sel('tempoctl_backup_last_drill_timestamp_seconds', e, backup=n)} > "
-                          f"{num(float(getattr(b, 'drill_every', None) or DRILL_EVERY))}" for n, b in drilled]),
+                          f"{num(b.drill_every)}" for n, b in drilled]),
                  "No successful restore drill of {{ $labels.backup }} within its drill_every",
                  "Run `tempoctl backup drill {{ $labels.environment }} {{ $labels.backup }}`: a backup never "
                  "restored is not known to restore (the runbook's monthly check).")
@@ -220,11 +221,6 @@ class _Builder:
                  f"Above {num(cfg.memory_percent)} % (alerts.memory_percent).")
 
 
-def _drills_declared(backup: Any) -> bool:
-    """Restore drills are part of a backup's desired state when it declares `drill:`; a model without that
-    field (before drills existed) gets the rules for every backup. A never-drilled backup's last-drill
-    timestamp is written as 0, so `time() - last > drill_every` covers it without absent()."""
-    return "drill" not in type(backup).model_fields or getattr(backup, "drill", None) is not None
 
 
 def build_rules(state: DesiredState) -> list[Rule]:
